@@ -1,0 +1,45 @@
+//! `googlenet info`: what the adapter is and offers.
+
+use std::process::ExitCode;
+
+use googlenet::gpu::Gpu;
+use googlenet::Result;
+
+pub fn run(json: bool) -> Result<ExitCode> {
+    let gpu = Gpu::new()?;
+    let info = &gpu.info;
+    let l = &gpu.limits;
+    let limits = [
+        ("max_buffer_size", l.max_buffer_size),
+        ("max_storage_buffer_binding_size", l.max_storage_buffer_binding_size as u64),
+        ("max_storage_buffers_per_shader_stage", l.max_storage_buffers_per_shader_stage as u64),
+        ("max_compute_workgroup_storage_size", l.max_compute_workgroup_storage_size as u64),
+        ("max_compute_invocations_per_workgroup", l.max_compute_invocations_per_workgroup as u64),
+        ("max_compute_workgroups_per_dimension", l.max_compute_workgroups_per_dimension as u64),
+        ("min_storage_buffer_offset_alignment", l.min_storage_buffer_offset_alignment as u64),
+    ];
+    let features: Vec<String> = gpu.features.iter_names().map(|(name, _)| name.to_string()).collect();
+    if json {
+        let report = serde_json::json!({
+            "name": info.name,
+            "backend": format!("{:?}", info.backend),
+            "device_type": format!("{:?}", info.device_type),
+            "driver": info.driver,
+            "driver_info": info.driver_info,
+            "features": features,
+            "limits": limits.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("adapter:  {}", info.name);
+    println!("backend:  {:?}", info.backend);
+    println!("type:     {:?}", info.device_type);
+    println!("driver:   {} {}", info.driver, info.driver_info);
+    println!("features: {}", if features.is_empty() { "(none of the optional ones)".to_string() } else { features.join(", ") });
+    println!("limits:");
+    for (name, value) in limits {
+        println!("  {name:<40} {value}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,4 @@
+//! The subcommands of the `googlenet` binary.
+
+pub mod info;
+pub mod verify;

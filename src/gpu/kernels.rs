@@ -1,0 +1,119 @@
+//! The kernels: which WGSL files make each one, its entry point, and its compiled pipeline.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::Gpu;
+use crate::error::Result;
+
+/// Every WGSL file in `shaders/`, embedded in the binary.
+pub const SHADER_FILES: &[(&str, &str)] = &[
+    ("conv_gemm.wgsl", include_str!("../../shaders/conv_gemm.wgsl")),
+    ("conv_kxk.wgsl", include_str!("../../shaders/conv_kxk.wgsl")),
+    ("conv_1x1.wgsl", include_str!("../../shaders/conv_1x1.wgsl")),
+    ("pool.wgsl", include_str!("../../shaders/pool.wgsl")),
+    ("lrn.wgsl", include_str!("../../shaders/lrn.wgsl")),
+    ("fully_connected.wgsl", include_str!("../../shaders/fully_connected.wgsl")),
+    ("softmax.wgsl", include_str!("../../shaders/softmax.wgsl")),
+    ("copy_slice.wgsl", include_str!("../../shaders/copy_slice.wgsl")),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KernelId {
+    ConvKxk,
+    Conv1x1,
+    MaxPool,
+    AvgPool,
+    Lrn,
+    FullyConnected,
+    Softmax,
+    CopySlice,
+}
+
+impl KernelId {
+    pub const ALL: [KernelId; 8] = [
+        KernelId::ConvKxk,
+        KernelId::Conv1x1,
+        KernelId::MaxPool,
+        KernelId::AvgPool,
+        KernelId::Lrn,
+        KernelId::FullyConnected,
+        KernelId::Softmax,
+        KernelId::CopySlice,
+    ];
+
+    /// The WGSL files whose concatenation is this kernel's module (WGSL has no includes).
+    pub fn files(self) -> &'static [&'static str] {
+        match self {
+            KernelId::ConvKxk => &["conv_gemm.wgsl", "conv_kxk.wgsl"],
+            KernelId::Conv1x1 => &["conv_gemm.wgsl", "conv_1x1.wgsl"],
+            KernelId::MaxPool | KernelId::AvgPool => &["pool.wgsl"],
+            KernelId::Lrn => &["lrn.wgsl"],
+            KernelId::FullyConnected => &["fully_connected.wgsl"],
+            KernelId::Softmax => &["softmax.wgsl"],
+            KernelId::CopySlice => &["copy_slice.wgsl"],
+        }
+    }
+
+    pub fn entry_point(self) -> &'static str {
+        match self {
+            KernelId::MaxPool => "max_pool",
+            KernelId::AvgPool => "avg_pool",
+            _ => "main",
+        }
+    }
+
+    pub fn source(self) -> String {
+        self.files()
+            .iter()
+            .map(|name| {
+                SHADER_FILES
+                    .iter()
+                    .find(|(file, _)| file == name)
+                    .map(|(_, text)| *text)
+                    .unwrap_or_else(|| panic!("kernel {self:?} names {name}, which is not in SHADER_FILES"))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Compiled pipelines, built on first use and kept for the life of the engine.
+pub struct Kernels {
+    pipelines: Mutex<HashMap<KernelId, wgpu::ComputePipeline>>,
+}
+
+impl Kernels {
+    pub fn new() -> Self {
+        Kernels { pipelines: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn pipeline(&self, gpu: &Gpu, id: KernelId) -> Result<wgpu::ComputePipeline> {
+        let mut pipelines = self.pipelines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(pipeline) = pipelines.get(&id) {
+            return Ok(pipeline.clone());
+        }
+        let pipeline = gpu.checked(&format!("compiling kernel {id:?}"), || {
+            let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(id.files().join("+").as_str()),
+                source: wgpu::ShaderSource::Wgsl(id.source().into()),
+            });
+            gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(&format!("{id:?}")),
+                layout: None,
+                module: &module,
+                entry_point: Some(id.entry_point()),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        })?;
+        pipelines.insert(id, pipeline.clone());
+        Ok(pipeline)
+    }
+}
+
+impl Default for Kernels {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,82 @@
+//! One kernel launch: which kernel, its parameter block, its grid; and running one by itself.
+
+use super::{read_back, storage_buffer, uniform_buffer, Gpu, KernelId, Kernels};
+use crate::error::{Error, Result};
+
+/// Everything needed to dispatch one kernel except its buffers, which are bound in order after
+/// the uniform parameter block (binding 0): the op's inputs, then its output.
+#[derive(Clone, Debug)]
+pub struct Launch {
+    pub kernel: KernelId,
+    pub params: Vec<u8>,
+    pub workgroups: [u32; 3],
+}
+
+impl Launch {
+    pub fn new<P: bytemuck::Pod>(kernel: KernelId, params: &P, workgroups: [u32; 3]) -> Self {
+        Launch { kernel, params: bytemuck::bytes_of(params).to_vec(), workgroups }
+    }
+
+    pub fn check_grid(&self, gpu: &Gpu) -> Result<()> {
+        let limit = gpu.limits.max_compute_workgroups_per_dimension;
+        for (axis, &count) in self.workgroups.iter().enumerate() {
+            if count > limit {
+                return Err(Error::OverLimit {
+                    what: format!("kernel {:?} grid axis {axis}", self.kernel),
+                    needed: count as u64,
+                    limit: limit as u64,
+                    limit_name: "max_compute_workgroups_per_dimension",
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Workgroups for one invocation per item, `group_size` invocations a group: along x up to the
+/// per-axis limit that every device offers (65535), the rest along y. Shaders rebuild the flat
+/// index as `gid.x + gid.y * num_workgroups.x * group_size` and skip indices past the end.
+pub fn flat_workgroups(items: usize, group_size: usize) -> [u32; 3] {
+    const MAX_PER_AXIS: usize = 65535;
+    let groups = items.div_ceil(group_size).max(1);
+    if groups <= MAX_PER_AXIS {
+        [groups as u32, 1, 1]
+    } else {
+        [MAX_PER_AXIS as u32, groups.div_ceil(MAX_PER_AXIS) as u32, 1]
+    }
+}
+
+/// Runs one launch on fresh buffers and returns the output. The output buffer starts as
+/// `output_init`, so a kernel that writes only its slice leaves the rest visible to the caller.
+pub fn run_once(gpu: &Gpu, kernels: &Kernels, launch: &Launch, inputs: &[&[f32]], output_init: &[f32]) -> Result<Vec<f32>> {
+    launch.check_grid(gpu)?;
+    let pipeline = kernels.pipeline(gpu, launch.kernel)?;
+    let params = uniform_buffer(gpu, "params", &launch.params);
+    let input_buffers = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, data)| storage_buffer(gpu, &format!("input {i}"), data))
+        .collect::<Result<Vec<_>>>()?;
+    let output = storage_buffer(gpu, "output", output_init)?;
+    gpu.checked(&format!("running kernel {:?}", launch.kernel), || {
+        let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() }];
+        for (i, buffer) in input_buffers.iter().chain([&output]).enumerate() {
+            entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource: buffer.as_entire_binding() });
+        }
+        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            let [x, y, z] = launch.workgroups;
+            pass.dispatch_workgroups(x, y, z);
+        }
+        gpu.queue.submit([encoder.finish()]);
+    })?;
+    read_back(gpu, &output, output_init.len())
+}

@@ -1,0 +1,11 @@
+//! wgpu plumbing: the device, the compiled kernels, buffers and one-off kernel runs.
+
+mod buffers;
+mod context;
+mod kernels;
+mod launch;
+
+pub use buffers::{read_back, storage_buffer, uniform_buffer};
+pub use context::Gpu;
+pub use kernels::{KernelId, Kernels};
+pub use launch::{flat_workgroups, run_once, Launch};

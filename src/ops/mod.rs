@@ -1,0 +1,55 @@
+//! The ops: for each, its shape, its CPU reference (the oracle) and its GPU launch.
+//!
+//! One op = one file here + one kernel in `shaders/` + cases in `verify::cases`.
+
+mod conv;
+mod copy_slice;
+mod fully_connected;
+mod lrn;
+mod parallel;
+mod pool;
+mod softmax;
+
+pub use conv::Conv2d;
+pub use copy_slice::CopySlice;
+pub use fully_connected::FullyConnected;
+pub use lrn::Lrn;
+pub use pool::{Pool2d, PoolKind};
+pub use softmax::Softmax;
+
+use crate::error::Result;
+use crate::gpu::Launch;
+
+/// One kernel invocation with a fixed shape: the unit that tests, `verify` and benches run on
+/// both the GPU and the CPU reference.
+pub trait Op: Send + Sync + std::fmt::Debug {
+    /// The kernel family, for reports ("conv kxk", "max pool", ...).
+    fn kernel_name(&self) -> &'static str;
+    /// The shape in words, for reports.
+    fn describe(&self) -> String;
+    /// Rejects shapes the op cannot compute, with an error saying why.
+    fn check(&self) -> Result<()>;
+    /// Lengths of the input buffers, in binding order (after the parameter block).
+    fn input_lens(&self) -> Vec<usize>;
+    /// Length of the whole output buffer (all channels, not just the op's slice).
+    fn output_len(&self) -> usize;
+    /// Computes the op on the CPU; writes only the op's slice of `output`.
+    fn reference(&self, inputs: &[&[f32]], output: &mut [f32]);
+    fn launch(&self) -> Launch;
+    /// Multiply-adds (or comparisons) the op performs, for throughput figures.
+    fn work(&self) -> usize;
+    /// The largest |GPU - reference| accepted for this op, given the reference output.
+    fn tolerance(&self, reference: &[f32]) -> f32;
+}
+
+/// Tolerance for a result that sums `terms` products in f32.
+///
+/// The GPU and the reference add the same terms in different orders (tiles, tree reductions,
+/// fused multiply-adds), so each result may differ by rounding. The classic bound for a sum of
+/// n terms is n * eps * sum|term|; we use n * eps * max|output| (NaN sentinels ignored), which for
+/// random data sits well above the observed error yet far below the O(max|output|) error that a
+/// wrong index, a mishandled pad or a write outside the slice produces.
+pub fn accumulation_tolerance(terms: usize, reference: &[f32]) -> f32 {
+    let scale = reference.iter().filter(|v| !v.is_nan()).fold(0.0f32, |m, v| m.max(v.abs()));
+    terms as f32 * f32::EPSILON * scale.max(f32::MIN_POSITIVE)
+}

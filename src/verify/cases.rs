@@ -1,0 +1,144 @@
+//! The kernel sweep: shapes chosen to break tiling and indexing. Widths that are not multiples of
+//! any tile (1, 3, 7, 13, 17, 55, 56), channel counts not multiples of 4, batch 1 and 3, stride 1
+//! and 2, symmetric and asymmetric pads, ceil and floor pooling, and reads and writes through
+//! channel slices of larger buffers (whose other channels must keep their NaN sentinel).
+
+use crate::geometry::{ChannelSlice, Pads};
+use crate::ops::{Conv2d, CopySlice, FullyConnected, Lrn, Op, Pool2d, PoolKind, Softmax};
+
+fn slice(offset: usize, total: usize) -> ChannelSlice {
+    ChannelSlice { offset, total }
+}
+
+fn pads(top: usize, left: usize, bottom: usize, right: usize) -> Pads {
+    Pads { top, left, bottom, right }
+}
+
+fn conv_cases() -> Vec<Conv2d> {
+    let mut cases = vec![
+        Conv2d::simple(1, 3, 7, 7, 5, 3, 1, 1),
+        Conv2d::simple(3, 5, 13, 13, 7, 3, 2, 1),
+        Conv2d::simple(1, 3, 56, 56, 64, 7, 2, 3),
+        Conv2d::simple(3, 17, 17, 17, 33, 5, 1, 2),
+        Conv2d::simple(1, 13, 55, 56, 70, 3, 1, 1),
+        Conv2d::simple(1, 4, 3, 3, 6, 3, 1, 0),
+        Conv2d::simple(3, 3, 1, 1, 5, 3, 1, 1),
+        Conv2d::simple(1, 7, 13, 13, 9, 1, 2, 0),
+        Conv2d::simple(3, 2, 17, 13, 3, 5, 3, 0),
+    ];
+    let mut asymmetric = Conv2d::simple(1, 6, 13, 11, 9, 3, 2, 0);
+    asymmetric.pads = pads(0, 1, 2, 1);
+    cases.push(asymmetric);
+    let mut tall = Conv2d::simple(3, 5, 7, 17, 11, 3, 1, 0);
+    (tall.kernel_h, tall.stride_w, tall.pads) = (5, 2, pads(2, 0, 1, 1));
+    cases.push(tall);
+    let mut sliced = Conv2d::simple(3, 5, 13, 13, 12, 3, 1, 1);
+    (sliced.input, sliced.output, sliced.relu) = (slice(3, 10), slice(5, 20), true);
+    cases.push(sliced);
+    cases
+}
+
+fn pointwise_cases() -> Vec<Conv2d> {
+    let mut cases = vec![
+        Conv2d::simple(1, 3, 1, 1, 5, 1, 1, 0),
+        Conv2d::simple(3, 17, 13, 13, 70, 1, 1, 0),
+        Conv2d::simple(2, 192, 28, 28, 96, 1, 1, 0),
+        Conv2d::simple(1, 130, 7, 7, 3, 1, 1, 0),
+    ];
+    let mut relu = Conv2d::simple(1, 64, 56, 56, 130, 1, 1, 0);
+    relu.relu = true;
+    cases.push(relu);
+    let mut sliced = Conv2d::simple(3, 13, 7, 7, 64, 1, 1, 0);
+    (sliced.input, sliced.output, sliced.relu) = (slice(7, 40), slice(64, 256), true);
+    cases.push(sliced);
+    cases
+}
+
+fn pool_cases(kind: PoolKind) -> Vec<Pool2d> {
+    let mut cases = vec![
+        Pool2d::simple(kind, 1, 3, 56, 56, 3, 2, 0, true),
+        Pool2d::simple(kind, 3, 5, 56, 56, 3, 2, 0, false),
+        Pool2d::simple(kind, 1, 5, 14, 14, 3, 2, 0, true),
+        Pool2d::simple(kind, 3, 7, 13, 13, 3, 1, 1, false),
+        Pool2d::simple(kind, 2, 3, 17, 17, 3, 2, 1, true),
+        Pool2d::simple(kind, 3, 3, 1, 1, 3, 1, 1, false),
+        Pool2d::simple(kind, 3, 5, 14, 14, 5, 3, 0, false),
+        Pool2d::simple(kind, 3, 13, 7, 7, 7, 1, 0, false),
+        Pool2d::simple(kind, 1, 2, 55, 55, 3, 2, 0, true),
+    ];
+    let mut asymmetric = Pool2d::simple(kind, 1, 3, 7, 7, 2, 2, 0, false);
+    asymmetric.pads = pads(0, 1, 1, 0);
+    cases.push(asymmetric);
+    let mut sliced = Pool2d::simple(kind, 3, 7, 13, 13, 3, 1, 1, false);
+    (sliced.input, sliced.output) = (slice(2, 9), slice(4, 20));
+    cases.push(sliced);
+    cases
+}
+
+fn average_cases() -> Vec<Pool2d> {
+    let mut cases = pool_cases(PoolKind::Average { count_include_pad: false });
+    let include = PoolKind::Average { count_include_pad: true };
+    cases.push(Pool2d::simple(include, 1, 4, 13, 13, 3, 1, 1, false));
+    cases.push(Pool2d::simple(include, 2, 3, 17, 17, 3, 2, 1, true));
+    let mut asymmetric = Pool2d::simple(include, 1, 3, 7, 7, 3, 2, 0, true);
+    asymmetric.pads = pads(1, 0, 0, 2);
+    cases.push(asymmetric);
+    cases
+}
+
+fn lrn_cases() -> Vec<Lrn> {
+    let mut cases = vec![Lrn::googlenet(1, 64, 56, 56), Lrn::googlenet(3, 3, 7, 7)];
+    let mut even = Lrn::googlenet(3, 13, 7, 7);
+    (even.size, even.alpha, even.beta, even.bias) = (4, 0.5, 0.6, 2.0);
+    cases.push(even);
+    let mut sliced = Lrn::googlenet(3, 7, 13, 13);
+    (sliced.size, sliced.alpha, sliced.input, sliced.output) = (3, 0.9, slice(1, 8), slice(5, 12));
+    cases.push(sliced);
+    cases
+}
+
+fn fully_connected_cases() -> Vec<FullyConnected> {
+    let mut cases = vec![FullyConnected::new(1, 1024, 1000), FullyConnected::new(3, 17, 33)];
+    let mut relu = FullyConnected::new(3, 1024, 130);
+    relu.relu = true;
+    cases.push(relu);
+    // x given transposed ([in][batch]) and a full [batch][out] bias matrix (ONNX Gemm transA, C).
+    let mut transposed = FullyConnected::new(3, 13, 7);
+    (transposed.x_stride_batch, transposed.x_stride_feature, transposed.bias_stride_batch) = (1, 3, 7);
+    cases.push(transposed);
+    cases
+}
+
+fn softmax_cases() -> Vec<Softmax> {
+    vec![
+        Softmax::rows(1, 1000),
+        Softmax::rows(3, 7),
+        Softmax::rows(2, 1),
+        Softmax { outer: 2, len: 5, inner: 3 },
+        Softmax { outer: 1, len: 130, inner: 17 },
+    ]
+}
+
+fn copy_cases() -> Vec<CopySlice> {
+    let relu = CopySlice { batch: 3, channels: 5, pixels: 49, relu: true, input: slice(0, 5), output: slice(0, 5) };
+    let concat_input = CopySlice { batch: 3, channels: 5, pixels: 13, relu: false, input: slice(2, 9), output: slice(7, 17) };
+    vec![relu, concat_input]
+}
+
+fn boxed<T: Op + 'static>(ops: Vec<T>) -> impl Iterator<Item = Box<dyn Op>> {
+    ops.into_iter().map(|op| Box::new(op) as Box<dyn Op>)
+}
+
+/// Every kernel case that `verify` and the tests run.
+pub fn kernel_sweep() -> Vec<Box<dyn Op>> {
+    let mut ops = Vec::new();
+    ops.extend(boxed(conv_cases()));
+    ops.extend(boxed(pointwise_cases()));
+    ops.extend(boxed(pool_cases(PoolKind::Max)));
+    ops.extend(boxed(average_cases()));
+    ops.extend(boxed(lrn_cases()));
+    ops.extend(boxed(fully_connected_cases()));
+    ops.extend(boxed(softmax_cases()));
+    ops.extend(boxed(copy_cases()));
+    ops
+}

@@ -1,0 +1,90 @@
+//! Runs one op on the GPU and on the CPU reference and compares the two.
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::gpu::{run_once, Gpu, Kernels};
+use crate::ops::Op;
+use crate::rng::Rng;
+
+/// The outcome of one case, as `verify` prints it.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseResult {
+    pub kernel: String,
+    pub shape: String,
+    pub max_abs_err: f32,
+    /// Largest |GPU - reference| / |reference| over elements not near zero (|ref| >= 1e-3 of
+    /// the output's largest magnitude), where a relative error means something.
+    pub max_rel_err: f32,
+    pub tolerance: f32,
+    pub passed: bool,
+    /// Set when the case could not run at all (bad shape, device limits, GPU error).
+    pub error: Option<String>,
+}
+
+/// Random inputs in [-1, 1), one vector per input buffer of `op`.
+pub fn random_inputs(op: &dyn Op, seed: u64) -> Vec<Vec<f32>> {
+    let mut rng = Rng::new(seed);
+    op.input_lens().into_iter().map(|len| rng.symmetric_vec(len)).collect()
+}
+
+/// Element-wise comparison of a GPU result with the reference.
+///
+/// A NaN in the reference is the sentinel of an element the op must not write: the GPU result
+/// must be NaN there too. Anywhere else a NaN or a difference over `tolerance` fails.
+pub fn compare(gpu: &[f32], reference: &[f32], tolerance: f32) -> (f32, f32, bool) {
+    let scale = reference.iter().filter(|v| !v.is_nan()).fold(0.0f32, |m, v| m.max(v.abs()));
+    let mut max_abs = 0.0f32;
+    let mut max_rel = 0.0f32;
+    let mut passed = gpu.len() == reference.len();
+    for (&g, &r) in gpu.iter().zip(reference) {
+        if r.is_nan() {
+            if !g.is_nan() {
+                passed = false;
+                max_abs = f32::INFINITY;
+            }
+            continue;
+        }
+        let err = (g - r).abs();
+        if err.is_nan() || err > tolerance {
+            passed = false;
+        }
+        max_abs = if err.is_nan() { f32::INFINITY } else { max_abs.max(err) };
+        if r.abs() >= 1e-3 * scale && r != 0.0 {
+            max_rel = max_rel.max(err / r.abs());
+        }
+    }
+    (max_abs, max_rel, passed)
+}
+
+/// Runs `op` on the GPU and on the CPU with the same inputs; the output starts as NaN
+/// everywhere, so elements outside the op's slice must come back untouched.
+pub fn check_op(gpu: &Gpu, kernels: &Kernels, op: &dyn Op, inputs: &[Vec<f32>]) -> CaseResult {
+    let mut result = CaseResult {
+        kernel: op.kernel_name().to_string(),
+        shape: op.describe(),
+        max_abs_err: f32::INFINITY,
+        max_rel_err: f32::INFINITY,
+        tolerance: 0.0,
+        passed: false,
+        error: None,
+    };
+    match run_both(gpu, kernels, op, inputs) {
+        Ok((gpu_out, reference)) => {
+            result.tolerance = op.tolerance(&reference);
+            (result.max_abs_err, result.max_rel_err, result.passed) = compare(&gpu_out, &reference, result.tolerance);
+        }
+        Err(e) => result.error = Some(e.to_string()),
+    }
+    result
+}
+
+fn run_both(gpu: &Gpu, kernels: &Kernels, op: &dyn Op, inputs: &[Vec<f32>]) -> Result<(Vec<f32>, Vec<f32>)> {
+    op.check()?;
+    let sentinel = vec![f32::NAN; op.output_len()];
+    let input_refs: Vec<&[f32]> = inputs.iter().map(Vec::as_slice).collect();
+    let gpu_out = run_once(gpu, kernels, &op.launch(), &input_refs, &sentinel)?;
+    let mut reference = sentinel;
+    op.reference(&input_refs, &mut reference);
+    Ok((gpu_out, reference))
+}
