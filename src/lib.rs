@@ -8,7 +8,7 @@
 pub mod error;
 pub mod geometry;
 pub mod gpu;
-
+pub mod onnx;
 pub mod ops;
 pub mod rng;
 pub mod verify;

@@ -1,0 +1,9 @@
+//! ONNX: the protobuf messages, tensors, node-to-op mapping, and ONNX's own test cases.
+
+mod attributes;
+pub mod conformance;
+pub mod node_ops;
+pub mod proto;
+pub mod tensor;
+
+pub use attributes::node_label;

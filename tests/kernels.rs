@@ -1,0 +1,68 @@
+//! Every kernel against its CPU reference over the sweep in `verify::kernel_sweep` (odd sizes,
+//! channel counts off the tile, batch 1 and 3, strides, asymmetric pads, ceil and floor pools,
+//! slices of larger buffers whose other channels must keep their NaN sentinel).
+//!
+//! Tolerances are each op's `Op::tolerance`: n * eps * max|output| for a sum of n terms (see
+//! `ops::accumulation_tolerance`), exact for max pool, ReLU and copies.
+
+mod common;
+
+use googlenet::verify::{check_op, kernel_sweep, random_inputs};
+
+fn sweep(kernel: &str) {
+    let (gpu, kernels) = common::gpu();
+    let cases: Vec<_> = kernel_sweep().into_iter().filter(|op| op.kernel_name() == kernel).collect();
+    assert!(cases.len() >= 2, "the sweep has only {} cases for {kernel}", cases.len());
+    let failures: Vec<String> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, op)| check_op(gpu, kernels, op.as_ref(), &random_inputs(op.as_ref(), 1000 + i as u64)))
+        .filter(|r| !r.passed)
+        .map(|r| format!("{} {}: max abs {:e} > {:e} {}", r.kernel, r.shape, r.max_abs_err, r.tolerance, r.error.unwrap_or_default()))
+        .collect();
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+#[test]
+fn conv_kxk() {
+    sweep("conv kxk");
+}
+
+#[test]
+fn conv_1x1() {
+    sweep("conv 1x1");
+}
+
+#[test]
+fn max_pool() {
+    sweep("max pool");
+}
+
+#[test]
+fn avg_pool() {
+    sweep("avg pool");
+}
+
+#[test]
+fn lrn() {
+    sweep("lrn");
+}
+
+#[test]
+fn fully_connected() {
+    sweep("fully connected");
+}
+
+#[test]
+fn softmax() {
+    sweep("softmax");
+}
+
+#[test]
+fn relu_and_slice_copy() {
+    let (gpu, kernels) = common::gpu();
+    for op in kernel_sweep().iter().filter(|op| ["relu", "copy slice"].contains(&op.kernel_name())) {
+        let result = check_op(gpu, kernels, op.as_ref(), &random_inputs(op.as_ref(), 7));
+        assert!(result.passed, "{} {}: {:?}", result.kernel, result.shape, result);
+    }
+}
