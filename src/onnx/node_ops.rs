@@ -44,7 +44,7 @@ pub fn build(node: &NodeProto, opset: i64, inputs: &[Option<&HostTensor>]) -> Re
         "GlobalAveragePool" => global_pool(node, PoolKind::Average { count_include_pad: false }, input(0)?),
         "GlobalMaxPool" => global_pool(node, PoolKind::Max, input(0)?),
         "LRN" => lrn(node, input(0)?),
-        "Gemm" => gemm(node, input(0)?, input(1)?, inputs.get(2).copied().flatten()),
+        "Gemm" => gemm(node, opset, input(0)?, input(1)?, inputs.get(2).copied().flatten()),
         "Softmax" => softmax(node, opset, input(0)?),
         "Relu" => relu(node, input(0)?),
         "Concat" => {
@@ -228,9 +228,12 @@ fn lrn(node: &NodeProto, x: &HostTensor) -> Result<NodeProgram> {
 
 /// Y = alpha * A' B' + beta * C, with A' = transA ? A^T : A and B' likewise. B becomes the
 /// weight `[N][K]` scaled by alpha; beta * C, broadcast to `[M][N]`, becomes a per-row bias.
-fn gemm(node: &NodeProto, a: &HostTensor, b: &HostTensor, c: Option<&HostTensor>) -> Result<NodeProgram> {
+fn gemm(node: &NodeProto, opset: i64, a: &HostTensor, b: &HostTensor, c: Option<&HostTensor>) -> Result<NodeProgram> {
     let label = node_label(node);
-    let attrs = Attributes::new(node, &["alpha", "beta", "transA", "transB"])?;
+    // Before opset 7, C broadcast only when `broadcast` = 1; later it always does.
+    let known: &[&str] = if opset < 7 { &["alpha", "beta", "transA", "transB", "broadcast"] } else { &["alpha", "beta", "transA", "transB"] };
+    let attrs = Attributes::new(node, known)?;
+    let broadcast = opset >= 7 || attrs.int("broadcast", 0) != 0;
     let (alpha, beta) = (attrs.float("alpha", 1.0), attrs.float("beta", 1.0));
     let (trans_a, trans_b) = (attrs.int("transA", 0) != 0, attrs.int("transB", 0) != 0);
     let ([a0, a1], [b0, b1]) = (matrix(&label, "A", a)?, matrix(&label, "B", b)?);
@@ -244,6 +247,9 @@ fn gemm(node: &NodeProto, a: &HostTensor, b: &HostTensor, c: Option<&HostTensor>
         .map(|v| alpha * v)
         .collect();
     let bias = match c {
+        Some(c) if !broadcast && c.dims != [m, n] => {
+            return Err(Error::shape(label, format!("C dims {:?} must be [{m}, {n}] when `broadcast` = 0", c.dims)));
+        }
         Some(c) => broadcast_to_matrix(&label, c, m, n)?.into_iter().map(|v| beta * v).collect(),
         None => vec![0.0; m * n],
     };
