@@ -46,37 +46,70 @@ pub fn flat_workgroups(items: usize, group_size: usize) -> [u32; 3] {
     }
 }
 
-/// Runs one launch on fresh buffers and returns the output. The output buffer starts as
-/// `output_init`, so a kernel that writes only its slice leaves the rest visible to the caller.
+/// A launch with its buffers and bind group made, ready to dispatch any number of times.
+pub struct Prepared {
+    pipeline: wgpu::ComputePipeline,
+    bind_group: wgpu::BindGroup,
+    workgroups: [u32; 3],
+    output: wgpu::Buffer,
+    output_len: usize,
+    kernel: KernelId,
+}
+
+impl Prepared {
+    /// Uploads `inputs` and an output buffer holding `output_init`, so a kernel that writes only
+    /// its slice leaves the rest visible to the caller.
+    pub fn new(gpu: &Gpu, kernels: &Kernels, launch: &Launch, inputs: &[&[f32]], output_init: &[f32]) -> Result<Self> {
+        launch.check_grid(gpu)?;
+        let pipeline = kernels.pipeline(gpu, launch.kernel)?;
+        let params = uniform_buffer(gpu, "params", &launch.params);
+        let input_buffers = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, data)| storage_buffer(gpu, &format!("input {i}"), data))
+            .collect::<Result<Vec<_>>>()?;
+        let output = storage_buffer(gpu, "output", output_init)?;
+        let bind_group = gpu.checked(&format!("binding kernel {:?}", launch.kernel), || {
+            let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() }];
+            for (i, buffer) in input_buffers.iter().chain([&output]).enumerate() {
+                entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource: buffer.as_entire_binding() });
+            }
+            gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: None,
+                layout: &pipeline.get_bind_group_layout(0),
+                entries: &entries,
+            })
+        })?;
+        Ok(Prepared { pipeline, bind_group, workgroups: launch.workgroups, output, output_len: output_init.len(), kernel: launch.kernel })
+    }
+
+    /// Dispatches once and waits for the GPU to finish.
+    pub fn run(&self, gpu: &Gpu) -> Result<()> {
+        gpu.checked(&format!("running kernel {:?}", self.kernel), || {
+            let mut encoder = gpu.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                pass.set_pipeline(&self.pipeline);
+                pass.set_bind_group(0, &self.bind_group, &[]);
+                let [x, y, z] = self.workgroups;
+                pass.dispatch_workgroups(x, y, z);
+            }
+            gpu.queue.submit([encoder.finish()]);
+        })?;
+        gpu.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu { context: format!("waiting for kernel {:?}", self.kernel), message: e.to_string() })?;
+        Ok(())
+    }
+
+    pub fn read_output(&self, gpu: &Gpu) -> Result<Vec<f32>> {
+        read_back(gpu, &self.output, self.output_len)
+    }
+}
+
+/// Runs one launch on fresh buffers and returns the whole output buffer.
 pub fn run_once(gpu: &Gpu, kernels: &Kernels, launch: &Launch, inputs: &[&[f32]], output_init: &[f32]) -> Result<Vec<f32>> {
-    launch.check_grid(gpu)?;
-    let pipeline = kernels.pipeline(gpu, launch.kernel)?;
-    let params = uniform_buffer(gpu, "params", &launch.params);
-    let input_buffers = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, data)| storage_buffer(gpu, &format!("input {i}"), data))
-        .collect::<Result<Vec<_>>>()?;
-    let output = storage_buffer(gpu, "output", output_init)?;
-    gpu.checked(&format!("running kernel {:?}", launch.kernel), || {
-        let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() }];
-        for (i, buffer) in input_buffers.iter().chain([&output]).enumerate() {
-            entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource: buffer.as_entire_binding() });
-        }
-        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &entries,
-        });
-        let mut encoder = gpu.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            let [x, y, z] = launch.workgroups;
-            pass.dispatch_workgroups(x, y, z);
-        }
-        gpu.queue.submit([encoder.finish()]);
-    })?;
-    read_back(gpu, &output, output_init.len())
+    let prepared = Prepared::new(gpu, kernels, launch, inputs, output_init)?;
+    prepared.run(gpu)?;
+    prepared.read_output(gpu)
 }

@@ -8,4 +8,4 @@ mod launch;
 pub use buffers::{read_back, storage_buffer, uniform_buffer};
 pub use context::Gpu;
 pub use kernels::{KernelId, Kernels, SHADER_FILES};
-pub use launch::{flat_workgroups, run_once, Launch};
+pub use launch::{flat_workgroups, run_once, Launch, Prepared};

@@ -88,3 +88,24 @@ fn run_both(gpu: &Gpu, kernels: &Kernels, op: &dyn Op, inputs: &[Vec<f32>]) -> R
     op.reference(&input_refs, &mut reference);
     Ok((gpu_out, reference))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::compare;
+
+    #[test]
+    fn a_write_into_a_sentinel_fails() {
+        let reference = [f32::NAN, 1.0, 2.0, f32::NAN];
+        assert!(compare(&[f32::NAN, 1.0, 2.0, f32::NAN], &reference, 0.0).2);
+        assert!(!compare(&[0.0, 1.0, 2.0, f32::NAN], &reference, 0.0).2);
+    }
+
+    #[test]
+    fn a_missing_write_or_an_error_over_tolerance_fails() {
+        let reference = [1.0, 2.0];
+        assert!(!compare(&[1.0, f32::NAN], &reference, 1.0).2);
+        assert!(!compare(&[1.0, 2.5], &reference, 0.1).2);
+        let (max_abs, max_rel, passed) = compare(&[1.0, 2.05], &reference, 0.1);
+        assert!(passed && (max_abs - 0.05).abs() < 1e-6 && (max_rel - 0.025).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,40 @@
+//! Shapes and sizes past the device's limits are refused with errors that say what and where.
+
+mod common;
+
+use googlenet::gpu::{run_once, storage_buffer};
+use googlenet::ops::{Conv2d, FullyConnected, Op};
+use googlenet::Error;
+
+#[test]
+fn a_buffer_over_the_binding_limit_is_refused_before_allocation() {
+    let (gpu, _) = common::gpu();
+    let floats = gpu.limits.max_storage_buffer_binding_size as usize / 4 + 1;
+    let data = vec![0.0f32; floats];
+    match storage_buffer(gpu, "too big", &data) {
+        Err(Error::OverLimit { what, limit_name, .. }) => {
+            assert!(what.contains("too big"));
+            assert_eq!(limit_name, "max_storage_buffer_binding_size");
+        }
+        other => panic!("expected an over-limit error, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[test]
+fn a_grid_over_the_dispatch_limit_is_refused() {
+    let (gpu, kernels) = common::gpu();
+    let fc = FullyConnected::new(1, 1, gpu.limits.max_compute_workgroups_per_dimension as usize + 1);
+    let inputs: Vec<Vec<f32>> = fc.input_lens().into_iter().map(|n| vec![0.0; n]).collect();
+    let refs: Vec<&[f32]> = inputs.iter().map(Vec::as_slice).collect();
+    let err = run_once(gpu, kernels, &fc.launch(), &refs, &vec![0.0; fc.output_len()]).unwrap_err();
+    assert!(matches!(err, Error::OverLimit { limit_name: "max_compute_workgroups_per_dimension", .. }), "{err}");
+}
+
+#[test]
+fn shapes_that_do_not_fit_are_refused() {
+    let too_small = Conv2d::simple(1, 3, 2, 2, 4, 5, 1, 0);
+    assert!(too_small.check().unwrap_err().to_string().contains("larger than the padded input"));
+    let mut outside = Conv2d::simple(1, 3, 8, 8, 4, 3, 1, 1);
+    outside.output.offset = 2;
+    assert!(outside.check().unwrap_err().to_string().contains("do not fit"));
+}
