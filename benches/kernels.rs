@@ -7,11 +7,11 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use googlenet::gpu::{Gpu, Kernels, Prepared};
-use googlenet::ops::{Conv2d, FullyConnected, Lrn, Op, Pool2d, PoolKind, Softmax};
+use googlenet::gpu::{Gpu, Pipelines, Prepared};
+use googlenet::ops::{Conv2d, ConvGroup, FullyConnected, Kernel, Lrn, Pool2d, PoolKind, Softmax};
 use googlenet::verify::random_inputs;
 
-fn googlenet_layers() -> Vec<(&'static str, Box<dyn Op>)> {
+fn googlenet_layers() -> Vec<(&'static str, Box<dyn Kernel>)> {
     let mut conv1 = Conv2d::simple(1, 3, 224, 224, 64, 7, 2, 3);
     conv1.relu = true;
     let mut conv2_3x3 = Conv2d::simple(1, 64, 56, 56, 192, 3, 1, 1);
@@ -25,12 +25,12 @@ fn googlenet_layers() -> Vec<(&'static str, Box<dyn Op>)> {
     let mut reduce_4b = Conv2d::simple(1, 512, 14, 14, 160, 1, 1, 0);
     reduce_4b.relu = true;
     vec![
-        ("conv1 7x7/2 3->64 @224", Box::new(conv1)),
-        ("conv2 3x3 64->192 @56", Box::new(conv2_3x3)),
-        ("3a 1x1 192->64 @28", Box::new(reduce_3a)),
-        ("3a 3x3 96->128 @28", Box::new(conv_3a_3x3)),
-        ("3a 5x5 16->32 @28", Box::new(conv_3a_5x5)),
-        ("4b 1x1 512->160 @14", Box::new(reduce_4b)),
+        ("conv1 7x7/2 3->64 @224", Box::new(ConvGroup::single(conv1))),
+        ("conv2 3x3 64->192 @56", Box::new(ConvGroup::single(conv2_3x3))),
+        ("3a 1x1 192->64 @28", Box::new(ConvGroup::single(reduce_3a))),
+        ("3a 3x3 96->128 @28", Box::new(ConvGroup::single(conv_3a_3x3))),
+        ("3a 5x5 16->32 @28", Box::new(ConvGroup::single(conv_3a_5x5))),
+        ("4b 1x1 512->160 @14", Box::new(ConvGroup::single(reduce_4b))),
         ("pool1 max 3x3/2 ceil 64 @112", Box::new(Pool2d::simple(PoolKind::Max, 1, 64, 112, 112, 3, 2, 0, true))),
         ("3a pool max 3x3/1 192 @28", Box::new(Pool2d::simple(PoolKind::Max, 1, 192, 28, 28, 3, 1, 1, false))),
         ("lrn1 64 @56", Box::new(Lrn::googlenet(1, 64, 56, 56))),
@@ -48,17 +48,18 @@ fn kernels(c: &mut Criterion) {
         Ok(gpu) => gpu,
         Err(e) => panic!("the kernel benchmarks need a GPU adapter: {e}"),
     };
-    let compiled = Kernels::new();
+    let compiled = Pipelines::new();
     for (name, op) in googlenet_layers() {
         let inputs = random_inputs(op.as_ref(), 1);
         let input_refs: Vec<&[f32]> = inputs.iter().map(Vec::as_slice).collect();
-        let mut output = vec![0.0f32; op.output_len()];
-        let prepared = Prepared::new(&gpu, &compiled, &op.launch(), &input_refs, &output).expect("launch prepares");
+        let mut outputs: Vec<Vec<f32>> = op.output_lens().into_iter().map(|len| vec![0.0; len]).collect();
+        let output_refs: Vec<&[f32]> = outputs.iter().map(Vec::as_slice).collect();
+        let prepared = Prepared::new(&gpu, &compiled, &op.launch(), &input_refs, &output_refs).expect("launch prepares");
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::Elements(op.work() as u64));
         group.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2));
         group.bench_function("gpu", |b| b.iter(|| prepared.run(&gpu).expect("kernel runs")));
-        group.bench_function("cpu reference", |b| b.iter(|| op.reference(&input_refs, &mut output)));
+        group.bench_function("cpu reference", |b| b.iter(|| op.reference(&input_refs, &mut outputs)));
         group.finish();
     }
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use googlenet::gpu::{run_once, storage_buffer};
-use googlenet::ops::{Conv2d, FullyConnected, Op};
+use googlenet::ops::{Conv2d, FullyConnected, Kernel};
 use googlenet::Error;
 
 #[test]
@@ -26,7 +26,8 @@ fn a_grid_over_the_dispatch_limit_is_refused() {
     let fc = FullyConnected::new(1, 1, gpu.limits.max_compute_workgroups_per_dimension as usize + 1);
     let inputs: Vec<Vec<f32>> = fc.input_lens().into_iter().map(|n| vec![0.0; n]).collect();
     let refs: Vec<&[f32]> = inputs.iter().map(Vec::as_slice).collect();
-    let err = run_once(gpu, kernels, &fc.launch(), &refs, &vec![0.0; fc.output_len()]).unwrap_err();
+    let output = vec![0.0; fc.output_lens()[0]];
+    let err = run_once(gpu, kernels, &fc.launch(), &refs, &[&output]).unwrap_err();
     assert!(matches!(err, Error::OverLimit { limit_name: "max_compute_workgroups_per_dimension", .. }), "{err}");
 }
 

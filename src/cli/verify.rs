@@ -2,13 +2,13 @@
 
 use std::process::ExitCode;
 
-use googlenet::gpu::{Gpu, Kernels};
+use googlenet::gpu::{Gpu, Pipelines};
 use googlenet::verify::{check_op, kernel_sweep, random_inputs, CaseResult};
 use googlenet::Result;
 
 pub fn run(json: bool) -> Result<ExitCode> {
     let gpu = Gpu::new()?;
-    let kernels = Kernels::new();
+    let kernels = Pipelines::new();
     let results: Vec<CaseResult> = kernel_sweep()
         .iter()
         .enumerate()

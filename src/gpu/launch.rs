@@ -1,10 +1,10 @@
 //! One kernel launch: which kernel, its parameter block, its grid; and running one by itself.
 
-use super::{read_back, storage_buffer, uniform_buffer, Gpu, KernelId, Kernels};
+use super::{read_back, storage_buffer, uniform_buffer, Gpu, KernelId, Pipelines};
 use crate::error::{Error, Result};
 
 /// Everything needed to dispatch one kernel except its buffers, which are bound in order after
-/// the uniform parameter block (binding 0): the op's inputs, then its output.
+/// the uniform parameter block (binding 0): the op's inputs, then its outputs.
 #[derive(Clone, Debug)]
 pub struct Launch {
     pub kernel: KernelId,
@@ -51,15 +51,14 @@ pub struct Prepared {
     pipeline: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
     workgroups: [u32; 3],
-    output: wgpu::Buffer,
-    output_len: usize,
+    outputs: Vec<(wgpu::Buffer, usize)>,
     kernel: KernelId,
 }
 
 impl Prepared {
-    /// Uploads `inputs` and an output buffer holding `output_init`, so a kernel that writes only
-    /// its slice leaves the rest visible to the caller.
-    pub fn new(gpu: &Gpu, kernels: &Kernels, launch: &Launch, inputs: &[&[f32]], output_init: &[f32]) -> Result<Self> {
+    /// Uploads `inputs` and output buffers holding `outputs_init`, so a kernel that writes only
+    /// its slices leaves the rest visible to the caller.
+    pub fn new(gpu: &Gpu, kernels: &Pipelines, launch: &Launch, inputs: &[&[f32]], outputs_init: &[&[f32]]) -> Result<Self> {
         launch.check_grid(gpu)?;
         let pipeline = kernels.pipeline(gpu, launch.kernel)?;
         let params = uniform_buffer(gpu, "params", &launch.params);
@@ -68,10 +67,14 @@ impl Prepared {
             .enumerate()
             .map(|(i, data)| storage_buffer(gpu, &format!("input {i}"), data))
             .collect::<Result<Vec<_>>>()?;
-        let output = storage_buffer(gpu, "output", output_init)?;
+        let outputs = outputs_init
+            .iter()
+            .enumerate()
+            .map(|(i, data)| Ok((storage_buffer(gpu, &format!("output {i}"), data)?, data.len())))
+            .collect::<Result<Vec<_>>>()?;
         let bind_group = gpu.checked(&format!("binding kernel {:?}", launch.kernel), || {
             let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() }];
-            for (i, buffer) in input_buffers.iter().chain([&output]).enumerate() {
+            for (i, buffer) in input_buffers.iter().chain(outputs.iter().map(|(b, _)| b)).enumerate() {
                 entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource: buffer.as_entire_binding() });
             }
             gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
@@ -80,7 +83,7 @@ impl Prepared {
                 entries: &entries,
             })
         })?;
-        Ok(Prepared { pipeline, bind_group, workgroups: launch.workgroups, output, output_len: output_init.len(), kernel: launch.kernel })
+        Ok(Prepared { pipeline, bind_group, workgroups: launch.workgroups, outputs, kernel: launch.kernel })
     }
 
     /// Dispatches once and waits for the GPU to finish.
@@ -102,14 +105,14 @@ impl Prepared {
         Ok(())
     }
 
-    pub fn read_output(&self, gpu: &Gpu) -> Result<Vec<f32>> {
-        read_back(gpu, &self.output, self.output_len)
+    pub fn read_outputs(&self, gpu: &Gpu) -> Result<Vec<Vec<f32>>> {
+        self.outputs.iter().map(|(buffer, len)| read_back(gpu, buffer, *len)).collect()
     }
 }
 
-/// Runs one launch on fresh buffers and returns the whole output buffer.
-pub fn run_once(gpu: &Gpu, kernels: &Kernels, launch: &Launch, inputs: &[&[f32]], output_init: &[f32]) -> Result<Vec<f32>> {
-    let prepared = Prepared::new(gpu, kernels, launch, inputs, output_init)?;
+/// Runs one launch on fresh buffers and returns the whole output buffers.
+pub fn run_once(gpu: &Gpu, kernels: &Pipelines, launch: &Launch, inputs: &[&[f32]], outputs_init: &[&[f32]]) -> Result<Vec<Vec<f32>>> {
+    let prepared = Prepared::new(gpu, kernels, launch, inputs, outputs_init)?;
     prepared.run(gpu)?;
-    prepared.read_output(gpu)
+    prepared.read_outputs(gpu)
 }

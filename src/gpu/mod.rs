@@ -2,10 +2,10 @@
 
 mod buffers;
 mod context;
-mod kernels;
+mod pipelines;
 mod launch;
 
 pub use buffers::{read_back, storage_buffer, uniform_buffer};
 pub use context::Gpu;
-pub use kernels::{KernelId, Kernels, SHADER_FILES};
+pub use pipelines::{KernelId, Pipelines, SHADER_FILES};
 pub use launch::{flat_workgroups, run_once, Launch, Prepared};

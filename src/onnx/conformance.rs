@@ -10,7 +10,7 @@ use super::node_ops::{build, NodeProgram};
 use super::proto::{ModelProto, NodeProto};
 use super::tensor::{read_tensor_file, to_host, HostTensor};
 use crate::error::{Error, Result};
-use crate::gpu::{run_once, Gpu, Kernels};
+use crate::gpu::{run_once, Gpu, Pipelines};
 
 /// ONNX's backend-test tolerance (`rtol`, `atol`), which its own test runner applies.
 pub const ONNX_RTOL: f32 = 1e-3;
@@ -83,18 +83,25 @@ pub struct CaseOutputs {
 
 /// Runs every step of the case's program into one output buffer, which starts as NaN so that
 /// an element nobody writes shows.
-pub fn run_case(gpu: &Gpu, kernels: &Kernels, case: &NodeCase) -> Result<CaseOutputs> {
+pub fn run_case(gpu: &Gpu, kernels: &Pipelines, case: &NodeCase) -> Result<CaseOutputs> {
     let inputs: Vec<Option<&HostTensor>> = case.inputs.iter().map(Option::as_ref).collect();
     let NodeProgram { steps, output_dims } = build(&case.node, case.opset, &inputs)?;
     let len: usize = output_dims.iter().product();
     let (mut gpu_out, mut reference) = (vec![f32::NAN; len], vec![f32::NAN; len]);
     for step in &steps {
         let data: Vec<&[f32]> = step.inputs.iter().map(Vec::as_slice).collect();
-        if step.op.output_len() != len {
-            return Err(Error::shape(step.op.kernel_name(), format!("writes {} elements, output has {len}", step.op.output_len())));
+        let lens = step.op.output_lens();
+        if lens[0] != len || lens[1..].iter().any(|&l| l != 0) {
+            return Err(Error::shape(step.op.kernel_name(), format!("writes outputs of {lens:?} elements, the node's output has {len}")));
         }
-        gpu_out = run_once(gpu, kernels, &step.op.launch(), &data, &gpu_out)?;
-        step.op.reference(&data, &mut reference);
+        let empty: Vec<Vec<f32>> = vec![Vec::new(); lens.len() - 1];
+        let mut gpu_outputs: Vec<&[f32]> = vec![&gpu_out];
+        gpu_outputs.extend(empty.iter().map(Vec::as_slice));
+        gpu_out = run_once(gpu, kernels, &step.op.launch(), &data, &gpu_outputs)?.swap_remove(0);
+        let mut reference_outputs = vec![std::mem::take(&mut reference)];
+        reference_outputs.extend(empty);
+        step.op.reference(&data, &mut reference_outputs);
+        reference = reference_outputs.swap_remove(0);
     }
     Ok(CaseOutputs { dims: output_dims, gpu: gpu_out, reference })
 }

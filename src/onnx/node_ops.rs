@@ -9,11 +9,11 @@ use super::proto::NodeProto;
 use super::tensor::{element_count, HostTensor};
 use crate::error::{Error, Result};
 use crate::geometry::{ChannelSlice, Pads};
-use crate::ops::{Conv2d, CopySlice, FullyConnected, Lrn, Op, Pool2d, PoolKind, Softmax};
+use crate::ops::{Conv2d, ConvGroup, CopySlice, FullyConnected, Lrn, Kernel, Pool2d, PoolKind, Softmax};
 
 /// One op and the data for its input buffers.
 pub struct Step {
-    pub op: Box<dyn Op>,
+    pub op: Box<dyn Kernel>,
     pub inputs: Vec<Vec<f32>>,
 }
 
@@ -147,12 +147,13 @@ fn conv(node: &NodeProto, x: &HostTensor, w: &HostTensor, b: Option<&HostTensor>
         stride_w: win.strides[1],
         pads: win.pads,
         relu: false,
+        pool_input: false,
         input: ChannelSlice::whole(c),
         output: ChannelSlice::whole(m),
     };
     op.check().map_err(|e| Error::shape(&label, e.to_string()))?;
     let output_dims = vec![n, m, op.out_h(), op.out_w()];
-    Ok(single(op, vec![x.data.clone(), w.data.clone(), bias], output_dims))
+    Ok(single(ConvGroup::single(op), vec![x.data.clone(), w.data.clone(), bias], output_dims))
 }
 
 fn pool(node: &NodeProto, kind: PoolKind, x: &HostTensor) -> Result<NodeProgram> {
@@ -367,6 +368,6 @@ fn concat(node: &NodeProto, inputs: &[&HostTensor]) -> Result<NodeProgram> {
     Ok(NodeProgram { steps, output_dims })
 }
 
-fn single(op: impl Op + 'static, inputs: Vec<Vec<f32>>, output_dims: Vec<usize>) -> NodeProgram {
+fn single(op: impl Kernel + 'static, inputs: Vec<Vec<f32>>, output_dims: Vec<usize>) -> NodeProgram {
     NodeProgram { steps: vec![Step { op: Box::new(op), inputs }], output_dims }
 }

@@ -1,13 +1,16 @@
 //! 2-D convolution, NCHW, any kernel size, stride and per-side padding; bias and optional ReLU
-//! fused. A 1x1, stride-1, unpadded conv runs on the pointwise GEMM kernel.
+//! fused. Up to four convs reading one buffer run as one dispatch (`ConvGroup`); a group of 1x1,
+//! stride-1, unpadded convs runs on the pointwise GEMM loader.
 
-use super::{accumulation_tolerance, parallel, Op};
+use bytemuck::Zeroable;
+
+use super::{accumulation_tolerance, parallel, Kernel, Pool2d, PoolKind};
 use crate::error::{Error, Result};
 use crate::geometry::{nchw_index, window_output_len, ChannelSlice, Pads};
 use crate::gpu::{KernelId, Launch};
 
-/// Inputs, in binding order: input, weight `[out_channels][in_channels][kernel_h][kernel_w]`,
-/// bias `[out_channels]`.
+/// One convolution's shape. Its weight is `[out_channels][in_channels][kernel_h][kernel_w]`, its
+/// bias `[out_channels]`; on the GPU it runs inside a [`ConvGroup`].
 #[derive(Clone, Debug)]
 pub struct Conv2d {
     pub batch: usize,
@@ -21,15 +24,17 @@ pub struct Conv2d {
     pub stride_w: usize,
     pub pads: Pads,
     pub relu: bool,
+    /// Convolve the 3x3, stride-1, pad-1 max pool of the input instead of the input (1x1 only):
+    /// an inception pool branch in one kernel.
+    pub pool_input: bool,
     pub input: ChannelSlice,
     pub output: ChannelSlice,
 }
 
-/// Mirrors `ConvParams` in `shaders/conv_gemm.wgsl`.
+/// Mirrors `ConvProblem` in `shaders/conv_gemm.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct ConvParams {
-    batch: u32,
+struct ConvProblem {
     in_channels: u32,
     in_h: u32,
     in_w: u32,
@@ -47,11 +52,28 @@ struct ConvParams {
     pad_top: u32,
     pad_left: u32,
     relu: u32,
+    pool_input: u32,
+    weight_offset: u32,
+    bias_offset: u32,
+    output_slot: u32,
+    first_tile: u32,
     _pad: [u32; 2],
+}
+
+/// Mirrors `ConvGroupParams` in `shaders/conv_gemm.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct ConvGroupParams {
+    batch: u32,
+    problem_count: u32,
+    _pad: [u32; 2],
+    problems: [ConvProblem; MAX_PROBLEMS],
 }
 
 const TILE_M: usize = 64;
 const TILE_N: usize = 64;
+/// Convolutions one dispatch can compute (an inception module's four branches).
+pub const MAX_PROBLEMS: usize = 4;
 
 impl Conv2d {
     /// A conv that reads and writes whole buffers, with symmetric padding.
@@ -69,6 +91,7 @@ impl Conv2d {
             stride_w: stride,
             pads: Pads::uniform(pad),
             relu: false,
+            pool_input: false,
             input: ChannelSlice::whole(in_channels),
             output: ChannelSlice::whole(out_channels),
         }
@@ -82,6 +105,7 @@ impl Conv2d {
         window_output_len(self.in_w, self.kernel_w, self.stride_w, self.pads.left, self.pads.right, false).unwrap_or(0)
     }
 
+    /// A 1x1 GEMM with no spatial arithmetic (also when it reads a pooled input).
     pub fn is_pointwise(&self) -> bool {
         self.kernel_h == 1 && self.kernel_w == 1 && self.stride_h == 1 && self.stride_w == 1 && self.pads == Pads::default()
     }
@@ -89,25 +113,36 @@ impl Conv2d {
     fn reduction_len(&self) -> usize {
         self.in_channels * self.kernel_h * self.kernel_w
     }
-}
 
-impl Op for Conv2d {
-    fn kernel_name(&self) -> &'static str {
-        if self.is_pointwise() { "conv 1x1" } else { "conv kxk" }
+    fn weight_len(&self) -> usize {
+        self.out_channels * self.reduction_len()
     }
 
-    fn describe(&self) -> String {
+    fn input_len(&self) -> usize {
+        self.batch * self.input.total * self.in_h * self.in_w
+    }
+
+    fn output_len(&self) -> usize {
+        self.batch * self.output.total * self.out_h() * self.out_w()
+    }
+
+    fn columns(&self) -> usize {
+        self.batch * self.out_h() * self.out_w()
+    }
+
+    pub fn describe(&self) -> String {
         let p = self.pads;
         format!(
-            "n{} {}x{}x{} -> {} k{}x{} s{}x{} pad t{} l{} b{} r{}{} in[{}/{}] out[{}/{}]",
+            "n{} {}x{}x{} -> {} k{}x{} s{}x{} pad t{} l{} b{} r{}{}{} in[{}/{}] out[{}/{}]",
             self.batch, self.in_channels, self.in_h, self.in_w, self.out_channels, self.kernel_h, self.kernel_w,
             self.stride_h, self.stride_w, p.top, p.left, p.bottom, p.right,
             if self.relu { " relu" } else { "" },
+            if self.pool_input { " pooled-input" } else { "" },
             self.input.offset, self.input.total, self.output.offset, self.output.total,
         )
     }
 
-    fn check(&self) -> Result<()> {
+    pub fn check(&self) -> Result<()> {
         let op = "Conv";
         if [self.batch, self.in_channels, self.in_h, self.in_w, self.out_channels].contains(&0) {
             return Err(Error::shape(op, format!("zero-sized dimension in {}", self.describe())));
@@ -121,24 +156,25 @@ impl Op for Conv2d {
                 format!("kernel {}x{} is larger than the padded input in {}", self.kernel_h, self.kernel_w, self.describe()),
             ));
         }
+        if self.pool_input && !self.is_pointwise() {
+            return Err(Error::shape(op, format!("a pooled input needs a 1x1, stride-1, unpadded conv: {}", self.describe())));
+        }
         self.input.check(op, "input", self.in_channels)?;
         self.output.check(op, "output", self.out_channels)
     }
 
-    fn input_lens(&self) -> Vec<usize> {
-        vec![
-            self.batch * self.input.total * self.in_h * self.in_w,
-            self.out_channels * self.reduction_len(),
-            self.out_channels,
-        ]
-    }
-
-    fn output_len(&self) -> usize {
-        self.batch * self.output.total * self.out_h() * self.out_w()
-    }
-
-    fn reference(&self, inputs: &[&[f32]], output: &mut [f32]) {
-        let [input, weight, bias] = inputs else { panic!("conv takes input, weight and bias") };
+    /// Computes this conv on the CPU into its slice of `output`.
+    pub fn reference(&self, input: &[f32], weight: &[f32], bias: &[f32], output: &mut [f32]) {
+        if self.pool_input {
+            let pool = Pool2d {
+                input: self.input,
+                ..Pool2d::simple(PoolKind::Max, self.batch, self.in_channels, self.in_h, self.in_w, 3, 1, 1, false)
+            };
+            let mut pooled = vec![vec![0.0; self.batch * self.in_channels * self.in_h * self.in_w]];
+            pool.reference(&[input], &mut pooled);
+            let direct = Conv2d { pool_input: false, input: ChannelSlice::whole(self.in_channels), ..self.clone() };
+            return direct.reference(&pooled[0], weight, bias, output);
+        }
         let (out_h, out_w) = (self.out_h(), self.out_w());
         let in_pixels = self.in_h * self.in_w;
         let planes = parallel::planes(self.batch * self.out_channels, out_h * out_w, |task, plane| {
@@ -174,9 +210,8 @@ impl Op for Conv2d {
         }
     }
 
-    fn launch(&self) -> Launch {
-        let params = ConvParams {
-            batch: self.batch as u32,
+    fn problem(&self, weight_offset: usize, bias_offset: usize, slot: OutputSlot, first_tile: usize) -> ConvProblem {
+        ConvProblem {
             in_channels: self.in_channels as u32,
             in_h: self.in_h as u32,
             in_w: self.in_w as u32,
@@ -194,19 +229,144 @@ impl Op for Conv2d {
             pad_top: self.pads.top as u32,
             pad_left: self.pads.left as u32,
             relu: self.relu as u32,
+            pool_input: self.pool_input as u32,
+            weight_offset: weight_offset as u32,
+            bias_offset: bias_offset as u32,
+            output_slot: slot as u32,
+            first_tile: first_tile as u32,
             _pad: [0; 2],
+        }
+    }
+}
+
+/// Which of a conv group's two output buffers a conv writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputSlot {
+    First = 0,
+    Second = 1,
+}
+
+/// Up to four convolutions in one dispatch, all reading one input buffer (through their own
+/// channel slices) and writing one of two output buffers: the branches of an inception module
+/// without a barrier between them.
+///
+/// Inputs, in binding order: input, the weights of every conv back to back (each
+/// `[out_channels][in_channels][kernel_h][kernel_w]`), their biases back to back. Outputs: the
+/// first and second output buffers (the second has length 0 when no conv writes it).
+#[derive(Clone, Debug)]
+pub struct ConvGroup {
+    pub convs: Vec<(Conv2d, OutputSlot)>,
+}
+
+impl ConvGroup {
+    pub fn single(conv: Conv2d) -> Self {
+        ConvGroup { convs: vec![(conv, OutputSlot::First)] }
+    }
+
+    /// 1x1 convs run on the plain GEMM loader; any other shape needs the im2col loader.
+    pub fn kernel_id(&self) -> KernelId {
+        if self.convs.iter().all(|(c, _)| c.is_pointwise()) { KernelId::Conv1x1 } else { KernelId::ConvKxk }
+    }
+
+    fn slot_len(&self, slot: OutputSlot) -> usize {
+        self.convs.iter().filter(|(_, s)| *s == slot).map(|(c, _)| c.output_len()).max().unwrap_or(0)
+    }
+
+    /// Splits the packed weight and bias buffers into each conv's part.
+    fn offsets(&self) -> Vec<(usize, usize)> {
+        let mut at = (0, 0);
+        self.convs
+            .iter()
+            .map(|(c, _)| {
+                let here = at;
+                at = (at.0 + c.weight_len(), at.1 + c.out_channels);
+                here
+            })
+            .collect()
+    }
+}
+
+impl Kernel for ConvGroup {
+    fn kernel_name(&self) -> &'static str {
+        match (self.kernel_id(), self.convs.len()) {
+            (KernelId::Conv1x1, 1) => "conv 1x1",
+            (KernelId::Conv1x1, _) => "conv 1x1 group",
+            (_, 1) => "conv kxk",
+            _ => "conv kxk group",
+        }
+    }
+
+    fn describe(&self) -> String {
+        let parts: Vec<String> = self.convs.iter().map(|(c, slot)| match slot {
+            OutputSlot::First => c.describe(),
+            OutputSlot::Second => format!("{} (2nd output)", c.describe()),
+        }).collect();
+        parts.join(" + ")
+    }
+
+    fn check(&self) -> Result<()> {
+        let op = "Conv group";
+        let Some((first, _)) = self.convs.first() else {
+            return Err(Error::shape(op, "no convolutions"));
         };
-        let kernel = if self.is_pointwise() { KernelId::Conv1x1 } else { KernelId::ConvKxk };
-        let columns = self.batch * self.out_h() * self.out_w();
-        let workgroups = [columns.div_ceil(TILE_N) as u32, self.out_channels.div_ceil(TILE_M) as u32, 1];
-        Launch::new(kernel, &params, workgroups)
+        if self.convs.len() > MAX_PROBLEMS {
+            return Err(Error::shape(op, format!("{} convolutions, at most {MAX_PROBLEMS} per dispatch", self.convs.len())));
+        }
+        for (conv, slot) in &self.convs {
+            conv.check()?;
+            if conv.batch != first.batch || conv.input_len() != first.input_len() {
+                return Err(Error::shape(op, format!("{} and {} do not read one input buffer", conv.describe(), first.describe())));
+            }
+            if conv.output_len() != self.slot_len(*slot) {
+                return Err(Error::shape(op, format!("{} does not match the size of its output buffer", conv.describe())));
+            }
+            if conv.pool_input && self.kernel_id() != KernelId::Conv1x1 {
+                return Err(Error::shape(op, "a pooled-input conv cannot share a dispatch with kxk convs"));
+            }
+        }
+        Ok(())
+    }
+
+    fn input_lens(&self) -> Vec<usize> {
+        vec![
+            self.convs[0].0.input_len(),
+            self.convs.iter().map(|(c, _)| c.weight_len()).sum(),
+            self.convs.iter().map(|(c, _)| c.out_channels).sum(),
+        ]
+    }
+
+    fn output_lens(&self) -> Vec<usize> {
+        vec![self.slot_len(OutputSlot::First), self.slot_len(OutputSlot::Second)]
+    }
+
+    fn reference(&self, inputs: &[&[f32]], outputs: &mut [Vec<f32>]) {
+        let [input, weights, biases] = inputs else { panic!("a conv group takes input, weights and biases") };
+        for ((conv, slot), (w, b)) in self.convs.iter().zip(self.offsets()) {
+            let weight = &weights[w..w + conv.weight_len()];
+            let bias = &biases[b..b + conv.out_channels];
+            conv.reference(input, weight, bias, &mut outputs[*slot as usize]);
+        }
+    }
+
+    fn launch(&self) -> Launch {
+        let mut params = ConvGroupParams::zeroed();
+        params.batch = self.convs[0].0.batch as u32;
+        params.problem_count = self.convs.len() as u32;
+        let mut first_tile = 0;
+        for (i, ((conv, slot), (w, b))) in self.convs.iter().zip(self.offsets()).enumerate() {
+            params.problems[i] = conv.problem(w, b, *slot, first_tile);
+            first_tile += conv.out_channels.div_ceil(TILE_M);
+        }
+        let column_tiles = self.convs.iter().map(|(c, _)| c.columns().div_ceil(TILE_N)).max().unwrap_or(1);
+        Launch::new(self.kernel_id(), &params, [column_tiles as u32, first_tile as u32, 1])
     }
 
     fn work(&self) -> usize {
-        self.batch * self.out_channels * self.out_h() * self.out_w() * self.reduction_len()
+        self.convs.iter().map(|(c, _)| c.columns() * c.out_channels * c.reduction_len()).sum()
     }
 
-    fn tolerance(&self, reference: &[f32]) -> f32 {
-        accumulation_tolerance(self.reduction_len() + 1, reference)
+    fn tolerance(&self, reference: &[Vec<f32>]) -> f32 {
+        let terms = self.convs.iter().map(|(c, _)| c.reduction_len()).max().unwrap_or(0);
+        accumulation_tolerance(terms + 1, reference)
     }
 }

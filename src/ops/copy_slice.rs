@@ -1,7 +1,7 @@
 //! ReLU or identity from one channel slice to another (standalone ONNX `Relu`, and the copy of a
 //! concat input that no kernel of ours produces).
 
-use super::Op;
+use super::Kernel;
 use crate::error::{Error, Result};
 use crate::geometry::{nchw_index, ChannelSlice};
 use crate::gpu::{flat_workgroups, KernelId, Launch};
@@ -31,7 +31,7 @@ struct CopyParams {
     relu: u32,
 }
 
-impl Op for CopySlice {
+impl Kernel for CopySlice {
     fn kernel_name(&self) -> &'static str {
         if self.relu { "relu" } else { "copy slice" }
     }
@@ -55,11 +55,12 @@ impl Op for CopySlice {
         vec![self.batch * self.input.total * self.pixels]
     }
 
-    fn output_len(&self) -> usize {
-        self.batch * self.output.total * self.pixels
+    fn output_lens(&self) -> Vec<usize> {
+        vec![self.batch * self.output.total * self.pixels]
     }
 
-    fn reference(&self, inputs: &[&[f32]], output: &mut [f32]) {
+    fn reference(&self, inputs: &[&[f32]], outputs: &mut [Vec<f32>]) {
+        let [output] = outputs else { panic!("one output") };
         let [input] = inputs else { panic!("copy takes one input") };
         for image in 0..self.batch {
             for c in 0..self.channels {
@@ -90,7 +91,7 @@ impl Op for CopySlice {
     }
 
     /// max(x, 0) and a copy are exact.
-    fn tolerance(&self, _reference: &[f32]) -> f32 {
+    fn tolerance(&self, _reference: &[Vec<f32>]) -> f32 {
         0.0
     }
 }

@@ -1,7 +1,7 @@
 //! Fully connected layer over a batch: y = x W^T + bias, optional ReLU. Also ONNX `Gemm` once
 //! its constants are folded: transposed A through strides, a matrix C as a per-row bias.
 
-use super::{accumulation_tolerance, Op};
+use super::{accumulation_tolerance, Kernel};
 use crate::error::{Error, Result};
 use crate::gpu::{KernelId, Launch};
 
@@ -51,7 +51,7 @@ impl FullyConnected {
     }
 }
 
-impl Op for FullyConnected {
+impl Kernel for FullyConnected {
     fn kernel_name(&self) -> &'static str {
         "fully connected"
     }
@@ -83,11 +83,12 @@ impl Op for FullyConnected {
         ]
     }
 
-    fn output_len(&self) -> usize {
-        self.batch * self.out_features
+    fn output_lens(&self) -> Vec<usize> {
+        vec![self.batch * self.out_features]
     }
 
-    fn reference(&self, inputs: &[&[f32]], output: &mut [f32]) {
+    fn reference(&self, inputs: &[&[f32]], outputs: &mut [Vec<f32>]) {
+        let [output] = outputs else { panic!("one output") };
         let [x, weight, bias] = inputs else { panic!("fully connected takes x, weight and bias") };
         for b in 0..self.batch {
             for o in 0..self.out_features {
@@ -117,7 +118,7 @@ impl Op for FullyConnected {
         self.batch * self.in_features * self.out_features
     }
 
-    fn tolerance(&self, reference: &[f32]) -> f32 {
+    fn tolerance(&self, reference: &[Vec<f32>]) -> f32 {
         accumulation_tolerance(self.in_features + 1, reference)
     }
 }

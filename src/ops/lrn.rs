@@ -1,6 +1,6 @@
 //! Local response normalisation across channels (ONNX `LRN`: `alpha` is divided by `size`).
 
-use super::Op;
+use super::Kernel;
 use crate::error::{Error, Result};
 use crate::geometry::{nchw_index, ChannelSlice};
 use crate::gpu::{flat_workgroups, KernelId, Launch};
@@ -61,7 +61,7 @@ impl Lrn {
     }
 }
 
-impl Op for Lrn {
+impl Kernel for Lrn {
     fn kernel_name(&self) -> &'static str {
         "lrn"
     }
@@ -86,11 +86,12 @@ impl Op for Lrn {
         vec![self.batch * self.input.total * self.height * self.width]
     }
 
-    fn output_len(&self) -> usize {
-        self.batch * self.output.total * self.height * self.width
+    fn output_lens(&self) -> Vec<usize> {
+        vec![self.batch * self.output.total * self.height * self.width]
     }
 
-    fn reference(&self, inputs: &[&[f32]], output: &mut [f32]) {
+    fn reference(&self, inputs: &[&[f32]], outputs: &mut [Vec<f32>]) {
+        let [output] = outputs else { panic!("one output") };
         let [input] = inputs else { panic!("LRN takes one input") };
         let pixels = self.height * self.width;
         for image in 0..self.batch {
@@ -134,7 +135,7 @@ impl Op for Lrn {
     /// The square sum is rounded like any sum, but `pow` on GPUs is only accurate to a few ulp
     /// of its result (WGSL leaves its precision to the platform), so allow 8 ulp of the output on
     /// top of the summation bound.
-    fn tolerance(&self, reference: &[f32]) -> f32 {
+    fn tolerance(&self, reference: &[Vec<f32>]) -> f32 {
         super::accumulation_tolerance(self.size + 8, reference)
     }
 }

@@ -10,7 +10,7 @@ mod parallel;
 mod pool;
 mod softmax;
 
-pub use conv::Conv2d;
+pub use conv::{Conv2d, ConvGroup, OutputSlot};
 pub use copy_slice::CopySlice;
 pub use fully_connected::FullyConnected;
 pub use lrn::Lrn;
@@ -22,7 +22,7 @@ use crate::gpu::Launch;
 
 /// One kernel invocation with a fixed shape: the unit that tests, `verify` and benches run on
 /// both the GPU and the CPU reference.
-pub trait Op: Send + Sync + std::fmt::Debug {
+pub trait Kernel: Send + Sync + std::fmt::Debug {
     /// The kernel family, for reports ("conv kxk", "max pool", ...).
     fn kernel_name(&self) -> &'static str;
     /// The shape in words, for reports.
@@ -31,15 +31,16 @@ pub trait Op: Send + Sync + std::fmt::Debug {
     fn check(&self) -> Result<()>;
     /// Lengths of the input buffers, in binding order (after the parameter block).
     fn input_lens(&self) -> Vec<usize>;
-    /// Length of the whole output buffer (all channels, not just the op's slice).
-    fn output_len(&self) -> usize;
-    /// Computes the op on the CPU; writes only the op's slice of `output`.
-    fn reference(&self, inputs: &[&[f32]], output: &mut [f32]);
+    /// Lengths of the output buffers, in binding order after the inputs: whole buffers (all
+    /// channels, not just the op's slice). A length of 0 is an unused output binding.
+    fn output_lens(&self) -> Vec<usize>;
+    /// Computes the op on the CPU; writes only the op's slices of `outputs`.
+    fn reference(&self, inputs: &[&[f32]], outputs: &mut [Vec<f32>]);
     fn launch(&self) -> Launch;
     /// Multiply-adds (or comparisons) the op performs, for throughput figures.
     fn work(&self) -> usize;
-    /// The largest |GPU - reference| accepted for this op, given the reference output.
-    fn tolerance(&self, reference: &[f32]) -> f32;
+    /// The largest |GPU - reference| accepted for this op, given the reference outputs.
+    fn tolerance(&self, reference: &[Vec<f32>]) -> f32;
 }
 
 /// Tolerance for a result that sums `terms` products in f32.
@@ -49,7 +50,7 @@ pub trait Op: Send + Sync + std::fmt::Debug {
 /// n terms is n * eps * sum|term|; we use n * eps * max|output| (NaN sentinels ignored), which for
 /// random data sits well above the observed error yet far below the O(max|output|) error that a
 /// wrong index, a mishandled pad or a write outside the slice produces.
-pub fn accumulation_tolerance(terms: usize, reference: &[f32]) -> f32 {
-    let scale = reference.iter().filter(|v| !v.is_nan()).fold(0.0f32, |m, v| m.max(v.abs()));
+pub fn accumulation_tolerance(terms: usize, reference: &[Vec<f32>]) -> f32 {
+    let scale = reference.iter().flatten().filter(|v| !v.is_nan()).fold(0.0f32, |m, v| m.max(v.abs()));
     terms as f32 * f32::EPSILON * scale.max(f32::MIN_POSITIVE)
 }

@@ -1,6 +1,6 @@
 //! Max and average pooling, NCHW, kxk window, stride, per-side padding, ceil or floor mode.
 
-use super::{accumulation_tolerance, Op};
+use super::{accumulation_tolerance, Kernel};
 use crate::error::{Error, Result};
 use crate::geometry::{nchw_index, window_output_len, ChannelSlice, Pads};
 use crate::gpu::{flat_workgroups, KernelId, Launch};
@@ -106,7 +106,7 @@ impl Pool2d {
     }
 }
 
-impl Op for Pool2d {
+impl Kernel for Pool2d {
     fn kernel_name(&self) -> &'static str {
         match self.kind {
             PoolKind::Max => "max pool",
@@ -149,11 +149,12 @@ impl Op for Pool2d {
         vec![self.batch * self.input.total * self.in_h * self.in_w]
     }
 
-    fn output_len(&self) -> usize {
-        self.batch * self.output.total * self.out_h() * self.out_w()
+    fn output_lens(&self) -> Vec<usize> {
+        vec![self.batch * self.output.total * self.out_h() * self.out_w()]
     }
 
-    fn reference(&self, inputs: &[&[f32]], output: &mut [f32]) {
+    fn reference(&self, inputs: &[&[f32]], outputs: &mut [Vec<f32>]) {
+        let [output] = outputs else { panic!("one output") };
         let [input] = inputs else { panic!("pool takes one input") };
         let (out_h, out_w) = (self.out_h(), self.out_w());
         let (in_pixels, out_pixels) = (self.in_h * self.in_w, out_h * out_w);
@@ -215,7 +216,7 @@ impl Op for Pool2d {
         self.batch * self.channels * self.out_h() * self.out_w() * self.kernel_h * self.kernel_w
     }
 
-    fn tolerance(&self, reference: &[f32]) -> f32 {
+    fn tolerance(&self, reference: &[Vec<f32>]) -> f32 {
         match self.kind {
             // A maximum is one of the inputs, exactly.
             PoolKind::Max => 0.0,

@@ -1,6 +1,6 @@
 //! Softmax along one axis of a tensor viewed as `[outer][len][inner]`, stable (max subtracted).
 
-use super::Op;
+use super::Kernel;
 use crate::error::{Error, Result};
 use crate::gpu::{flat_workgroups, KernelId, Launch};
 
@@ -29,7 +29,7 @@ impl Softmax {
     }
 }
 
-impl Op for Softmax {
+impl Kernel for Softmax {
     fn kernel_name(&self) -> &'static str {
         "softmax"
     }
@@ -49,11 +49,12 @@ impl Op for Softmax {
         vec![self.outer * self.len * self.inner]
     }
 
-    fn output_len(&self) -> usize {
-        self.outer * self.len * self.inner
+    fn output_lens(&self) -> Vec<usize> {
+        vec![self.outer * self.len * self.inner]
     }
 
-    fn reference(&self, inputs: &[&[f32]], output: &mut [f32]) {
+    fn reference(&self, inputs: &[&[f32]], outputs: &mut [Vec<f32>]) {
+        let [output] = outputs else { panic!("one output") };
         let [input] = inputs else { panic!("softmax takes one input") };
         for o in 0..self.outer {
             for i in 0..self.inner {
@@ -79,7 +80,7 @@ impl Op for Softmax {
 
     /// Each output is exp(x - max) / sum: the sum of `len` terms is rounded like any sum, and
     /// GPU `exp` is accurate to a few ulp (WGSL leaves it to the platform): allow 8 more ulp.
-    fn tolerance(&self, reference: &[f32]) -> f32 {
+    fn tolerance(&self, reference: &[Vec<f32>]) -> f32 {
         super::accumulation_tolerance(self.len + 8, reference)
     }
 }

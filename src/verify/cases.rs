@@ -4,7 +4,7 @@
 //! channel slices of larger buffers (whose other channels must keep their NaN sentinel).
 
 use crate::geometry::{ChannelSlice, Pads};
-use crate::ops::{Conv2d, CopySlice, FullyConnected, Lrn, Op, Pool2d, PoolKind, Softmax};
+use crate::ops::{Conv2d, ConvGroup, CopySlice, FullyConnected, Kernel, Lrn, OutputSlot, Pool2d, PoolKind, Softmax};
 
 fn slice(offset: usize, total: usize) -> ChannelSlice {
     ChannelSlice { offset, total }
@@ -52,6 +52,38 @@ fn pointwise_cases() -> Vec<Conv2d> {
     (sliced.input, sliced.output, sliced.relu) = (slice(7, 40), slice(64, 256), true);
     cases.push(sliced);
     cases
+}
+
+fn with_slices(mut conv: Conv2d, input: ChannelSlice, output: ChannelSlice) -> Conv2d {
+    (conv.input, conv.output, conv.relu) = (input, output, true);
+    conv
+}
+
+/// Convs sharing a dispatch the way an inception module's branches do: the three 1x1 convs and
+/// the pooled 1x1 projection that read the module input, writing the concat buffer and a scratch
+/// buffer of stacked reductions; then the 3x3 and 5x5 convs that read that scratch buffer.
+fn conv_group_cases() -> Vec<ConvGroup> {
+    use OutputSlot::{First, Second};
+    let one = |out, input, output| with_slices(Conv2d::simple(3, 13, 7, 7, out, 1, 1, 0), input, output);
+    let mut projection = one(11, slice(0, 13), slice(5, 20));
+    projection.pool_input = true;
+    let inception_1x1 = ConvGroup {
+        convs: vec![
+            (one(5, slice(0, 13), slice(0, 20)), First),
+            (one(70, slice(0, 13), slice(0, 73)), Second),
+            (one(3, slice(0, 13), slice(70, 73)), Second),
+            (projection, First),
+        ],
+    };
+    let three = with_slices(Conv2d::simple(3, 70, 7, 7, 9, 3, 1, 1), slice(0, 73), slice(2, 20));
+    let five = with_slices(Conv2d::simple(3, 3, 7, 7, 4, 5, 1, 2), slice(70, 73), slice(11, 20));
+    let inception_kxk = ConvGroup { convs: vec![(three, First), (five, First)] };
+    let strided = with_slices(Conv2d::simple(1, 6, 13, 13, 5, 3, 2, 1), slice(0, 6), slice(0, 5));
+    let unstrided = with_slices(Conv2d::simple(1, 6, 13, 13, 67, 3, 1, 1), slice(0, 6), slice(0, 67));
+    let mixed_sizes = ConvGroup { convs: vec![(unstrided, First), (strided, Second)] };
+    let mut pooled = with_slices(Conv2d::simple(1, 17, 13, 11, 9, 1, 1, 0), slice(4, 23), slice(1, 12));
+    pooled.pool_input = true;
+    vec![inception_1x1, inception_kxk, mixed_sizes, ConvGroup::single(pooled)]
 }
 
 fn pool_cases(kind: PoolKind) -> Vec<Pool2d> {
@@ -125,15 +157,15 @@ fn copy_cases() -> Vec<CopySlice> {
     vec![relu, concat_input]
 }
 
-fn boxed<T: Op + 'static>(ops: Vec<T>) -> impl Iterator<Item = Box<dyn Op>> {
-    ops.into_iter().map(|op| Box::new(op) as Box<dyn Op>)
+fn boxed<T: Kernel + 'static>(ops: Vec<T>) -> impl Iterator<Item = Box<dyn Kernel>> {
+    ops.into_iter().map(|op| Box::new(op) as Box<dyn Kernel>)
 }
 
 /// Every kernel case that `verify` and the tests run.
-pub fn kernel_sweep() -> Vec<Box<dyn Op>> {
+pub fn kernel_sweep() -> Vec<Box<dyn Kernel>> {
     let mut ops = Vec::new();
-    ops.extend(boxed(conv_cases()));
-    ops.extend(boxed(pointwise_cases()));
+    ops.extend(boxed(conv_cases().into_iter().chain(pointwise_cases()).map(ConvGroup::single).collect()));
+    ops.extend(boxed(conv_group_cases()));
     ops.extend(boxed(pool_cases(PoolKind::Max)));
     ops.extend(boxed(average_cases()));
     ops.extend(boxed(lrn_cases()));

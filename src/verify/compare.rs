@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::gpu::{run_once, Gpu, Kernels};
-use crate::ops::Op;
+use crate::gpu::{run_once, Gpu, Pipelines};
+use crate::ops::Kernel;
 use crate::rng::Rng;
 
 /// The outcome of one case, as `verify` prints it.
@@ -23,7 +23,7 @@ pub struct CaseResult {
 }
 
 /// Random inputs in [-1, 1), one vector per input buffer of `op`.
-pub fn random_inputs(op: &dyn Op, seed: u64) -> Vec<Vec<f32>> {
+pub fn random_inputs(op: &dyn Kernel, seed: u64) -> Vec<Vec<f32>> {
     let mut rng = Rng::new(seed);
     op.input_lens().into_iter().map(|len| rng.symmetric_vec(len)).collect()
 }
@@ -57,9 +57,9 @@ pub fn compare(gpu: &[f32], reference: &[f32], tolerance: f32) -> (f32, f32, boo
     (max_abs, max_rel, passed)
 }
 
-/// Runs `op` on the GPU and on the CPU with the same inputs; the output starts as NaN
-/// everywhere, so elements outside the op's slice must come back untouched.
-pub fn check_op(gpu: &Gpu, kernels: &Kernels, op: &dyn Op, inputs: &[Vec<f32>]) -> CaseResult {
+/// Runs `op` on the GPU and on the CPU with the same inputs; the outputs start as NaN
+/// everywhere, so elements outside the op's slices must come back untouched.
+pub fn check_op(gpu: &Gpu, kernels: &Pipelines, op: &dyn Kernel, inputs: &[Vec<f32>]) -> CaseResult {
     let mut result = CaseResult {
         kernel: op.kernel_name().to_string(),
         shape: op.describe(),
@@ -72,19 +72,25 @@ pub fn check_op(gpu: &Gpu, kernels: &Kernels, op: &dyn Op, inputs: &[Vec<f32>]) 
     match run_both(gpu, kernels, op, inputs) {
         Ok((gpu_out, reference)) => {
             result.tolerance = op.tolerance(&reference);
-            (result.max_abs_err, result.max_rel_err, result.passed) = compare(&gpu_out, &reference, result.tolerance);
+            (result.max_abs_err, result.max_rel_err, result.passed) = (0.0, 0.0, true);
+            for (g, r) in gpu_out.iter().zip(&reference) {
+                let (abs, rel, passed) = compare(g, r, result.tolerance);
+                result.max_abs_err = result.max_abs_err.max(abs);
+                result.max_rel_err = result.max_rel_err.max(rel);
+                result.passed &= passed;
+            }
         }
         Err(e) => result.error = Some(e.to_string()),
     }
     result
 }
 
-fn run_both(gpu: &Gpu, kernels: &Kernels, op: &dyn Op, inputs: &[Vec<f32>]) -> Result<(Vec<f32>, Vec<f32>)> {
+fn run_both(gpu: &Gpu, kernels: &Pipelines, op: &dyn Kernel, inputs: &[Vec<f32>]) -> Result<(Vec<Vec<f32>>, Vec<Vec<f32>>)> {
     op.check()?;
-    let sentinel = vec![f32::NAN; op.output_len()];
+    let mut reference: Vec<Vec<f32>> = op.output_lens().into_iter().map(|len| vec![f32::NAN; len]).collect();
     let input_refs: Vec<&[f32]> = inputs.iter().map(Vec::as_slice).collect();
-    let gpu_out = run_once(gpu, kernels, &op.launch(), &input_refs, &sentinel)?;
-    let mut reference = sentinel;
+    let sentinels: Vec<&[f32]> = reference.iter().map(Vec::as_slice).collect();
+    let gpu_out = run_once(gpu, kernels, &op.launch(), &input_refs, &sentinels)?;
     op.reference(&input_refs, &mut reference);
     Ok((gpu_out, reference))
 }

@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use googlenet::gpu::{Gpu, Kernels};
+use googlenet::gpu::{Gpu, Pipelines};
 
-pub fn gpu() -> &'static (Gpu, Kernels) {
-    static GPU: OnceLock<(Gpu, Kernels)> = OnceLock::new();
+pub fn gpu() -> &'static (Gpu, Pipelines) {
+    static GPU: OnceLock<(Gpu, Pipelines)> = OnceLock::new();
     GPU.get_or_init(|| {
         let gpu = Gpu::new().unwrap_or_else(|e| panic!("these tests need a GPU adapter: {e}"));
-        (gpu, Kernels::new())
+        (gpu, Pipelines::new())
     })
 }
 

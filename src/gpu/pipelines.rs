@@ -79,13 +79,13 @@ impl KernelId {
 }
 
 /// Compiled pipelines, built on first use and kept for the life of the engine.
-pub struct Kernels {
+pub struct Pipelines {
     pipelines: Mutex<HashMap<KernelId, wgpu::ComputePipeline>>,
 }
 
-impl Kernels {
+impl Pipelines {
     pub fn new() -> Self {
-        Kernels { pipelines: Mutex::new(HashMap::new()) }
+        Pipelines { pipelines: Mutex::new(HashMap::new()) }
     }
 
     pub fn pipeline(&self, gpu: &Gpu, id: KernelId) -> Result<wgpu::ComputePipeline> {
@@ -112,7 +112,7 @@ impl Kernels {
     }
 }
 
-impl Default for Kernels {
+impl Default for Pipelines {
     fn default() -> Self {
         Self::new()
     }
