@@ -8,9 +8,14 @@
 pub mod error;
 pub mod geometry;
 pub mod gpu;
+pub mod graph;
+pub mod models;
 pub mod onnx;
 pub mod ops;
+pub mod plan;
+pub mod reference;
 pub mod rng;
+pub mod tensor;
 pub mod verify;
 
 pub use error::{Error, Result};

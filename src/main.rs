@@ -19,6 +19,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show how the network runs: each inception module's dispatch waves, and the buffers.
+    Plan {
+        /// Images per batch.
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
+        /// Include the auxiliary classifiers.
+        #[arg(long)]
+        aux: bool,
+    },
     /// Show the adapter, its backend, driver, features and the limits the engine uses.
     Info {
         /// Print the same as JSON.
@@ -32,6 +41,7 @@ fn main() -> ExitCode {
     let outcome = match args.command {
         Command::Verify { json } => cli::verify::run(json),
         Command::Info { json } => cli::info::run(json),
+        Command::Plan { batch, aux } => cli::plan::run(batch, aux),
     };
     match outcome {
         Ok(code) => code,

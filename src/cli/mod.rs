@@ -1,4 +1,5 @@
 //! The subcommands of the `googlenet` binary.
 
 pub mod info;
+pub mod plan;
 pub mod verify;

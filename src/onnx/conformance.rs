@@ -8,7 +8,8 @@ use prost::Message;
 
 use super::node_ops::{build, NodeProgram};
 use super::proto::{ModelProto, NodeProto};
-use super::tensor::{read_tensor_file, to_host, HostTensor};
+use super::tensor::{read_tensor_file, to_host};
+use crate::tensor::Tensor;
 use crate::error::{Error, Result};
 use crate::gpu::{run_once, Gpu, Pipelines};
 
@@ -21,8 +22,8 @@ pub struct NodeCase {
     pub node: NodeProto,
     pub opset: i64,
     /// Tensor per node input, by the node's input order (None for an absent optional input).
-    pub inputs: Vec<Option<HostTensor>>,
-    pub expected: HostTensor,
+    pub inputs: Vec<Option<Tensor>>,
+    pub expected: Tensor,
 }
 
 pub fn read_model(path: &Path) -> Result<ModelProto> {
@@ -47,7 +48,7 @@ pub fn load_case(dir: &Path) -> Result<NodeCase> {
         return Err(Error::file(&model_path, format!("expected a single-node graph, found {} nodes", graph.node.len())));
     };
     let data_dir = dir.join("test_data_set_0");
-    let mut tensors: HashMap<&str, HostTensor> = HashMap::new();
+    let mut tensors: HashMap<&str, Tensor> = HashMap::new();
     for (i, input) in graph.input.iter().enumerate() {
         let path = data_dir.join(format!("input_{i}.pb"));
         if path.exists() {
@@ -84,7 +85,7 @@ pub struct CaseOutputs {
 /// Runs every step of the case's program into one output buffer, which starts as NaN so that
 /// an element nobody writes shows.
 pub fn run_case(gpu: &Gpu, kernels: &Pipelines, case: &NodeCase) -> Result<CaseOutputs> {
-    let inputs: Vec<Option<&HostTensor>> = case.inputs.iter().map(Option::as_ref).collect();
+    let inputs: Vec<Option<&Tensor>> = case.inputs.iter().map(Option::as_ref).collect();
     let NodeProgram { steps, output_dims } = build(&case.node, case.opset, &inputs)?;
     let len: usize = output_dims.iter().product();
     let (mut gpu_out, mut reference) = (vec![f32::NAN; len], vec![f32::NAN; len]);

@@ -6,7 +6,7 @@
 
 use super::attributes::{node_label, Attributes};
 use super::proto::NodeProto;
-use super::tensor::{element_count, HostTensor};
+use crate::tensor::{element_count, Tensor};
 use crate::error::{Error, Result};
 use crate::geometry::{ChannelSlice, Pads};
 use crate::ops::{Conv2d, ConvGroup, CopySlice, FullyConnected, Lrn, Kernel, Pool2d, PoolKind, Softmax};
@@ -28,9 +28,9 @@ pub const KERNEL_OP_TYPES: &[&str] =
 
 /// Builds the steps computing `node`; `inputs[i]` is the tensor of `node.input[i]` (None where
 /// the optional input is absent).
-pub fn build(node: &NodeProto, opset: i64, inputs: &[Option<&HostTensor>]) -> Result<NodeProgram> {
+pub fn build(node: &NodeProto, opset: i64, inputs: &[Option<&Tensor>]) -> Result<NodeProgram> {
     let label = node_label(node);
-    let input = |i: usize| -> Result<&HostTensor> {
+    let input = |i: usize| -> Result<&Tensor> {
         inputs.get(i).copied().flatten().ok_or_else(|| Error::shape(&label, format!("input {i} is missing")))
     };
     match node.op_type.as_str() {
@@ -59,7 +59,7 @@ const POOL_ATTRIBUTES: [&str; 8] =
     ["auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "storage_order", "strides"];
 
 /// Input dims as (N, C, H, W); only 2-D images are supported.
-fn nchw(node: &NodeProto, x: &HostTensor) -> Result<[usize; 4]> {
+fn nchw(node: &NodeProto, x: &Tensor) -> Result<[usize; 4]> {
     match x.dims[..] {
         [n, c, h, w] => Ok([n, c, h, w]),
         _ => Err(Error::unsupported(node_label(node), format!("input of rank {} (dims {:?}); only 4-D NCHW", x.dims.len(), x.dims))),
@@ -112,7 +112,7 @@ fn window(node: &NodeProto, attrs: &Attributes, input_hw: [usize; 2], kernel: [u
     Ok(Window { strides, pads })
 }
 
-fn conv(node: &NodeProto, x: &HostTensor, w: &HostTensor, b: Option<&HostTensor>) -> Result<NodeProgram> {
+fn conv(node: &NodeProto, x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<NodeProgram> {
     let label = node_label(node);
     let attrs = Attributes::new(node, &["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"])?;
     let group = attrs.int("group", 1);
@@ -156,7 +156,7 @@ fn conv(node: &NodeProto, x: &HostTensor, w: &HostTensor, b: Option<&HostTensor>
     Ok(single(ConvGroup::single(op), vec![x.data.clone(), w.data.clone(), bias], output_dims))
 }
 
-fn pool(node: &NodeProto, kind: PoolKind, x: &HostTensor) -> Result<NodeProgram> {
+fn pool(node: &NodeProto, kind: PoolKind, x: &Tensor) -> Result<NodeProgram> {
     let label = node_label(node);
     let attrs = Attributes::new(node, &POOL_ATTRIBUTES)?;
     if node.output.get(1).is_some_and(|o| !o.is_empty()) {
@@ -191,7 +191,7 @@ fn pool(node: &NodeProto, kind: PoolKind, x: &HostTensor) -> Result<NodeProgram>
     Ok(single(op, vec![x.data.clone()], output_dims))
 }
 
-fn global_pool(node: &NodeProto, kind: PoolKind, x: &HostTensor) -> Result<NodeProgram> {
+fn global_pool(node: &NodeProto, kind: PoolKind, x: &Tensor) -> Result<NodeProgram> {
     Attributes::new(node, &[])?;
     let [n, c, h, w] = nchw(node, x)?;
     let mut op = Pool2d::simple(kind, n, c, h, w, h, 1, 0, false);
@@ -200,7 +200,7 @@ fn global_pool(node: &NodeProto, kind: PoolKind, x: &HostTensor) -> Result<NodeP
     Ok(single(op, vec![x.data.clone()], vec![n, c, 1, 1]))
 }
 
-fn lrn(node: &NodeProto, x: &HostTensor) -> Result<NodeProgram> {
+fn lrn(node: &NodeProto, x: &Tensor) -> Result<NodeProgram> {
     let label = node_label(node);
     let attrs = Attributes::new(node, &["alpha", "beta", "bias", "size"])?;
     if x.dims.len() < 3 {
@@ -229,7 +229,7 @@ fn lrn(node: &NodeProto, x: &HostTensor) -> Result<NodeProgram> {
 
 /// Y = alpha * A' B' + beta * C, with A' = transA ? A^T : A and B' likewise. B becomes the
 /// weight `[N][K]` scaled by alpha; beta * C, broadcast to `[M][N]`, becomes a per-row bias.
-fn gemm(node: &NodeProto, opset: i64, a: &HostTensor, b: &HostTensor, c: Option<&HostTensor>) -> Result<NodeProgram> {
+fn gemm(node: &NodeProto, opset: i64, a: &Tensor, b: &Tensor, c: Option<&Tensor>) -> Result<NodeProgram> {
     let label = node_label(node);
     // Before opset 7, C broadcast only when `broadcast` = 1; later it always does.
     let known: &[&str] = if opset < 7 { &["alpha", "beta", "transA", "transB", "broadcast"] } else { &["alpha", "beta", "transA", "transB"] };
@@ -267,7 +267,7 @@ fn gemm(node: &NodeProto, opset: i64, a: &HostTensor, b: &HostTensor, c: Option<
     Ok(single(op, vec![a.data.clone(), weight, bias], vec![m, n]))
 }
 
-fn matrix(label: &str, name: &str, t: &HostTensor) -> Result<[usize; 2]> {
+fn matrix(label: &str, name: &str, t: &Tensor) -> Result<[usize; 2]> {
     match t.dims[..] {
         [r, c] => Ok([r, c]),
         _ => Err(Error::shape(label, format!("{name} must be a matrix, got dims {:?}", t.dims))),
@@ -275,7 +275,7 @@ fn matrix(label: &str, name: &str, t: &HostTensor) -> Result<[usize; 2]> {
 }
 
 /// Unidirectional (numpy) broadcast of C to `[m][n]`.
-fn broadcast_to_matrix(label: &str, c: &HostTensor, m: usize, n: usize) -> Result<Vec<f32>> {
+fn broadcast_to_matrix(label: &str, c: &Tensor, m: usize, n: usize) -> Result<Vec<f32>> {
     let (rows, cols) = match c.dims[..] {
         [] => (1, 1),
         [cols] => (1, cols),
@@ -288,7 +288,7 @@ fn broadcast_to_matrix(label: &str, c: &HostTensor, m: usize, n: usize) -> Resul
     Ok((0..m).flat_map(|r| (0..n).map(move |o| c.data[(r % rows) * cols + o % cols])).collect())
 }
 
-fn softmax(node: &NodeProto, opset: i64, x: &HostTensor) -> Result<NodeProgram> {
+fn softmax(node: &NodeProto, opset: i64, x: &Tensor) -> Result<NodeProgram> {
     let label = node_label(node);
     let attrs = Attributes::new(node, &["axis"])?;
     let rank = x.dims.len() as i64;
@@ -309,7 +309,7 @@ fn softmax(node: &NodeProto, opset: i64, x: &HostTensor) -> Result<NodeProgram> 
     Ok(single(op, vec![x.data.clone()], x.dims.clone()))
 }
 
-fn relu(node: &NodeProto, x: &HostTensor) -> Result<NodeProgram> {
+fn relu(node: &NodeProto, x: &Tensor) -> Result<NodeProgram> {
     Attributes::new(node, &[])?;
     let op = CopySlice {
         batch: 1,
@@ -325,7 +325,7 @@ fn relu(node: &NodeProto, x: &HostTensor) -> Result<NodeProgram> {
 
 /// Each input is viewed as `[outer][channels_i][inner]` around the concat axis and written into
 /// its channel slice of the output.
-fn concat(node: &NodeProto, inputs: &[&HostTensor]) -> Result<NodeProgram> {
+fn concat(node: &NodeProto, inputs: &[&Tensor]) -> Result<NodeProgram> {
     let label = node_label(node);
     let attrs = Attributes::new(node, &["axis"])?;
     let first = inputs.first().ok_or_else(|| Error::shape(&label, "no inputs"))?;

@@ -6,23 +6,14 @@ use prost::Message;
 
 use super::proto::{data_type_name, TensorProto, FLOAT};
 use crate::error::{Error, Result};
+use crate::tensor::Tensor;
 
 /// Larger tensors are refused outright: GoogLeNet's largest weight has 1M elements.
 const MAX_ELEMENTS: u64 = 1 << 31;
 
-/// An f32 tensor read from an ONNX file.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HostTensor {
-    pub dims: Vec<usize>,
-    pub data: Vec<f32>,
-}
-
-pub fn element_count(dims: &[usize]) -> usize {
-    dims.iter().product()
-}
 
 /// Decodes one serialized `TensorProto` file (as ONNX's test data sets store them).
-pub fn read_tensor_file(path: &Path) -> Result<HostTensor> {
+pub fn read_tensor_file(path: &Path) -> Result<Tensor> {
     let bytes = std::fs::read(path).map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
     let proto = TensorProto::decode(bytes.as_slice())
         .map_err(|e| Error::file(path, format!("not a valid ONNX TensorProto: {e}")))?;
@@ -30,7 +21,7 @@ pub fn read_tensor_file(path: &Path) -> Result<HostTensor> {
 }
 
 /// Converts a FLOAT tensor; other element types are unsupported and say which type they are.
-pub fn to_host(proto: &TensorProto) -> Result<HostTensor> {
+pub fn to_host(proto: &TensorProto) -> Result<Tensor> {
     let name = if proto.name.is_empty() { "tensor".to_string() } else { format!("tensor `{}`", proto.name) };
     if proto.data_type != FLOAT {
         return Err(Error::unsupported(
@@ -69,5 +60,5 @@ pub fn to_host(proto: &TensorProto) -> Result<HostTensor> {
         }
         proto.float_data.clone()
     };
-    Ok(HostTensor { dims, data })
+    Ok(Tensor { dims, data })
 }

@@ -10,7 +10,7 @@ mod parallel;
 mod pool;
 mod softmax;
 
-pub use conv::{Conv2d, ConvGroup, OutputSlot};
+pub use conv::{Conv2d, ConvGroup, OutputSlot, MAX_PROBLEMS};
 pub use copy_slice::CopySlice;
 pub use fully_connected::FullyConnected;
 pub use lrn::Lrn;

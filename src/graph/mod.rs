@@ -1,0 +1,130 @@
+//! The network as a graph: one `Op` enum for every op the engine knows, nodes with named inputs
+//! and one named output each, and NCHW shape inference.
+
+mod lowering;
+mod shapes;
+
+pub use lowering::as_nchw;
+pub use shapes::infer_shapes;
+
+use crate::geometry::Pads;
+use crate::tensor::Tensor;
+
+#[derive(Clone, Debug)]
+pub struct ConvSpec {
+    /// `[out_channels][in_channels][kernel_h][kernel_w]`.
+    pub weight: Tensor,
+    pub bias: Vec<f32>,
+    pub stride: [usize; 2],
+    pub pads: Pads,
+}
+
+#[derive(Clone, Debug)]
+pub struct PoolSpec {
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    pub pads: Pads,
+    pub ceil_mode: bool,
+    /// Average pools only: whether pad positions count in the divisor (ONNX semantics).
+    pub count_include_pad: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct LrnSpec {
+    pub size: usize,
+    pub alpha: f32,
+    pub beta: f32,
+    pub bias: f32,
+}
+
+/// Inference-time batch normalisation: y = (x - mean) / sqrt(var + epsilon) * scale + shift.
+#[derive(Clone, Debug)]
+pub struct BatchNormSpec {
+    pub scale: Vec<f32>,
+    pub shift: Vec<f32>,
+    pub mean: Vec<f32>,
+    pub var: Vec<f32>,
+    pub epsilon: f32,
+}
+
+#[derive(Clone, Debug)]
+pub struct FcSpec {
+    /// `[out_features][in_features]`.
+    pub weight: Tensor,
+    pub bias: Vec<f32>,
+}
+
+/// Every op the engine knows. Tensors are NCHW images or `[N, features]` rows.
+#[derive(Clone, Debug)]
+pub enum Op {
+    Conv(ConvSpec),
+    BatchNorm(BatchNormSpec),
+    Relu,
+    MaxPool(PoolSpec),
+    AvgPool(PoolSpec),
+    GlobalAvgPool,
+    Lrn(LrnSpec),
+    /// Along channels.
+    Concat,
+    /// The identity at inference.
+    Dropout,
+    /// `[N, C, H, W]` to `[N, C*H*W]`.
+    Flatten,
+    /// A fully connected layer on `[N, features]` (or `[N, C, 1, 1]`).
+    Fc(FcSpec),
+    /// Along the channel / feature axis.
+    Softmax,
+}
+
+impl Op {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Conv(_) => "Conv",
+            Op::BatchNorm(_) => "BatchNorm",
+            Op::Relu => "Relu",
+            Op::MaxPool(_) => "MaxPool",
+            Op::AvgPool(_) => "AvgPool",
+            Op::GlobalAvgPool => "GlobalAvgPool",
+            Op::Lrn(_) => "LRN",
+            Op::Concat => "Concat",
+            Op::Dropout => "Dropout",
+            Op::Flatten => "Flatten",
+            Op::Fc(_) => "Fc",
+            Op::Softmax => "Softmax",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub name: String,
+    pub op: Op,
+    pub inputs: Vec<String>,
+    pub output: String,
+}
+
+/// A network: one input image batch, nodes in topological order, named outputs.
+#[derive(Clone, Debug)]
+pub struct Graph {
+    pub input: String,
+    /// Channels, height, width of one input image.
+    pub input_chw: [usize; 3],
+    pub nodes: Vec<Node>,
+    pub outputs: Vec<String>,
+}
+
+impl Graph {
+    pub fn producer(&self, value: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.output == value)
+    }
+
+    pub fn consumers<'a>(&'a self, value: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.nodes.iter().filter(move |n| n.inputs.iter().any(|i| i == value))
+    }
+
+    /// How many times `value` is read, by nodes or as a graph output.
+    pub fn use_count(&self, value: &str) -> usize {
+        let reads: usize = self.nodes.iter().map(|n| n.inputs.iter().filter(|i| *i == value).count()).sum();
+        reads + self.outputs.iter().filter(|o| *o == value).count()
+    }
+}

@@ -1,0 +1,3 @@
+//! Built-in networks.
+
+pub mod googlenet;

@@ -1,0 +1,102 @@
+//! Where each value lives: a tensor (one GPU buffer's worth) and a channel slice of it. Every
+//! concat input is its producer's slice of the concat tensor, so no concat copies anything; only
+//! an input no kernel of ours produces (the graph input, another concat, a row tensor) is copied
+//! into its slice.
+
+use std::collections::HashMap;
+
+use super::steps::{Step, StepOp, Steps};
+use crate::error::{Error, Result};
+use crate::geometry::ChannelSlice;
+use crate::graph::{as_nchw, Graph};
+use crate::ops::CopySlice;
+
+pub type TensorId = usize;
+
+#[derive(Clone, Debug)]
+pub struct TensorInfo {
+    pub name: String,
+    /// NCHW; rows `[N, F]` are `[N, F, 1, 1]`.
+    pub dims: [usize; 4],
+}
+
+impl TensorInfo {
+    pub fn len(&self) -> usize {
+        self.dims.iter().product()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct View {
+    pub tensor: TensorId,
+    pub slice: ChannelSlice,
+}
+
+#[derive(Default)]
+pub struct Layout {
+    pub tensors: Vec<TensorInfo>,
+    pub views: HashMap<String, View>,
+}
+
+impl Layout {
+    pub fn new_tensor(&mut self, name: &str, dims: [usize; 4]) -> TensorId {
+        self.tensors.push(TensorInfo { name: name.into(), dims });
+        self.tensors.len() - 1
+    }
+
+    pub fn view(&self, value: &str) -> View {
+        self.views[value]
+    }
+}
+
+/// Whether a step can write its output into a channel slice of a larger tensor.
+fn writes_slices(step: &Step) -> bool {
+    matches!(step.op, StepOp::Conv { .. } | StepOp::Pool(_) | StepOp::Lrn(_) | StepOp::Copy(_))
+}
+
+pub fn place(graph: &Graph, shapes: &HashMap<String, Vec<usize>>, steps: &mut Steps) -> Result<Layout> {
+    let mut layout = Layout::default();
+    let input = layout.new_tensor(&graph.input, as_nchw(&shapes[&graph.input]));
+    layout.views.insert(graph.input.clone(), View { tensor: input, slice: ChannelSlice::whole(graph.input_chw[0]) });
+
+    for (output, inputs) in steps.concats.clone() {
+        let dims = as_nchw(&shapes[&output]);
+        let tensor = layout.new_tensor(&output, dims);
+        layout.views.insert(output.clone(), View { tensor, slice: ChannelSlice::whole(dims[1]) });
+        let mut offset = 0;
+        for (i, value) in inputs.iter().enumerate() {
+            let source = steps.resolve(value).to_string();
+            let [n, c, h, w] = as_nchw(&shapes[&source]);
+            let slice = View { tensor, slice: ChannelSlice { offset, total: dims[1] } };
+            offset += c;
+            let producer = steps.steps.iter().position(|s| s.output == source);
+            match producer.filter(|&p| writes_slices(&steps.steps[p]) && !layout.views.contains_key(&source)) {
+                Some(_) => {
+                    layout.views.insert(source, slice);
+                }
+                None => {
+                    let copied = format!("{output}/input{i}");
+                    let copy = CopySlice { batch: n, channels: c, pixels: h * w, relu: false, input: ChannelSlice::whole(c), output: ChannelSlice::whole(c) };
+                    steps.steps.push(Step { nodes: vec![output.clone()], op: StepOp::Copy(copy), input: source, output: copied.clone() });
+                    layout.views.insert(copied, slice);
+                }
+            }
+        }
+    }
+
+    for i in 0..steps.steps.len() {
+        let output = steps.steps[i].output.clone();
+        if !layout.views.contains_key(&output) {
+            let dims = as_nchw(&shapes[&output]);
+            let tensor = layout.new_tensor(&output, dims);
+            layout.views.insert(output, View { tensor, slice: ChannelSlice::whole(dims[1]) });
+        }
+    }
+    let aliases: Vec<String> = steps.aliases.keys().cloned().collect();
+    for alias in aliases {
+        let target = steps.resolve(&alias).to_string();
+        let view = *layout.views.get(&target).ok_or_else(|| Error::shape(&alias, format!("aliases `{target}`, which nothing computes")))?;
+        layout.views.insert(alias, view);
+    }
+    Ok(layout)
+}

@@ -1,0 +1,131 @@
+//! The plan: the graph lowered to kernel dispatches in order, each value placed in a tensor
+//! slice (no concat copies), tensors assigned to buffers by liveness, and the barriers wgpu will
+//! put between dispatches predicted, so each inception module's dispatch waves can be shown and
+//! tested.
+
+mod layout;
+mod liveness;
+mod modules;
+mod report;
+mod schedule;
+mod steps;
+
+pub use layout::{TensorId, TensorInfo, View};
+pub use modules::{find_modules, Module};
+pub use schedule::Dispatch;
+
+use crate::error::{Error, Result};
+use crate::graph::{infer_shapes, Graph};
+
+#[derive(Clone, Debug, Default)]
+pub struct PlanOptions {
+    /// Values to keep readable after the run (their buffers are not reused), e.g. each module's
+    /// output for a per-module check.
+    pub keep: Vec<String>,
+}
+
+pub struct Plan {
+    pub batch: usize,
+    pub tensors: Vec<TensorInfo>,
+    pub dispatches: Vec<Dispatch>,
+    pub input: TensorId,
+    /// Graph outputs, then kept values: name and where it lives.
+    pub outputs: Vec<(String, View)>,
+    /// Each tensor's buffer (None for a tensor no dispatch uses).
+    pub buffer_of: Vec<Option<usize>>,
+    /// Each buffer's size in floats.
+    pub buffer_sizes: Vec<usize>,
+    /// Each tensor's first and last dispatch (None where unused).
+    pub lifetimes: Vec<Option<(usize, usize)>>,
+    /// Whether wgpu puts a barrier before each dispatch.
+    pub barrier_before: Vec<bool>,
+    pub modules: Vec<PlannedModule>,
+}
+
+pub struct PlannedModule {
+    pub name: String,
+    /// The module's dispatches, in order.
+    pub dispatches: Vec<usize>,
+}
+
+impl Plan {
+    pub fn build(graph: &Graph, batch: usize, options: &PlanOptions) -> Result<Plan> {
+        let shapes = infer_shapes(graph, batch)?;
+        let mut steps = steps::lower(graph, &shapes)?;
+        let mut layout = layout::place(graph, &shapes, &mut steps)?;
+        let mut outputs = Vec::new();
+        for name in graph.outputs.iter().chain(&options.keep) {
+            let view = *layout.views.get(name).ok_or_else(|| Error::shape("plan", format!("no value `{name}` to output")))?;
+            outputs.push((name.clone(), view));
+        }
+        let pinned: Vec<TensorId> = outputs.iter().map(|(_, v)| v.tensor).collect();
+        let dispatches = schedule::schedule(&steps.steps, &mut layout, &pinned)?;
+        // Stacking may have moved kept values; read their views again.
+        for (name, view) in &mut outputs {
+            *view = layout.view(name);
+        }
+        let input = layout.view(&graph.input).tensor;
+        let lifetimes = liveness::lifetimes(&dispatches, layout.tensors.len(), input, &pinned);
+        let (buffer_of, buffer_sizes) = liveness::assign_buffers(&layout.tensors, &lifetimes);
+        let barrier_before = predict_barriers(&dispatches, &buffer_of);
+        let modules = find_modules(graph)
+            .into_iter()
+            .map(|m| PlannedModule {
+                dispatches: (0..dispatches.len()).filter(|&i| dispatches[i].nodes.iter().any(|n| m.nodes.contains(n))).collect(),
+                name: m.name,
+            })
+            .collect();
+        Ok(Plan { batch, tensors: layout.tensors, dispatches, input, outputs, buffer_of, buffer_sizes, lifetimes, barrier_before, modules })
+    }
+
+    /// The buffer a dispatch-used tensor lives in.
+    pub fn buffer(&self, tensor: TensorId) -> usize {
+        self.buffer_of[tensor].expect("every tensor a dispatch uses has a buffer")
+    }
+
+    /// Wave of each dispatch: dispatches in one wave run with no barrier between them.
+    pub fn waves(&self) -> Vec<usize> {
+        let mut wave = 0;
+        self.barrier_before
+            .iter()
+            .enumerate()
+            .map(|(i, &barrier)| {
+                if barrier && i > 0 {
+                    wave += 1;
+                }
+                wave
+            })
+            .collect()
+    }
+
+    /// Barriers between a module's first and last dispatch, before its own dispatches.
+    pub fn barriers_inside(&self, module: &PlannedModule) -> usize {
+        module.dispatches.iter().skip(1).filter(|&&d| self.barrier_before[d]).count()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// wgpu tracks whole buffers: a dispatch gets a barrier when it uses a buffer that an earlier
+/// dispatch of the pass used, unless both only read it. (A buffer's first use in the pass needs
+/// no barrier inside the pass: wgpu resolves it at submit.)
+fn predict_barriers(dispatches: &[Dispatch], buffer_of: &[Option<usize>]) -> Vec<bool> {
+    let mut last_access = std::collections::HashMap::new();
+    dispatches
+        .iter()
+        .map(|d| {
+            let reads = [(d.input, Access::Read)];
+            let writes = d.outputs.iter().flatten().map(|&t| (t, Access::Write));
+            let uses: Vec<(usize, Access)> = reads.into_iter().chain(writes).map(|(t, a)| (buffer_of[t].expect("used"), a)).collect();
+            let barrier = uses.iter().any(|(b, a)| last_access.get(b).is_some_and(|prev| !(*prev == Access::Read && *a == Access::Read)));
+            for (b, a) in uses {
+                last_access.insert(b, a);
+            }
+            barrier
+        })
+        .collect()
+}

@@ -1,0 +1,219 @@
+//! Steps to dispatches. Each step gets a level (1 + the levels of the steps that write what it
+//! reads); convs at one level that read one tensor are independent, so up to four of them become
+//! one dispatch (an inception module's 1x1, reduce and pooled-projection convs; then its 3x3 and
+//! 5x5 convs). A group writes at most two tensors: when its convs write more private tensors than
+//! that, those are stacked as channel slices of one new tensor.
+
+use std::collections::HashMap;
+
+use super::layout::{Layout, TensorId, View};
+use super::steps::{Step, StepOp};
+use crate::error::{Error, Result};
+use crate::geometry::ChannelSlice;
+use crate::ops::{Conv2d, ConvGroup, Kernel, OutputSlot, MAX_PROBLEMS};
+
+/// One kernel launch of the plan.
+pub struct Dispatch {
+    pub kernel: Box<dyn Kernel>,
+    /// The activation tensor the kernel reads (its first input binding).
+    pub input: TensorId,
+    /// Weights and biases, bound after the input.
+    pub constants: Vec<Vec<f32>>,
+    /// The output bindings; None where the kernel leaves a binding unused.
+    pub outputs: Vec<Option<TensorId>>,
+    /// The graph nodes computed.
+    pub nodes: Vec<String>,
+    pub level: usize,
+}
+
+/// For each tensor, the steps that write it.
+fn writers(steps: &[Step], layout: &Layout) -> HashMap<TensorId, Vec<usize>> {
+    let mut writers: HashMap<TensorId, Vec<usize>> = HashMap::new();
+    for (i, step) in steps.iter().enumerate() {
+        writers.entry(layout.view(&step.output).tensor).or_default().push(i);
+    }
+    writers
+}
+
+fn levels(steps: &[Step], layout: &Layout) -> Vec<usize> {
+    let writers = writers(steps, layout);
+    fn level_of(i: usize, steps: &[Step], layout: &Layout, writers: &HashMap<TensorId, Vec<usize>>, memo: &mut Vec<Option<usize>>) -> usize {
+        if let Some(level) = memo[i] {
+            return level;
+        }
+        let read = layout.view(&steps[i].input).tensor;
+        let level = writers.get(&read).map_or(0, |ws| {
+            ws.iter().map(|&w| level_of(w, steps, layout, writers, memo) + 1).max().unwrap_or(0)
+        });
+        memo[i] = Some(level);
+        level
+    }
+    let mut memo = vec![None; steps.len()];
+    (0..steps.len()).map(|i| level_of(i, steps, layout, &writers, &mut memo)).collect()
+}
+
+/// Convs that can share one dispatch: same level, same input tensor, same loader family.
+fn group_key(step: &Step, level: usize, layout: &Layout) -> Option<(usize, TensorId, bool)> {
+    match &step.op {
+        StepOp::Conv { conv, .. } => Some((level, layout.view(&step.input).tensor, conv.is_pointwise())),
+        _ => None,
+    }
+}
+
+/// Partitions the steps of one level into dispatch groups, in step order.
+fn group_steps(members: &[usize], steps: &[Step], levels: &[usize], layout: &Layout, private: &dyn Fn(TensorId) -> bool) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut open: HashMap<(usize, TensorId, bool), usize> = HashMap::new();
+    for &i in members {
+        let step = &steps[i];
+        let Some(key) = group_key(step, levels[i], layout) else {
+            groups.push(vec![i]);
+            continue;
+        };
+        if let Some(&g) = open.get(&key) {
+            let mut candidate = groups[g].clone();
+            candidate.push(i);
+            if candidate.len() <= MAX_PROBLEMS && output_slots(&candidate, steps, layout, private) <= 2 {
+                groups[g] = candidate;
+                continue;
+            }
+        }
+        open.insert(key, groups.len());
+        groups.push(vec![i]);
+    }
+    groups
+}
+
+/// Output buffers a group needs once its private outputs are stacked into one.
+fn output_slots(members: &[usize], steps: &[Step], layout: &Layout, private: &dyn Fn(TensorId) -> bool) -> usize {
+    let mut shared: Vec<TensorId> = Vec::new();
+    let mut any_private = false;
+    for &i in members {
+        let tensor = layout.view(&steps[i].output).tensor;
+        if private(tensor) {
+            any_private = true;
+        } else if !shared.contains(&tensor) {
+            shared.push(tensor);
+        }
+    }
+    shared.len() + any_private as usize
+}
+
+/// Puts the private outputs of a group's members side by side in one new tensor, so the group
+/// writes at most two buffers (and their readers, often grouped too, read one).
+fn stack_private_outputs(members: &[usize], steps: &[Step], layout: &mut Layout, private: &dyn Fn(TensorId) -> bool) {
+    let outputs: Vec<TensorId> = members.iter().map(|&i| layout.view(&steps[i].output).tensor).filter(|&t| private(t)).collect();
+    if outputs.len() < 2 {
+        return;
+    }
+    let [n, _, h, w] = layout.tensors[outputs[0]].dims;
+    if outputs.iter().any(|&t| { let d = layout.tensors[t].dims; [d[0], d[2], d[3]] != [n, h, w] }) {
+        return;
+    }
+    let channels: usize = outputs.iter().map(|&t| layout.tensors[t].dims[1]).sum();
+    let name = outputs.iter().map(|&t| layout.tensors[t].name.as_str()).collect::<Vec<_>>().join(" + ");
+    let stacked = layout.new_tensor(&name, [n, channels, h, w]);
+    let mut offset = 0;
+    for &old in &outputs {
+        for view in layout.views.values_mut().filter(|v| v.tensor == old) {
+            *view = View { tensor: stacked, slice: ChannelSlice { offset: offset + view.slice.offset, total: channels } };
+        }
+        offset += layout.tensors[old].dims[1];
+    }
+}
+
+/// The step's kernel shape with its input and output slices set from the layout.
+fn placed_conv(step: &Step, conv: &Conv2d, layout: &Layout) -> Conv2d {
+    Conv2d { input: layout.view(&step.input).slice, output: layout.view(&step.output).slice, ..conv.clone() }
+}
+
+fn whole_input(step: &Step, layout: &Layout) -> Result<TensorId> {
+    let view = layout.view(&step.input);
+    if view.slice.offset != 0 || view.slice.total != layout.tensors[view.tensor].dims[1] {
+        return Err(Error::unsupported(step.nodes.join(", "), "reading rows from a channel slice of a larger tensor"));
+    }
+    Ok(view.tensor)
+}
+
+fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize) -> Result<Dispatch> {
+    let first = &steps[members[0]];
+    let input = layout.view(&first.input).tensor;
+    let output = |step: &Step| Some(layout.view(&step.output).tensor);
+    let nodes = members.iter().flat_map(|&i| steps[i].nodes.iter().cloned()).collect();
+    let (kernel, constants, outputs): (Box<dyn Kernel>, _, _) = match &first.op {
+        StepOp::Conv { .. } => {
+            let mut group = ConvGroup { convs: Vec::new() };
+            let (mut weights, mut biases, mut slots) = (Vec::new(), Vec::new(), Vec::<TensorId>::new());
+            for &i in members {
+                let StepOp::Conv { conv, weight, bias } = &steps[i].op else { unreachable!("groups hold convs only") };
+                let tensor = layout.view(&steps[i].output).tensor;
+                if !slots.contains(&tensor) {
+                    slots.push(tensor);
+                }
+                let slot = if slots[0] == tensor { OutputSlot::First } else { OutputSlot::Second };
+                group.convs.push((placed_conv(&steps[i], conv, layout), slot));
+                weights.extend_from_slice(weight);
+                biases.extend_from_slice(bias);
+            }
+            (Box::new(group), vec![weights, biases], vec![Some(slots[0]), slots.get(1).copied()])
+        }
+        StepOp::Pool(pool) => {
+            let mut pool = pool.clone();
+            (pool.input, pool.output) = (layout.view(&first.input).slice, layout.view(&first.output).slice);
+            (Box::new(pool), vec![], vec![output(first)])
+        }
+        StepOp::Lrn(lrn) => {
+            let mut lrn = lrn.clone();
+            (lrn.input, lrn.output) = (layout.view(&first.input).slice, layout.view(&first.output).slice);
+            (Box::new(lrn), vec![], vec![output(first)])
+        }
+        StepOp::Copy(copy) => {
+            let mut copy = copy.clone();
+            (copy.input, copy.output) = (layout.view(&first.input).slice, layout.view(&first.output).slice);
+            (Box::new(copy), vec![], vec![output(first)])
+        }
+        StepOp::Fc { fc, weight, bias } => {
+            whole_input(first, layout)?;
+            (Box::new(fc.clone()), vec![weight.clone(), bias.clone()], vec![output(first)])
+        }
+        StepOp::Softmax(softmax) => {
+            whole_input(first, layout)?;
+            (Box::new(softmax.clone()), vec![], vec![output(first)])
+        }
+    };
+    kernel.check()?;
+    Ok(Dispatch { kernel, input, constants, outputs, nodes, level })
+}
+
+/// Groups the steps into dispatches, in an order that respects every dependency (by level, then
+/// by graph order). Levels are grouped in order, so the readers of outputs stacked at one level
+/// see the stacked tensor when the next level is grouped. `pinned` tensors (graph outputs,
+/// tensors kept for inspection) are never restacked.
+pub fn schedule(steps: &[Step], layout: &mut Layout, pinned: &[TensorId]) -> Result<Vec<Dispatch>> {
+    let levels = levels(steps, layout);
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for level in 0..=levels.iter().copied().max().unwrap_or(0) {
+        let members: Vec<usize> = (0..steps.len()).filter(|&i| levels[i] == level).collect();
+        let private = private_tensors(steps, layout, pinned);
+        let is_private = |t: TensorId| private[t];
+        let level_groups = group_steps(&members, steps, &levels, layout, &is_private);
+        for group in &level_groups {
+            stack_private_outputs(group, steps, layout, &is_private);
+        }
+        groups.extend(level_groups);
+    }
+    let mut order: Vec<&Vec<usize>> = groups.iter().collect();
+    order.sort_by_key(|members| (levels[members[0]], members[0]));
+    order.into_iter().map(|members| dispatch(members, steps, layout, levels[members[0]])).collect()
+}
+
+/// Tensors that one step writes whole and nothing pins: free to be restacked.
+fn private_tensors(steps: &[Step], layout: &Layout, pinned: &[TensorId]) -> Vec<bool> {
+    let writers = writers(steps, layout);
+    (0..layout.tensors.len())
+        .map(|t| {
+            let whole = layout.views.values().filter(|v| v.tensor == t).all(|v| v.slice == ChannelSlice::whole(layout.tensors[t].dims[1]));
+            writers.get(&t).is_some_and(|w| w.len() == 1) && !pinned.contains(&t) && whole
+        })
+        .collect()
+}

@@ -1,0 +1,184 @@
+//! Graph to steps: one step per kernel launch before grouping. BatchNorm is folded into the
+//! conv before it, a ReLU into the conv or FC before it, Dropout and Flatten become aliases, and a
+//! 3x3/1 same-padded max pool feeding only a 1x1 conv becomes that conv's pooled input.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::error::{Error, Result};
+use crate::geometry::{ChannelSlice, Pads};
+use crate::graph::{as_nchw, BatchNormSpec, Graph, Node, Op, PoolSpec};
+use crate::ops::{Conv2d, CopySlice, FullyConnected, Lrn, Pool2d, PoolKind, Softmax};
+
+#[derive(Clone, Debug)]
+pub enum StepOp {
+    Conv { conv: Conv2d, weight: Vec<f32>, bias: Vec<f32> },
+    Pool(Pool2d),
+    Lrn(Lrn),
+    Fc { fc: FullyConnected, weight: Vec<f32>, bias: Vec<f32> },
+    Softmax(Softmax),
+    Copy(CopySlice),
+}
+
+/// One kernel launch on named values (before values are given buffers and slices).
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// The graph nodes this step computes.
+    pub nodes: Vec<String>,
+    pub op: StepOp,
+    pub input: String,
+    pub output: String,
+}
+
+pub struct Steps {
+    pub steps: Vec<Step>,
+    /// Values that are another value under a new name (Dropout, Flatten outputs).
+    pub aliases: HashMap<String, String>,
+    /// Concat outputs and their inputs, in graph order.
+    pub concats: Vec<(String, Vec<String>)>,
+}
+
+impl Steps {
+    /// The value a name finally refers to, through aliases.
+    pub fn resolve<'a>(&'a self, mut value: &'a str) -> &'a str {
+        while let Some(target) = self.aliases.get(value) {
+            value = target;
+        }
+        value
+    }
+}
+
+pub fn lower(graph: &Graph, shapes: &HashMap<String, Vec<usize>>) -> Result<Steps> {
+    let mut steps = Steps { steps: Vec::new(), aliases: HashMap::new(), concats: Vec::new() };
+    let mut absorbed: HashSet<&str> = HashSet::new();
+    for node in &graph.nodes {
+        if absorbed.contains(node.name.as_str()) {
+            continue;
+        }
+        let dims = |value: &str| as_nchw(&shapes[value]);
+        let input = node.inputs.first().cloned().unwrap_or_default();
+        let op = match &node.op {
+            Op::Conv(spec) => {
+                let (mut weight, mut bias) = (spec.weight.data.clone(), spec.bias.clone());
+                let mut nodes = vec![node.name.clone()];
+                let mut output = node.output.as_str();
+                if let Some(bn) = sole_consumer(graph, output).filter(|n| matches!(n.op, Op::BatchNorm(_))) {
+                    let Op::BatchNorm(spec) = &bn.op else { unreachable!() };
+                    fold_batch_norm(spec, &mut weight, &mut bias);
+                    (output, _) = absorb(bn, &mut nodes, &mut absorbed);
+                }
+                let relu;
+                (output, relu) = absorb_relu(graph, output, &mut nodes, &mut absorbed);
+                let conv = spec.conv2d(dims(&input), relu);
+                steps.steps.push(Step { nodes, op: StepOp::Conv { conv, weight, bias }, input, output: output.into() });
+                continue;
+            }
+            Op::Fc(spec) => {
+                let mut nodes = vec![node.name.clone()];
+                let (output, relu) = absorb_relu(graph, &node.output, &mut nodes, &mut absorbed);
+                let [n, ..] = dims(&input);
+                let mut fc = FullyConnected::new(n, spec.weight.dims[1], spec.weight.dims[0]);
+                fc.relu = relu;
+                let op = StepOp::Fc { fc, weight: spec.weight.data.clone(), bias: spec.bias.clone() };
+                steps.steps.push(Step { nodes, op, input, output: output.into() });
+                continue;
+            }
+            Op::BatchNorm(_) => {
+                return Err(Error::unsupported(
+                    format!("BatchNorm node `{}`", node.name),
+                    "a BatchNorm that does not directly follow a Conv (it is folded into the conv)",
+                ));
+            }
+            Op::Relu => {
+                let [n, c, h, w] = dims(&input);
+                let copy = CopySlice { batch: n, channels: c, pixels: h * w, relu: true, input: ChannelSlice::whole(c), output: ChannelSlice::whole(c) };
+                StepOp::Copy(copy)
+            }
+            Op::MaxPool(spec) => StepOp::Pool(spec.pool2d(PoolKind::Max, dims(&input))),
+            Op::AvgPool(spec) => StepOp::Pool(spec.pool2d(spec.average_kind(), dims(&input))),
+            Op::GlobalAvgPool => {
+                let [_, _, h, w] = dims(&input);
+                let spec = PoolSpec::global(h, w);
+                StepOp::Pool(spec.pool2d(spec.average_kind(), dims(&input)))
+            }
+            Op::Lrn(spec) => StepOp::Lrn(spec.lrn(dims(&input))),
+            Op::Softmax => {
+                let [n, c, h, w] = dims(&input);
+                StepOp::Softmax(Softmax { outer: n, len: c, inner: h * w })
+            }
+            Op::Dropout | Op::Flatten => {
+                steps.aliases.insert(node.output.clone(), input);
+                continue;
+            }
+            Op::Concat => {
+                steps.concats.push((node.output.clone(), node.inputs.clone()));
+                continue;
+            }
+        };
+        steps.steps.push(Step { nodes: vec![node.name.clone()], op, input, output: node.output.clone() });
+    }
+    fuse_pooled_inputs(graph, &mut steps);
+    Ok(steps)
+}
+
+/// The one node reading `value`, if exactly one reads it and it is not a graph output.
+fn sole_consumer<'a>(graph: &'a Graph, value: &'a str) -> Option<&'a Node> {
+    if graph.use_count(value) != 1 {
+        return None;
+    }
+    graph.consumers(value).next()
+}
+
+fn absorb<'a>(node: &'a Node, nodes: &mut Vec<String>, absorbed: &mut HashSet<&'a str>) -> (&'a str, bool) {
+    nodes.push(node.name.clone());
+    absorbed.insert(&node.name);
+    (&node.output, true)
+}
+
+/// Fuses a ReLU that is the only reader of `value`; returns the value the step now produces.
+fn absorb_relu<'a>(graph: &'a Graph, value: &'a str, nodes: &mut Vec<String>, absorbed: &mut HashSet<&'a str>) -> (&'a str, bool) {
+    match sole_consumer(graph, value).filter(|n| matches!(n.op, Op::Relu)) {
+        Some(relu) => absorb(relu, nodes, absorbed),
+        None => (value, false),
+    }
+}
+
+/// Folds y = (conv(x) - mean) / sqrt(var + eps) * scale + shift into the conv's weight and bias.
+fn fold_batch_norm(bn: &BatchNormSpec, weight: &mut [f32], bias: &mut [f32]) {
+    let per_channel = weight.len() / bias.len();
+    for (m, b) in bias.iter_mut().enumerate() {
+        let factor = bn.scale[m] / (bn.var[m] + bn.epsilon).sqrt();
+        weight[m * per_channel..(m + 1) * per_channel].iter_mut().for_each(|w| *w *= factor);
+        *b = (*b - bn.mean[m]) * factor + bn.shift[m];
+    }
+}
+
+/// A 3x3, stride-1, pad-1 max pool whose only reader is a 1x1 conv becomes the conv's pooled
+/// input: the conv reads the pool's input and pools on the fly, and the pool step goes.
+fn fuse_pooled_inputs(graph: &Graph, steps: &mut Steps) {
+    let mut i = 0;
+    while i < steps.steps.len() {
+        let fusable = match &steps.steps[i].op {
+            StepOp::Pool(p) => {
+                p.kind == PoolKind::Max && [p.kernel_h, p.kernel_w, p.stride_h, p.stride_w] == [3, 3, 1, 1] && p.pads == Pads::uniform(1)
+            }
+            _ => false,
+        };
+        let pool_output = steps.steps[i].output.clone();
+        let reader = steps.steps.iter().position(|s| {
+            s.input == pool_output && matches!(&s.op, StepOp::Conv { conv, .. } if conv.is_pointwise() && !conv.pool_input)
+        });
+        match reader.filter(|_| fusable && graph.use_count(&pool_output) == 1) {
+            Some(j) => {
+                let pool = steps.steps.remove(i);
+                let j = if j > i { j - 1 } else { j };
+                let conv_step = &mut steps.steps[j];
+                if let StepOp::Conv { conv, .. } = &mut conv_step.op {
+                    conv.pool_input = true;
+                }
+                conv_step.input = pool.input;
+                conv_step.nodes.splice(0..0, pool.nodes);
+            }
+            None => i += 1,
+        }
+    }
+}
