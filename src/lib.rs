@@ -5,11 +5,13 @@
 //! - [`verify`]: every kernel against its reference;
 //! - [`onnx`]: ONNX files, and ONNX's own operator test cases.
 
+pub mod engine;
 pub mod error;
 pub mod geometry;
 pub mod gpu;
 pub mod graph;
 pub mod models;
+pub mod npy;
 pub mod onnx;
 pub mod ops;
 pub mod plan;

@@ -1,3 +1,4 @@
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -18,6 +19,28 @@ enum Command {
         /// Print the results as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Run GoogLeNet on the GPU: top-5 classes, time, and a check against the CPU reference.
+    Run {
+        /// Input images: an NCHW float32 .npy of shape [N, 3, 224, 224] (or [3, 224, 224]).
+        /// Without it, a seeded synthetic batch.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Images per batch (synthetic input), or the count the input file must hold.
+        #[arg(long)]
+        batch: Option<usize>,
+        /// Also compute the auxiliary classifiers (after 4a and 4d).
+        #[arg(long)]
+        aux: bool,
+        /// Write the class probabilities as .npy (auxiliary outputs next to it).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Skip the check against the CPU reference.
+        #[arg(long)]
+        no_check: bool,
     },
     /// Show how the network runs: each inception module's dispatch waves, and the buffers.
     Plan {
@@ -42,6 +65,9 @@ fn main() -> ExitCode {
         Command::Verify { json } => cli::verify::run(json),
         Command::Info { json } => cli::info::run(json),
         Command::Plan { batch, aux } => cli::plan::run(batch, aux),
+        Command::Run { input, batch, aux, output, json, no_check } => {
+            cli::run::run(cli::run::RunArgs { input, batch, aux, output, json, check: !no_check })
+        }
     };
     match outcome {
         Ok(code) => code,

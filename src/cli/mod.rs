@@ -2,4 +2,5 @@
 
 pub mod info;
 pub mod plan;
+pub mod run;
 pub mod verify;

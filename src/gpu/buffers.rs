@@ -30,6 +30,17 @@ pub fn storage_buffer(gpu: &Gpu, label: &str, data: &[f32]) -> Result<wgpu::Buff
     }))
 }
 
+/// A zero-filled storage buffer of `floats` elements (at least one: wgpu refuses empty bindings).
+pub fn zeroed_storage_buffer(gpu: &Gpu, label: &str, floats: usize) -> Result<wgpu::Buffer> {
+    check_size(gpu, &format!("buffer `{label}` ({floats} floats)"), (floats * 4) as u64)?;
+    Ok(gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: (floats.max(1) * 4) as u64,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    }))
+}
+
 pub fn uniform_buffer(gpu: &Gpu, label: &str, bytes: &[u8]) -> wgpu::Buffer {
     gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
         label: Some(label),

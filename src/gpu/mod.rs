@@ -5,7 +5,7 @@ mod context;
 mod pipelines;
 mod launch;
 
-pub use buffers::{read_back, storage_buffer, uniform_buffer};
+pub use buffers::{read_back, storage_buffer, uniform_buffer, zeroed_storage_buffer};
 pub use context::Gpu;
 pub use pipelines::{KernelId, Pipelines, SHADER_FILES};
 pub use launch::{flat_workgroups, run_once, Launch, Prepared};

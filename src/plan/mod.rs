@@ -29,8 +29,8 @@ pub struct Plan {
     pub tensors: Vec<TensorInfo>,
     pub dispatches: Vec<Dispatch>,
     pub input: TensorId,
-    /// Graph outputs, then kept values: name and where it lives.
-    pub outputs: Vec<(String, View)>,
+    /// Graph outputs, then kept values.
+    pub outputs: Vec<PlannedOutput>,
     /// Each tensor's buffer (None for a tensor no dispatch uses).
     pub buffer_of: Vec<Option<usize>>,
     /// Each buffer's size in floats.
@@ -40,6 +40,13 @@ pub struct Plan {
     /// Whether wgpu puts a barrier before each dispatch.
     pub barrier_before: Vec<bool>,
     pub modules: Vec<PlannedModule>,
+}
+
+pub struct PlannedOutput {
+    pub name: String,
+    /// The value's own dims (its slice of the tensor, for a value inside a concat).
+    pub dims: Vec<usize>,
+    pub view: View,
 }
 
 pub struct PlannedModule {
@@ -56,14 +63,10 @@ impl Plan {
         let mut outputs = Vec::new();
         for name in graph.outputs.iter().chain(&options.keep) {
             let view = *layout.views.get(name).ok_or_else(|| Error::shape("plan", format!("no value `{name}` to output")))?;
-            outputs.push((name.clone(), view));
+            outputs.push(PlannedOutput { name: name.clone(), dims: shapes[name].clone(), view });
         }
-        let pinned: Vec<TensorId> = outputs.iter().map(|(_, v)| v.tensor).collect();
+        let pinned: Vec<TensorId> = outputs.iter().map(|o| o.view.tensor).collect();
         let dispatches = schedule::schedule(&steps.steps, &mut layout, &pinned)?;
-        // Stacking may have moved kept values; read their views again.
-        for (name, view) in &mut outputs {
-            *view = layout.view(name);
-        }
         let input = layout.view(&graph.input).tensor;
         let lifetimes = liveness::lifetimes(&dispatches, layout.tensors.len(), input, &pinned);
         let (buffer_of, buffer_sizes) = liveness::assign_buffers(&layout.tensors, &lifetimes);

@@ -1,0 +1,114 @@
+//! `googlenet run`: the whole network on the GPU, top-5 classes, time, and a check against the
+//! CPU reference.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use googlenet::engine::Engine;
+use googlenet::error::Error;
+use googlenet::gpu::{Gpu, Pipelines};
+use googlenet::models::googlenet::{googlenet, Options};
+use googlenet::plan::{Plan, PlanOptions};
+use googlenet::reference::run_reference;
+use googlenet::rng::Rng;
+use googlenet::tensor::Tensor;
+use googlenet::verify::{check_value, top5_agree, top_k};
+use googlenet::{npy, Result};
+
+pub struct RunArgs {
+    pub input: Option<PathBuf>,
+    pub batch: Option<usize>,
+    pub aux: bool,
+    pub output: Option<PathBuf>,
+    pub json: bool,
+    pub check: bool,
+}
+
+fn load_input(args: &RunArgs, chw: [usize; 3]) -> Result<Tensor> {
+    let Some(path) = &args.input else {
+        // A seeded synthetic batch, so the command runs with no files at all.
+        let batch = args.batch.unwrap_or(1);
+        let mut rng = Rng::new(7);
+        let dims = vec![batch, chw[0], chw[1], chw[2]];
+        return Ok(Tensor::new(dims.clone(), rng.symmetric_vec(dims.iter().product())));
+    };
+    let mut tensor = npy::read_f32(path)?;
+    if tensor.dims.len() == 3 {
+        tensor.dims.insert(0, 1);
+    }
+    if tensor.dims[1..] != chw {
+        return Err(Error::file(path, format!("array of shape {:?}; the network takes [N, {}, {}, {}]", tensor.dims, chw[0], chw[1], chw[2])));
+    }
+    if let Some(batch) = args.batch.filter(|&b| b != tensor.dims[0]) {
+        return Err(Error::file(path, format!("holds {} images but --batch {batch} was given", tensor.dims[0])));
+    }
+    Ok(tensor)
+}
+
+/// `out.npy` -> `out.loss1_prob.npy` for an auxiliary output named `loss1/prob`.
+fn aux_path(main: &Path, name: &str) -> PathBuf {
+    let stem = main.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    main.with_file_name(format!("{stem}.{}.npy", name.replace('/', "_")))
+}
+
+pub fn run(args: RunArgs) -> Result<ExitCode> {
+    let graph = googlenet(Options { aux: args.aux, ..Options::default() });
+    let input = load_input(&args, graph.input_chw)?;
+    let batch = input.dims[0];
+    let gpu = Gpu::new()?;
+    let started = Instant::now();
+    let engine = Engine::new(&gpu, &Pipelines::new(), Plan::build(&graph, batch, &PlanOptions::default())?)?;
+    let build_ms = started.elapsed().as_secs_f64() * 1e3;
+    let started = Instant::now();
+    let outputs = engine.run(&input.data)?;
+    let gpu_ms = started.elapsed().as_secs_f64() * 1e3;
+
+    if let Some(path) = &args.output {
+        for (i, (name, tensor)) in outputs.iter().enumerate() {
+            npy::write_f32(&if i == 0 { path.clone() } else { aux_path(path, name) }, tensor)?;
+        }
+    }
+    let check = if args.check {
+        let started = Instant::now();
+        let reference = run_reference(&graph, &input)?;
+        let cpu_ms = started.elapsed().as_secs_f64() * 1e3;
+        let values: Vec<_> = outputs.iter().map(|(name, t)| check_value(name, t, &reference[name])).collect();
+        let agree = outputs.iter().all(|(name, t)| top5_agree(t, &reference[name]));
+        Some((values, agree, cpu_ms))
+    } else {
+        None
+    };
+    let passed = check.as_ref().is_none_or(|(values, agree, _)| *agree && values.iter().all(|v| v.passed));
+    let top5 = top_k(&outputs[0].1, 5);
+    if args.json {
+        let report = serde_json::json!({
+            "adapter": gpu.describe(),
+            "batch": batch,
+            "engine_build_ms": build_ms,
+            "gpu_ms": gpu_ms,
+            "top5": top5.iter().map(|row| row.iter().map(|(c, p)| serde_json::json!({"class": c, "probability": p})).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "check": check.as_ref().map(|(values, agree, cpu_ms)| serde_json::json!({
+                "cpu_reference_ms": cpu_ms, "values": values, "top5_agree": agree, "passed": passed,
+            })),
+        });
+        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+    } else {
+        println!("adapter: {}", gpu.describe());
+        for (image, row) in top5.iter().enumerate() {
+            println!("image {image}: top-5 classes");
+            for (class, p) in row {
+                println!("  class {class:>4}  {p:.5}");
+            }
+        }
+        println!("GPU: {gpu_ms:.1} ms for batch {batch} (upload, compute, read-back; engine built in {build_ms:.0} ms)");
+        if let Some((values, agree, cpu_ms)) = &check {
+            println!("CPU reference: {cpu_ms:.1} ms");
+            for v in values {
+                println!("  {}: max abs err {:.2e}, max rel err {:.2e}", v.name, v.max_abs_err, v.max_rel_err);
+            }
+            println!("top-5 agreement: {}; {}", if *agree { "yes" } else { "NO" }, if passed { "pass" } else { "FAIL" });
+        }
+    }
+    Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

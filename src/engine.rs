@@ -1,0 +1,143 @@
+//! The GPU executor: a plan's buffers, pipelines and bind groups made once; each inference is
+//! one upload, one compute pass with every dispatch, the output copies, and one submit.
+
+use crate::error::{Error, Result};
+use crate::gpu::{storage_buffer, uniform_buffer, zeroed_storage_buffer, Gpu, Pipelines};
+use crate::plan::{Plan, View};
+use crate::graph::as_nchw;
+use crate::tensor::Tensor;
+
+struct Prepared {
+    pipeline: wgpu::ComputePipeline,
+    bind_group: wgpu::BindGroup,
+    workgroups: [u32; 3],
+}
+
+pub struct Engine<'g> {
+    gpu: &'g Gpu,
+    plan: Plan,
+    buffers: Vec<wgpu::Buffer>,
+    dispatches: Vec<Prepared>,
+    /// One read-back buffer per plan output: (buffer, tensor floats).
+    staging: Vec<(wgpu::Buffer, usize)>,
+}
+
+impl<'g> Engine<'g> {
+    pub fn new(gpu: &'g Gpu, pipelines: &Pipelines, plan: Plan) -> Result<Self> {
+        let buffers = plan
+            .buffer_sizes
+            .iter()
+            .enumerate()
+            .map(|(b, &floats)| zeroed_storage_buffer(gpu, &format!("activations {b}"), floats))
+            .collect::<Result<Vec<_>>>()?;
+        // A binding the kernel leaves unused still needs a buffer.
+        let unused = zeroed_storage_buffer(gpu, "unused output", 1)?;
+        let mut dispatches = Vec::with_capacity(plan.dispatches.len());
+        for d in &plan.dispatches {
+            let launch = d.kernel.launch();
+            launch.check_grid(gpu)?;
+            let pipeline = pipelines.pipeline(gpu, launch.kernel)?;
+            let label = d.nodes.first().map_or("dispatch", String::as_str);
+            let params = uniform_buffer(gpu, label, &launch.params);
+            let constants = d.constants.iter().map(|c| storage_buffer(gpu, label, c)).collect::<Result<Vec<_>>>()?;
+            let mut bound: Vec<&wgpu::Buffer> = vec![&params, &buffers[plan.buffer(d.input)]];
+            bound.extend(&constants);
+            bound.extend(d.outputs.iter().map(|o| o.map_or(&unused, |t| &buffers[plan.buffer(t)])));
+            let bind_group = gpu.checked(&format!("binding {label}"), || {
+                let entries: Vec<wgpu::BindGroupEntry> = bound
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
+                    .collect();
+                gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some(label),
+                    layout: &pipeline.get_bind_group_layout(0),
+                    entries: &entries,
+                })
+            })?;
+            dispatches.push(Prepared { pipeline, bind_group, workgroups: launch.workgroups });
+        }
+        let staging = plan
+            .outputs
+            .iter()
+            .map(|o| {
+                let floats = plan.tensors[o.view.tensor].len();
+                let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(&o.name),
+                    size: (floats * 4) as u64,
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                (buffer, floats)
+            })
+            .collect();
+        Ok(Engine { gpu, plan, buffers, dispatches, staging })
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Runs the network on `input` (`[batch, C, H, W]` as planned) and returns the plan's
+    /// outputs by name.
+    pub fn run(&self, input: &[f32]) -> Result<Vec<(String, Tensor)>> {
+        let expected = self.plan.tensors[self.plan.input].len();
+        if input.len() != expected {
+            return Err(Error::shape("input", format!("{} values, the plan takes {expected} ({:?})", input.len(), self.plan.tensors[self.plan.input].dims)));
+        }
+        let gpu = self.gpu;
+        gpu.checked("running the network", || {
+            gpu.queue.write_buffer(&self.buffers[self.plan.buffer(self.plan.input)], 0, bytemuck::cast_slice(input));
+            let mut encoder = gpu.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                for d in &self.dispatches {
+                    pass.set_pipeline(&d.pipeline);
+                    pass.set_bind_group(0, &d.bind_group, &[]);
+                    let [x, y, z] = d.workgroups;
+                    pass.dispatch_workgroups(x, y, z);
+                }
+            }
+            for (output, (staging, floats)) in self.plan.outputs.iter().zip(&self.staging) {
+                let source = &self.buffers[self.plan.buffer(output.view.tensor)];
+                encoder.copy_buffer_to_buffer(source, 0, staging, 0, (floats * 4) as u64);
+            }
+            gpu.queue.submit([encoder.finish()]);
+        })?;
+        self.read_outputs()
+    }
+
+    fn read_outputs(&self) -> Result<Vec<(String, Tensor)>> {
+        let gpu_error = |e: &dyn std::fmt::Display| Error::Gpu { context: "reading outputs".into(), message: e.to_string() };
+        let (sender, receiver) = std::sync::mpsc::channel();
+        for (staging, _) in &self.staging {
+            let sender = sender.clone();
+            staging.map_async(wgpu::MapMode::Read, .., move |result| {
+                let _ = sender.send(result);
+            });
+        }
+        self.gpu.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| gpu_error(&e))?;
+        for _ in &self.staging {
+            receiver.recv().map_err(|e| gpu_error(&e))?.map_err(|e| gpu_error(&e))?;
+        }
+        let mut outputs = Vec::new();
+        for (output, (staging, _)) in self.plan.outputs.iter().zip(&self.staging) {
+            let data: Vec<f32> = bytemuck::cast_slice(&staging.get_mapped_range(..).map_err(|e| gpu_error(&e))?).to_vec();
+            staging.unmap();
+            let dims = &self.plan.tensors[output.view.tensor].dims;
+            outputs.push((output.name.clone(), Tensor::new(output.dims.clone(), slice_of(&data, *dims, output.view, as_nchw(&output.dims)[1]))));
+        }
+        Ok(outputs)
+    }
+}
+
+/// The `channels` channels of `view` out of a whole NCHW tensor.
+fn slice_of(data: &[f32], [n, total, h, w]: [usize; 4], view: View, channels: usize) -> Vec<f32> {
+    let pixels = h * w;
+    (0..n)
+        .flat_map(|image| {
+            let start = (image * total + view.slice.offset) * pixels;
+            data[start..start + channels * pixels].iter().copied()
+        })
+        .collect()
+}

@@ -1,0 +1,97 @@
+//! The whole network on the GPU against the CPU reference, module by module, so a wrong module
+//! is named rather than just a wrong answer.
+
+use serde::Serialize;
+
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::gpu::{Gpu, Pipelines};
+use crate::graph::Graph;
+use crate::plan::{find_modules, Plan, PlanOptions};
+use crate::reference::run_reference;
+use crate::tensor::Tensor;
+
+/// Accepted error of a network value relative to its largest magnitude. Each layer may differ
+/// from the reference by rounding in another summation order (n * eps for n terms, up to ~5e-4
+/// in the worst case, ~1e-6 observed as errors average out); 1e-4 leaves room for that over 22
+/// layers while a wrong element, slice or pad anywhere shows up as an error of order 1.
+pub const NETWORK_RTOL: f32 = 1e-4;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ValueCheck {
+    pub name: String,
+    pub max_abs_err: f32,
+    /// max_abs_err / max |reference|.
+    pub max_rel_err: f32,
+    pub passed: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NetworkCheck {
+    /// Each inception module's output, then the graph outputs.
+    pub values: Vec<ValueCheck>,
+    /// Per image and graph output: do GPU and reference agree on the top-5 classes?
+    pub top5_agree: bool,
+    pub passed: bool,
+}
+
+pub fn check_value(name: &str, gpu: &Tensor, reference: &Tensor) -> ValueCheck {
+    let scale = reference.data.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let max_abs_err = if gpu.dims != reference.dims {
+        f32::INFINITY
+    } else {
+        gpu.data.iter().zip(&reference.data).fold(0.0f32, |m, (g, r)| if (g - r).is_nan() { f32::INFINITY } else { m.max((g - r).abs()) })
+    };
+    let max_rel_err = max_abs_err / scale.max(f32::MIN_POSITIVE);
+    ValueCheck { name: name.into(), max_abs_err, max_rel_err, passed: max_rel_err <= NETWORK_RTOL }
+}
+
+/// The `k` largest entries of a row, best first, as (class, value).
+fn ranked(row: &[f32], k: usize) -> Vec<(usize, f32)> {
+    let mut ranked: Vec<(usize, f32)> = row.iter().copied().enumerate().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked.truncate(k);
+    ranked
+}
+
+/// The `k` most probable classes of each row of `[N, classes]`, best first.
+pub fn top_k(probabilities: &Tensor, k: usize) -> Vec<Vec<(usize, f32)>> {
+    probabilities.data.chunks(probabilities.dims[1]).map(|row| ranked(row, k)).collect()
+}
+
+/// Whether GPU and reference rank the same five classes first in every row. Two classes whose
+/// reference values lie within the tolerance of each other may trade places.
+pub fn top5_agree(gpu: &Tensor, reference: &Tensor) -> bool {
+    let classes = reference.dims[1];
+    let tolerance = NETWORK_RTOL * reference.data.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    gpu.data.chunks(classes).zip(reference.data.chunks(classes)).all(|(g_row, r_row)| {
+        ranked(g_row, 5).iter().zip(ranked(r_row, 5)).all(|(&(g, _), (r, _))| g == r || (r_row[g] - r_row[r]).abs() <= tolerance)
+    })
+}
+
+/// The value names of the inception modules' outputs.
+pub fn module_outputs(graph: &Graph) -> Vec<String> {
+    find_modules(graph)
+        .iter()
+        .filter_map(|m| graph.nodes.iter().find(|n| n.name == m.name).map(|n| n.output.clone()))
+        .collect()
+}
+
+/// Runs `graph` on `input` on the GPU and on the CPU reference and compares every module output
+/// and graph output.
+pub fn check_network(gpu: &Gpu, pipelines: &Pipelines, graph: &Graph, input: &Tensor) -> Result<NetworkCheck> {
+    let keep = module_outputs(graph);
+    let plan = Plan::build(graph, input.dims[0], &PlanOptions { keep })?;
+    let engine = Engine::new(gpu, pipelines, plan)?;
+    let outputs = engine.run(&input.data)?;
+    let reference = run_reference(graph, input)?;
+    let mut values: Vec<ValueCheck> = outputs.iter().map(|(name, t)| check_value(name, t, &reference[name])).collect();
+    // Modules first, in network order, then the graph outputs.
+    values.rotate_left(graph.outputs.len());
+    let top5_agree = graph.outputs.iter().all(|name| {
+        let gpu_out = &outputs.iter().find(|(n, _)| n == name).expect("every graph output is read").1;
+        top5_agree(gpu_out, &reference[name])
+    });
+    let passed = top5_agree && values.iter().all(|v| v.passed);
+    Ok(NetworkCheck { values, top5_agree, passed })
+}
