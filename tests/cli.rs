@@ -20,6 +20,9 @@ fn verify_passes_every_case_and_reports_json() {
         assert!(case["max_abs_err"].as_f64().unwrap() <= case["tolerance"].as_f64().unwrap());
     }
     assert!(!report["adapter"].as_str().unwrap().is_empty());
+    assert_eq!(report["network"]["passed"], true);
+    let values = report["network"]["values"].as_array().unwrap();
+    assert!(values.iter().any(|v| v["name"] == "inception_4c/output"), "per-module rows");
 }
 
 #[test]
@@ -32,6 +35,27 @@ fn verify_prints_a_table() {
         assert!(stdout.lines().any(|l| l.starts_with(kernel) && l.ends_with("pass")), "no passing {kernel} row");
     }
     assert!(stdout.contains(" passed, 0 failed"));
+    assert!(stdout.contains("network: pass"));
+}
+
+#[test]
+fn run_prints_top5_and_agreement_and_writes_npy() {
+    let dir = std::env::temp_dir().join(format!("googlenet-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let output = dir.join("prob.npy");
+    let out = googlenet(&["run", "--batch", "2", "--output", output.to_str().unwrap(), "--json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["top5"].as_array().unwrap().len(), 2);
+    assert_eq!(report["check"]["top5_agree"], true);
+    let saved = googlenet::npy::read_f32(&output).unwrap();
+    assert_eq!(saved.dims, [2, 1000]);
+    // The saved probabilities feed back as nothing else: a [2, 1000] array is not an image batch.
+    let err = googlenet(&["run", "--input", output.to_str().unwrap()]);
+    assert!(!err.status.success());
+    assert!(String::from_utf8_lossy(&err.stderr).contains("the network takes [N, 3, 224, 224]"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

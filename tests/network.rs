@@ -1,13 +1,14 @@
-//! The whole GoogLeNet on the GPU against the CPU reference network.
+//! The whole GoogLeNet on the GPU against the CPU reference network, module by module.
 
 mod common;
 
 use googlenet::engine::Engine;
-use googlenet::models::googlenet::{googlenet, Options};
+use googlenet::models::googlenet::{googlenet, Options, AUX_OUTPUTS, MODULES, OUTPUT};
 use googlenet::plan::{Plan, PlanOptions};
 use googlenet::reference::run_reference;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
+use googlenet::verify::{check_network, check_value, module_outputs};
 
 fn random_images(batch: usize, seed: u64) -> Tensor {
     let mut rng = Rng::new(seed);
@@ -15,23 +16,51 @@ fn random_images(batch: usize, seed: u64) -> Tensor {
 }
 
 #[test]
-fn quick_look() {
+fn batch_1_agrees_with_the_reference_in_every_module() {
     let (gpu, pipelines) = common::gpu();
     let graph = googlenet(Options::default());
-    let input = random_images(1, 1);
-    let t = std::time::Instant::now();
-    let reference = run_reference(&graph, &input).unwrap();
-    eprintln!("cpu {:?}", t.elapsed());
-    let keep: Vec<String> = graph.nodes.iter().filter(|n| n.name.ends_with("/output")).map(|n| n.output.clone()).collect();
-    let plan = Plan::build(&graph, 1, &PlanOptions { keep }).unwrap();
-    let engine = Engine::new(gpu, pipelines, plan).unwrap();
-    let t = std::time::Instant::now();
-    let outputs = engine.run(&input.data).unwrap();
-    eprintln!("gpu {:?}", t.elapsed());
-    for (name, t) in &outputs {
-        let r = &reference[name];
-        let scale = r.data.iter().fold(0f32, |m, v| m.max(v.abs()));
-        let err = t.data.iter().zip(&r.data).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-        eprintln!("{name}: scale {scale} max abs err {err}");
+    let check = check_network(gpu, pipelines, &graph, &random_images(1, 1)).unwrap();
+    assert_eq!(check.values.len(), MODULES.len() + 1);
+    assert!(check.passed, "{:#?}", check);
+    assert_eq!(check.values.last().unwrap().name, OUTPUT);
+}
+
+#[test]
+fn batch_2_with_auxiliary_classifiers_agrees_with_the_reference() {
+    let (gpu, pipelines) = common::gpu();
+    let graph = googlenet(Options { aux: true, ..Options::default() });
+    let input = random_images(2, 2);
+    let check = check_network(gpu, pipelines, &graph, &input).unwrap();
+    assert!(check.passed, "{:#?}", check);
+    let names: Vec<&str> = check.values.iter().map(|v| v.name.as_str()).collect();
+    for output in [OUTPUT, AUX_OUTPUTS[0], AUX_OUTPUTS[1]] {
+        assert!(names.contains(&output), "{output} missing from {names:?}");
     }
+    let engine = Engine::new(gpu, pipelines, Plan::build(&graph, 2, &PlanOptions::default()).unwrap()).unwrap();
+    for (name, probabilities) in engine.run(&input.data).unwrap() {
+        assert_eq!(probabilities.dims, [2, 1000], "{name}");
+        for row in probabilities.data.chunks(1000) {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-4, "{name} rows sum to 1");
+        }
+    }
+}
+
+#[test]
+fn a_wrong_module_is_named() {
+    let (gpu, pipelines) = common::gpu();
+    let graph = googlenet(Options::default());
+    let input = random_images(1, 3);
+    let mut plan = Plan::build(&graph, 1, &PlanOptions { keep: module_outputs(&graph) }).unwrap();
+    // Perturb one weight of inception 4c's 3x3 and 5x5 dispatch on the GPU side only.
+    let broken = plan.dispatches.iter().position(|d| d.nodes.iter().any(|n| n == "inception_4c/3x3")).unwrap();
+    plan.dispatches[broken].constants[0][0] += 0.5;
+    let outputs = Engine::new(gpu, pipelines, plan).unwrap().run(&input.data).unwrap();
+    let reference = run_reference(&graph, &input).unwrap();
+    let failing: Vec<&str> = outputs
+        .iter()
+        .filter(|(name, t)| !check_value(name, t, &reference[name]).passed)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert!(failing.contains(&"inception_4c/output"), "{failing:?}");
+    assert!(!failing.contains(&"inception_4b/output"), "{failing:?}");
 }

@@ -3,7 +3,10 @@
 use std::process::ExitCode;
 
 use googlenet::gpu::{Gpu, Pipelines};
-use googlenet::verify::{check_op, kernel_sweep, random_inputs, CaseResult};
+use googlenet::models::googlenet::{googlenet, Options};
+use googlenet::rng::Rng;
+use googlenet::tensor::Tensor;
+use googlenet::verify::{check_network, check_op, kernel_sweep, random_inputs, CaseResult, NetworkCheck, NETWORK_RTOL};
 use googlenet::Result;
 
 pub fn run(json: bool) -> Result<ExitCode> {
@@ -15,18 +18,35 @@ pub fn run(json: bool) -> Result<ExitCode> {
         .map(|(i, op)| check_op(&gpu, &kernels, op.as_ref(), &random_inputs(op.as_ref(), i as u64)))
         .collect();
     let failures = results.iter().filter(|r| !r.passed).count();
+    // The whole network (with its auxiliary classifiers) on one synthetic image.
+    let graph = googlenet(Options { aux: true, ..Options::default() });
+    let [c, h, w] = graph.input_chw;
+    let image = Tensor::new(vec![1, c, h, w], Rng::new(11).symmetric_vec(c * h * w));
+    let network = check_network(&gpu, &kernels, &graph, &image)?;
     if json {
         let report = serde_json::json!({
             "adapter": gpu.describe(),
             "cases": results,
             "passed": results.len() - failures,
             "failed": failures,
+            "network": network,
         });
         println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
     } else {
         print_table(&gpu.describe(), &results);
+        print_network(&network);
     }
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failures == 0 && network.passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn print_network(network: &NetworkCheck) {
+    println!("\nwhole network, batch 1, against the CPU reference (tolerance: {NETWORK_RTOL:.0e} of each value's largest magnitude)");
+    println!("{:<24} {:>10} {:>10}  result", "value", "max abs", "max rel");
+    for v in &network.values {
+        println!("{:<24} {:>10.2e} {:>10.2e}  {}", v.name, v.max_abs_err, v.max_rel_err, if v.passed { "pass" } else { "FAIL" });
+    }
+    println!("top-5 agreement: {}", if network.top5_agree { "yes" } else { "NO" });
+    println!("network: {}", if network.passed { "pass" } else { "FAIL" });
 }
 
 fn print_table(adapter: &str, results: &[CaseResult]) {

@@ -21,6 +21,8 @@ pub struct Dispatch {
     pub constants: Vec<Vec<f32>>,
     /// The output bindings; None where the kernel leaves a binding unused.
     pub outputs: Vec<Option<TensorId>>,
+    /// The channel slices written, one per computed value, with their channel counts.
+    pub writes: Vec<(View, usize)>,
     /// The graph nodes computed.
     pub nodes: Vec<String>,
     pub level: usize,
@@ -140,6 +142,7 @@ fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize) ->
     let input = layout.view(&first.input).tensor;
     let output = |step: &Step| Some(layout.view(&step.output).tensor);
     let nodes = members.iter().flat_map(|&i| steps[i].nodes.iter().cloned()).collect();
+    let writes = members.iter().map(|&i| (layout.view(&steps[i].output), steps[i].op.output_channels())).collect();
     let (kernel, constants, outputs): (Box<dyn Kernel>, _, _) = match &first.op {
         StepOp::Conv { .. } => {
             let mut group = ConvGroup { convs: Vec::new() };
@@ -182,7 +185,7 @@ fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize) ->
         }
     };
     kernel.check()?;
-    Ok(Dispatch { kernel, input, constants, outputs, nodes, level })
+    Ok(Dispatch { kernel, input, constants, outputs, writes, nodes, level })
 }
 
 /// Groups the steps into dispatches, in an order that respects every dependency (by level, then

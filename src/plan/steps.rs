@@ -19,6 +19,20 @@ pub enum StepOp {
     Copy(CopySlice),
 }
 
+impl StepOp {
+    /// Channels (or features) of the value the step computes.
+    pub fn output_channels(&self) -> usize {
+        match self {
+            StepOp::Conv { conv, .. } => conv.out_channels,
+            StepOp::Pool(pool) => pool.channels,
+            StepOp::Lrn(lrn) => lrn.channels,
+            StepOp::Fc { fc, .. } => fc.out_features,
+            StepOp::Softmax(softmax) => softmax.len,
+            StepOp::Copy(copy) => copy.channels,
+        }
+    }
+}
+
 /// One kernel launch on named values (before values are given buffers and slices).
 #[derive(Clone, Debug)]
 pub struct Step {
