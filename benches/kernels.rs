@@ -11,26 +11,21 @@ use googlenet::gpu::{Gpu, Pipelines, Prepared};
 use googlenet::ops::{Conv2d, ConvGroup, FullyConnected, Kernel, Lrn, Pool2d, PoolKind, Softmax};
 use googlenet::verify::random_inputs;
 
+/// A conv with its ReLU fused, as GoogLeNet runs every conv.
+fn conv_relu(in_channels: usize, size: usize, out_channels: usize, kernel: usize, stride: usize) -> Box<dyn Kernel> {
+    let mut conv = Conv2d::simple(1, in_channels, size, size, out_channels, kernel, stride, kernel / 2);
+    conv.relu = true;
+    Box::new(ConvGroup::single(conv))
+}
+
 fn googlenet_layers() -> Vec<(&'static str, Box<dyn Kernel>)> {
-    let mut conv1 = Conv2d::simple(1, 3, 224, 224, 64, 7, 2, 3);
-    conv1.relu = true;
-    let mut conv2_3x3 = Conv2d::simple(1, 64, 56, 56, 192, 3, 1, 1);
-    conv2_3x3.relu = true;
-    let mut reduce_3a = Conv2d::simple(1, 192, 28, 28, 64, 1, 1, 0);
-    reduce_3a.relu = true;
-    let mut conv_3a_3x3 = Conv2d::simple(1, 96, 28, 28, 128, 3, 1, 1);
-    conv_3a_3x3.relu = true;
-    let mut conv_3a_5x5 = Conv2d::simple(1, 16, 28, 28, 32, 5, 1, 2);
-    conv_3a_5x5.relu = true;
-    let mut reduce_4b = Conv2d::simple(1, 512, 14, 14, 160, 1, 1, 0);
-    reduce_4b.relu = true;
     vec![
-        ("conv1 7x7/2 3->64 @224", Box::new(ConvGroup::single(conv1))),
-        ("conv2 3x3 64->192 @56", Box::new(ConvGroup::single(conv2_3x3))),
-        ("3a 1x1 192->64 @28", Box::new(ConvGroup::single(reduce_3a))),
-        ("3a 3x3 96->128 @28", Box::new(ConvGroup::single(conv_3a_3x3))),
-        ("3a 5x5 16->32 @28", Box::new(ConvGroup::single(conv_3a_5x5))),
-        ("4b 1x1 512->160 @14", Box::new(ConvGroup::single(reduce_4b))),
+        ("conv1 7x7/2 3->64 @224", conv_relu(3, 224, 64, 7, 2)),
+        ("conv2 3x3 64->192 @56", conv_relu(64, 56, 192, 3, 1)),
+        ("3a 1x1 192->64 @28", conv_relu(192, 28, 64, 1, 1)),
+        ("3a 3x3 96->128 @28", conv_relu(96, 28, 128, 3, 1)),
+        ("3a 5x5 16->32 @28", conv_relu(16, 28, 32, 5, 1)),
+        ("4b 1x1 512->160 @14", conv_relu(512, 14, 160, 1, 1)),
         ("pool1 max 3x3/2 ceil 64 @112", Box::new(Pool2d::simple(PoolKind::Max, 1, 64, 112, 112, 3, 2, 0, true))),
         ("3a pool max 3x3/1 192 @28", Box::new(Pool2d::simple(PoolKind::Max, 1, 192, 28, 28, 3, 1, 1, false))),
         ("lrn1 64 @56", Box::new(Lrn::googlenet(1, 64, 56, 56))),

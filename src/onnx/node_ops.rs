@@ -9,7 +9,8 @@ use super::proto::NodeProto;
 use crate::tensor::{element_count, Tensor};
 use crate::error::{Error, Result};
 use crate::geometry::{ChannelSlice, Pads};
-use crate::ops::{Conv2d, ConvGroup, CopySlice, FullyConnected, Lrn, Kernel, Pool2d, PoolKind, Softmax};
+use crate::graph::{ConvSpec, PoolSpec};
+use crate::ops::{ConvGroup, CopySlice, FullyConnected, Lrn, Kernel, Pool2d, PoolKind, Softmax};
 
 /// One op and the data for its input buffers.
 pub struct Step {
@@ -135,25 +136,11 @@ fn conv(node: &NodeProto, x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<
         Some(b) => b.data.clone(),
         None => vec![0.0; m],
     };
-    let op = Conv2d {
-        batch: n,
-        in_channels: c,
-        in_h: h,
-        in_w: width,
-        out_channels: m,
-        kernel_h: kh,
-        kernel_w: kw,
-        stride_h: win.strides[0],
-        stride_w: win.strides[1],
-        pads: win.pads,
-        relu: false,
-        pool_input: false,
-        input: ChannelSlice::whole(c),
-        output: ChannelSlice::whole(m),
-    };
+    let spec = ConvSpec { weight: w.clone(), bias, stride: win.strides, pads: win.pads };
+    let op = spec.conv2d([n, c, h, width], false);
     op.check().map_err(|e| Error::shape(&label, e.to_string()))?;
     let output_dims = vec![n, m, op.out_h(), op.out_w()];
-    Ok(single(ConvGroup::single(op), vec![x.data.clone(), w.data.clone(), bias], output_dims))
+    Ok(single(ConvGroup::single(op), vec![x.data.clone(), spec.weight.data, spec.bias], output_dims))
 }
 
 fn pool(node: &NodeProto, kind: PoolKind, x: &Tensor) -> Result<NodeProgram> {
@@ -171,21 +158,8 @@ fn pool(node: &NodeProto, kind: PoolKind, x: &Tensor) -> Result<NodeProgram> {
         return Err(Error::shape(label, "`kernel_shape` is required"));
     }
     let win = window(node, &attrs, [h, w], kernel)?;
-    let op = Pool2d {
-        kind,
-        batch: n,
-        channels: c,
-        in_h: h,
-        in_w: w,
-        kernel_h: kernel[0],
-        kernel_w: kernel[1],
-        stride_h: win.strides[0],
-        stride_w: win.strides[1],
-        pads: win.pads,
-        ceil_mode: attrs.int("ceil_mode", 0) != 0,
-        input: ChannelSlice::whole(c),
-        output: ChannelSlice::whole(c),
-    };
+    let spec = PoolSpec { kernel, stride: win.strides, pads: win.pads, ceil_mode: attrs.int("ceil_mode", 0) != 0, count_include_pad: false };
+    let op = spec.pool2d(kind, [n, c, h, w]);
     op.check().map_err(|e| Error::shape(&label, e.to_string()))?;
     let output_dims = vec![n, c, op.out_h(), op.out_w()];
     Ok(single(op, vec![x.data.clone()], output_dims))
