@@ -69,8 +69,15 @@ pub fn place(graph: &Graph, shapes: &HashMap<String, Vec<usize>>, steps: &mut St
             let [n, c, h, w] = as_nchw(&shapes[&source]);
             let slice = View { tensor, slice: ChannelSlice { offset, total: dims[1] } };
             offset += c;
+            // A producer that reads this same concat would bind its buffer for reading and
+            // writing at once: it writes its own tensor, copied into the slice.
+            let resolved: Vec<&str> = inputs.iter().map(|v| steps.resolve(v)).collect();
             let producer = steps.steps.iter().position(|s| s.output == source);
-            match producer.filter(|&p| writes_slices(&steps.steps[p]) && !layout.views.contains_key(&source)) {
+            let fits = |p: usize| {
+                let step = &steps.steps[p];
+                writes_slices(step) && !layout.views.contains_key(&source) && !resolved.contains(&steps.resolve(&step.input))
+            };
+            match producer.filter(|&p| fits(p)) {
                 Some(_) => {
                     layout.views.insert(source, slice);
                 }

@@ -37,21 +37,46 @@ fn writers(steps: &[Step], layout: &Layout) -> HashMap<TensorId, Vec<usize>> {
     writers
 }
 
+/// The channels of a tensor a step's input or output covers.
+fn channel_range(view: View, channels: usize, tensor_channels: usize) -> std::ops::Range<usize> {
+    // A row tensor read as features covers all of it.
+    let channels = channels.min(tensor_channels);
+    view.slice.offset..view.slice.offset + channels
+}
+
+/// Level of each step: 0 for steps reading only the graph input, else 1 + the highest level of
+/// the steps writing channels it reads (by channel range: a step reading one slice of a concat
+/// buffer waits only for that slice's writer).
 fn levels(steps: &[Step], layout: &Layout) -> Vec<usize> {
-    let writers = writers(steps, layout);
-    fn level_of(i: usize, steps: &[Step], layout: &Layout, writers: &HashMap<TensorId, Vec<usize>>, memo: &mut Vec<Option<usize>>) -> usize {
-        if let Some(level) = memo[i] {
-            return level;
+    let writes: Vec<(TensorId, std::ops::Range<usize>)> = steps
+        .iter()
+        .map(|s| {
+            let view = layout.view(&s.output);
+            (view.tensor, channel_range(view, s.op.output_channels(), layout.tensors[view.tensor].dims[1]))
+        })
+        .collect();
+    let producers: Vec<Vec<usize>> = steps
+        .iter()
+        .map(|s| {
+            let view = layout.view(&s.input);
+            let read = channel_range(view, s.op.input_channels(), layout.tensors[view.tensor].dims[1]);
+            (0..steps.len()).filter(|&w| writes[w].0 == view.tensor && writes[w].1.start < read.end && read.start < writes[w].1.end).collect()
+        })
+        .collect();
+    // Steps are in graph order except appended concat copies, so iterate to a fixed point.
+    let mut levels = vec![0; steps.len()];
+    for _ in 0..=steps.len() {
+        let mut changed = false;
+        for i in 0..steps.len() {
+            let level = producers[i].iter().map(|&p| levels[p] + 1).max().unwrap_or(0);
+            changed |= level != levels[i];
+            levels[i] = level;
         }
-        let read = layout.view(&steps[i].input).tensor;
-        let level = writers.get(&read).map_or(0, |ws| {
-            ws.iter().map(|&w| level_of(w, steps, layout, writers, memo) + 1).max().unwrap_or(0)
-        });
-        memo[i] = Some(level);
-        level
+        if !changed {
+            break;
+        }
     }
-    let mut memo = vec![None; steps.len()];
-    (0..steps.len()).map(|i| level_of(i, steps, layout, &writers, &mut memo)).collect()
+    levels
 }
 
 /// Convs that can share one dispatch: same level, same input tensor, same loader family.

@@ -20,6 +20,18 @@ pub enum StepOp {
 }
 
 impl StepOp {
+    /// Channels (or features) of the value the step reads.
+    pub fn input_channels(&self) -> usize {
+        match self {
+            StepOp::Conv { conv, .. } => conv.in_channels,
+            StepOp::Pool(pool) => pool.channels,
+            StepOp::Lrn(lrn) => lrn.channels,
+            StepOp::Fc { fc, .. } => fc.in_features,
+            StepOp::Softmax(softmax) => softmax.len,
+            StepOp::Copy(copy) => copy.channels,
+        }
+    }
+
     /// Channels (or features) of the value the step computes.
     pub fn output_channels(&self) -> usize {
         match self {
