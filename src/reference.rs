@@ -58,7 +58,7 @@ fn compute(node: &Node, inputs: &[&Tensor], dims: &[usize]) -> Vec<f32> {
                 .collect()
         }
         Op::Relu => x.data.iter().map(|v| v.max(0.0)).collect(),
-        Op::Dropout | Op::Flatten => x.data.clone(),
+        Op::Identity | Op::Flatten => x.data.clone(),
         Op::MaxPool(spec) => single_output(&spec.pool2d(PoolKind::Max, as_nchw(&x.dims)), &[&x.data], len),
         Op::AvgPool(spec) => single_output(&spec.pool2d(spec.average_kind(), as_nchw(&x.dims)), &[&x.data], len),
         Op::GlobalAvgPool => {

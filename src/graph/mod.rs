@@ -6,6 +6,7 @@ mod shapes;
 
 pub use lowering::as_nchw;
 pub use shapes::infer_shapes;
+pub(crate) use shapes::node_shape;
 
 use crate::geometry::Pads;
 use crate::tensor::Tensor;
@@ -66,8 +67,8 @@ pub enum Op {
     Lrn(LrnSpec),
     /// Along channels.
     Concat,
-    /// The identity at inference.
-    Dropout,
+    /// The identity (also Dropout, at inference).
+    Identity,
     /// `[N, C, H, W]` to `[N, C*H*W]`.
     Flatten,
     /// A fully connected layer on `[N, features]` (or `[N, C, 1, 1]`).
@@ -87,7 +88,7 @@ impl Op {
             Op::GlobalAvgPool => "GlobalAvgPool",
             Op::Lrn(_) => "LRN",
             Op::Concat => "Concat",
-            Op::Dropout => "Dropout",
+            Op::Identity => "Identity",
             Op::Flatten => "Flatten",
             Op::Fc(_) => "Fc",
             Op::Softmax => "Softmax",

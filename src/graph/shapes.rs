@@ -64,7 +64,7 @@ fn pooled(spec: &PoolSpec, [n, c, h, w]: [usize; 4]) -> std::result::Result<Vec<
     }
 }
 
-fn node_shape(node: &Node, inputs: &[&Vec<usize>]) -> std::result::Result<Vec<usize>, String> {
+pub(crate) fn node_shape(node: &Node, inputs: &[&Vec<usize>]) -> std::result::Result<Vec<usize>, String> {
     match &node.op {
         Op::Conv(spec) => {
             let [n, c, h, w] = image(one_input(inputs)?)?;
@@ -90,7 +90,7 @@ fn node_shape(node: &Node, inputs: &[&Vec<usize>]) -> std::result::Result<Vec<us
             }
             Ok(x.clone())
         }
-        Op::Relu | Op::Dropout => Ok(one_input(inputs)?.clone()),
+        Op::Relu | Op::Identity => Ok(one_input(inputs)?.clone()),
         Op::MaxPool(spec) | Op::AvgPool(spec) => pooled(spec, image(one_input(inputs)?)?),
         Op::GlobalAvgPool => {
             let [n, c, _, _] = image(one_input(inputs)?)?;

@@ -122,7 +122,7 @@ impl Builder {
         let flat = self.push(&format!("{name}/flatten"), Op::Flatten, &[&conv]);
         let fc = self.fc(&format!("{name}/fc"), &flat, 128 * 4 * 4, 1024);
         let relu = self.push(&format!("{name}/fc/relu"), Op::Relu, &[&fc]);
-        let drop = self.push(&format!("{name}/drop_fc"), Op::Dropout, &[&relu]);
+        let drop = self.push(&format!("{name}/drop_fc"), Op::Identity, &[&relu]);
         let classifier = self.fc(&format!("{name}/classifier"), &drop, 1024, CLASSES);
         self.push(&format!("{name}/prob"), Op::Softmax, &[&classifier])
     }
@@ -152,7 +152,7 @@ pub fn googlenet(options: Options) -> Graph {
         }
     }
     x = b.pool("pool5/7x7_s1", &x, false, 7, 1, 0, false);
-    x = b.push("pool5/drop_7x7_s1", Op::Dropout, &[&x]);
+    x = b.push("pool5/drop_7x7_s1", Op::Identity, &[&x]);
     x = b.fc("loss3/classifier", &x, 1024, CLASSES);
     b.push(OUTPUT, Op::Softmax, &[&x]);
     let mut outputs = vec![OUTPUT.to_string()];

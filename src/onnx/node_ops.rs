@@ -5,10 +5,11 @@
 //! copy per input, the way a concat of graph inputs runs in the engine.
 
 use super::attributes::{node_label, Attributes};
+use super::spatial::{nchw, pair, window, POOL_ATTRIBUTES};
 use super::proto::NodeProto;
 use crate::tensor::{element_count, Tensor};
 use crate::error::{Error, Result};
-use crate::geometry::{ChannelSlice, Pads};
+use crate::geometry::ChannelSlice;
 use crate::graph::{ConvSpec, PoolSpec};
 use crate::ops::{ConvGroup, CopySlice, FullyConnected, Lrn, Kernel, Pool2d, PoolKind, Softmax};
 
@@ -56,63 +57,6 @@ pub fn build(node: &NodeProto, opset: i64, inputs: &[Option<&Tensor>]) -> Result
     }
 }
 
-const POOL_ATTRIBUTES: [&str; 8] =
-    ["auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "storage_order", "strides"];
-
-/// Input dims as (N, C, H, W); only 2-D images are supported.
-fn nchw(node: &NodeProto, x: &Tensor) -> Result<[usize; 4]> {
-    match x.dims[..] {
-        [n, c, h, w] => Ok([n, c, h, w]),
-        _ => Err(Error::unsupported(node_label(node), format!("input of rank {} (dims {:?}); only 4-D NCHW", x.dims.len(), x.dims))),
-    }
-}
-
-/// Strides and per-side pads of a conv or pool, with `auto_pad` resolved.
-struct Window {
-    strides: [usize; 2],
-    pads: Pads,
-}
-
-fn pair(node: &NodeProto, name: &str, values: Option<&[i64]>, default: usize) -> Result<[usize; 2]> {
-    match values {
-        None => Ok([default; 2]),
-        Some(&[a, b]) if a >= 1 && b >= 1 => Ok([a as usize, b as usize]),
-        Some(v) => Err(Error::shape(node_label(node), format!("`{name}` must be two positive values, got {v:?}"))),
-    }
-}
-
-fn window(node: &NodeProto, attrs: &Attributes, input_hw: [usize; 2], kernel: [usize; 2]) -> Result<Window> {
-    let label = node_label(node);
-    if let Some(d) = attrs.ints("dilations").filter(|d| d.iter().any(|&v| v != 1)) {
-        return Err(Error::unsupported(label, format!("attribute `dilations` = {d:?} (only 1)")));
-    }
-    let strides = pair(node, "strides", attrs.ints("strides"), 1)?;
-    let auto_pad = attrs.string("auto_pad", "NOTSET");
-    let pads = match auto_pad.as_str() {
-        "NOTSET" => match attrs.ints("pads") {
-            None => Pads::default(),
-            Some(&[top, left, bottom, right]) if [top, left, bottom, right].iter().all(|&p| p >= 0) => {
-                Pads { top: top as usize, left: left as usize, bottom: bottom as usize, right: right as usize }
-            }
-            Some(p) => return Err(Error::shape(label, format!("`pads` must be four non-negative values, got {p:?}"))),
-        },
-        "VALID" => Pads::default(),
-        "SAME_UPPER" | "SAME_LOWER" => {
-            // Output = ceil(in / stride); the total pad that makes it so is split with the odd
-            // element at the end (UPPER) or the beginning (LOWER).
-            let total = |axis: usize| {
-                let out = input_hw[axis].div_ceil(strides[axis]);
-                ((out - 1) * strides[axis] + kernel[axis]).saturating_sub(input_hw[axis])
-            };
-            let split = |total: usize| if auto_pad == "SAME_UPPER" { (total / 2, total - total / 2) } else { (total - total / 2, total / 2) };
-            let ((top, bottom), (left, right)) = (split(total(0)), split(total(1)));
-            Pads { top, left, bottom, right }
-        }
-        other => return Err(Error::unsupported(label, format!("attribute `auto_pad` = {other:?}"))),
-    };
-    Ok(Window { strides, pads })
-}
-
 fn conv(node: &NodeProto, x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<NodeProgram> {
     let label = node_label(node);
     let attrs = Attributes::new(node, &["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"])?;
@@ -120,7 +64,7 @@ fn conv(node: &NodeProto, x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<
     if group != 1 {
         return Err(Error::unsupported(label, format!("attribute `group` = {group} (only 1)")));
     }
-    let [n, c, h, width] = nchw(node, x)?;
+    let [n, c, h, width] = nchw(node, &x.dims)?;
     let [m, wc, kh, kw] = w.dims[..] else {
         return Err(Error::shape(label, format!("weight dims {:?} are not [M, C, kH, kW]", w.dims)));
     };
@@ -152,7 +96,7 @@ fn pool(node: &NodeProto, kind: PoolKind, x: &Tensor) -> Result<NodeProgram> {
     if attrs.int("storage_order", 0) != 0 {
         return Err(Error::unsupported(label, "attribute `storage_order` = 1 (column major)"));
     }
-    let [n, c, h, w] = nchw(node, x)?;
+    let [n, c, h, w] = nchw(node, &x.dims)?;
     let kernel = pair(node, "kernel_shape", attrs.ints("kernel_shape"), 0)?;
     if kernel == [0, 0] {
         return Err(Error::shape(label, "`kernel_shape` is required"));
@@ -167,7 +111,7 @@ fn pool(node: &NodeProto, kind: PoolKind, x: &Tensor) -> Result<NodeProgram> {
 
 fn global_pool(node: &NodeProto, kind: PoolKind, x: &Tensor) -> Result<NodeProgram> {
     Attributes::new(node, &[])?;
-    let [n, c, h, w] = nchw(node, x)?;
+    let [n, c, h, w] = nchw(node, &x.dims)?;
     let mut op = Pool2d::simple(kind, n, c, h, w, h, 1, 0, false);
     op.kernel_w = w;
     op.check()?;

@@ -1,5 +1,5 @@
 //! Graph to steps: one step per kernel launch before grouping. BatchNorm is folded into the
-//! conv before it, a ReLU into the conv or FC before it, Dropout and Flatten become aliases, and a
+//! conv before it, a ReLU into the conv or FC before it, Identity (Dropout) and Flatten become aliases, and a
 //! 3x3/1 same-padded max pool feeding only a 1x1 conv becomes that conv's pooled input.
 
 use std::collections::{HashMap, HashSet};
@@ -57,7 +57,7 @@ pub struct Step {
 
 pub struct Steps {
     pub steps: Vec<Step>,
-    /// Values that are another value under a new name (Dropout, Flatten outputs).
+    /// Values that are another value under a new name (Identity, Flatten outputs).
     pub aliases: HashMap<String, String>,
     /// Concat outputs and their inputs, in graph order.
     pub concats: Vec<(String, Vec<String>)>,
@@ -131,7 +131,7 @@ pub fn lower(graph: &Graph, shapes: &HashMap<String, Vec<usize>>) -> Result<Step
                 let [n, c, h, w] = dims(&input);
                 StepOp::Softmax(Softmax { outer: n, len: c, inner: h * w })
             }
-            Op::Dropout | Op::Flatten => {
+            Op::Identity | Op::Flatten => {
                 steps.aliases.insert(node.output.clone(), input);
                 continue;
             }

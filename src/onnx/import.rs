@@ -1,0 +1,500 @@
+//! ONNX models to the engine's graph. Weights become op constants; the constant plumbing real
+//! files use (initializers also listed as graph inputs, `Constant`, `ConstantOfShape`, `Reshape`
+//! and `Transpose` of weights, shape initializers) is folded here. Attributes follow the ONNX
+//! spec for opsets 6 to 21; anything the engine cannot compute exactly is an error naming the
+//! node and what it asks for.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::attributes::{node_label, Attributes};
+use super::conformance::{opset, read_model};
+use super::proto::{ModelProto, NodeProto, ValueInfoProto, FLOAT, INT64};
+use super::spatial::{nchw, pair, window, POOL_ATTRIBUTES};
+use super::tensor::{to_host_in, to_i64};
+use crate::error::{Error, Result};
+use crate::graph::{node_shape, BatchNormSpec, ConvSpec, FcSpec, Graph, LrnSpec, Node, Op, PoolSpec};
+use crate::tensor::{element_count, Tensor};
+
+/// Reads and imports an ONNX model file; external data is read relative to its folder.
+pub fn import_onnx(path: &Path) -> Result<Graph> {
+    let model = read_model(path)?;
+    import_model(&model, path.parent(), HashMap::new()).map_err(|e| match e {
+        Error::File { .. } => e,
+        other => Error::file(path, other.to_string()),
+    })
+}
+
+#[derive(Clone, Debug)]
+enum Constant {
+    Float(Tensor),
+    Int(Vec<i64>),
+}
+
+struct Importer<'a> {
+    opset: i64,
+    base: Option<&'a Path>,
+    constants: HashMap<String, Constant>,
+    /// Dims of every activation value so far, at batch 1 (the batch is free at run time).
+    shapes: HashMap<String, Vec<usize>>,
+    graph: Graph,
+}
+
+/// Imports `model`. `feeds` are graph inputs given as constants (weights a model takes as
+/// inputs); the one remaining non-constant input is the image batch.
+pub fn import_model(model: &ModelProto, base: Option<&Path>, feeds: HashMap<String, Tensor>) -> Result<Graph> {
+    let graph = model.graph.as_ref().ok_or_else(|| Error::shape("model", "no graph"))?;
+    let mut importer = Importer {
+        opset: opset(model),
+        base,
+        constants: feeds.into_iter().map(|(k, v)| (k, Constant::Float(v))).collect(),
+        shapes: HashMap::new(),
+        graph: Graph { input: String::new(), input_chw: [0; 3], nodes: Vec::new(), outputs: Vec::new() },
+    };
+    for init in &graph.initializer {
+        let constant = importer.tensor_constant(init)?;
+        importer.constants.insert(init.name.clone(), constant);
+    }
+    let inputs: Vec<&ValueInfoProto> = graph.input.iter().filter(|i| !importer.constants.contains_key(&i.name)).collect();
+    let [input] = inputs.as_slice() else {
+        let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
+        return Err(Error::unsupported("model", format!("{} non-constant inputs {names:?}; the engine takes one image batch", names.len())));
+    };
+    importer.set_input(input)?;
+    for node in &graph.node {
+        importer.node(node)?;
+    }
+    for output in &graph.output {
+        if !importer.shapes.contains_key(&output.name) {
+            return Err(Error::unsupported("model", format!("output `{}` is not computed from the input", output.name)));
+        }
+        importer.graph.outputs.push(output.name.clone());
+    }
+    Ok(importer.graph)
+}
+
+impl Importer<'_> {
+    fn tensor_constant(&self, proto: &super::proto::TensorProto) -> Result<Constant> {
+        if proto.data_type == INT64 {
+            return Ok(Constant::Int(to_i64(proto)?));
+        }
+        Ok(Constant::Float(to_host_in(proto, self.base)?))
+    }
+
+    fn set_input(&mut self, input: &ValueInfoProto) -> Result<()> {
+        let label = format!("input `{}`", input.name);
+        let tensor_type = input.r#type.as_ref().and_then(|t| t.tensor_type.as_ref()).ok_or_else(|| Error::unsupported(&label, "not a tensor"))?;
+        if tensor_type.elem_type != FLOAT {
+            return Err(Error::unsupported(&label, format!("element type {}; only FLOAT", super::proto::data_type_name(tensor_type.elem_type))));
+        }
+        let dims: Vec<Option<i64>> = tensor_type.shape.as_ref().map(|s| s.dim.iter().map(|d| d.dim_value).collect()).unwrap_or_default();
+        let [_, Some(c), Some(h), Some(w)] = dims[..] else {
+            return Err(Error::unsupported(&label, format!("dims {dims:?}; the engine takes [N, C, H, W] with fixed C, H, W")));
+        };
+        if [c, h, w].iter().any(|&d| d <= 0 || d > 1 << 16) {
+            return Err(Error::shape(&label, format!("dims [N, {c}, {h}, {w}] are out of range")));
+        }
+        self.graph.input = input.name.clone();
+        self.graph.input_chw = [c as usize, h as usize, w as usize];
+        self.shapes.insert(input.name.clone(), vec![1, c as usize, h as usize, w as usize]);
+        Ok(())
+    }
+
+    fn float(&self, node: &NodeProto, index: usize) -> Result<Option<&Tensor>> {
+        match node.input.get(index).filter(|name| !name.is_empty()) {
+            None => Ok(None),
+            Some(name) => match self.constants.get(name) {
+                Some(Constant::Float(t)) => Ok(Some(t)),
+                _ => Err(Error::unsupported(node_label(node), format!("input `{name}` must be a float constant (a weight)"))),
+            },
+        }
+    }
+
+    fn required_float(&self, node: &NodeProto, index: usize) -> Result<&Tensor> {
+        self.float(node, index)?.ok_or_else(|| Error::shape(node_label(node), format!("input {index} is missing")))
+    }
+
+    fn ints(&self, node: &NodeProto, index: usize) -> Result<Vec<i64>> {
+        match node.input.get(index).and_then(|name| self.constants.get(name)) {
+            Some(Constant::Int(values)) => Ok(values.clone()),
+            _ => Err(Error::unsupported(node_label(node), format!("input {index} must be an INT64 constant"))),
+        }
+    }
+
+    /// The activation value a node reads as input `index`.
+    fn activation(&self, node: &NodeProto, index: usize) -> Result<(String, Vec<usize>)> {
+        let name = node.input.get(index).ok_or_else(|| Error::shape(node_label(node), format!("input {index} is missing")))?;
+        let dims = self.shapes.get(name).ok_or_else(|| {
+            Error::unsupported(node_label(node), format!("input `{name}` is not computed by any supported node"))
+        })?;
+        Ok((name.clone(), dims.clone()))
+    }
+
+    fn is_constant(&self, node: &NodeProto, index: usize) -> bool {
+        node.input.get(index).is_some_and(|name| self.constants.contains_key(name))
+    }
+
+    fn output(node: &NodeProto) -> Result<String> {
+        node.output.first().filter(|o| !o.is_empty()).cloned().ok_or_else(|| Error::shape(node_label(node), "no output"))
+    }
+
+    fn push(&mut self, node: &NodeProto, op: Op, inputs: Vec<String>) -> Result<()> {
+        let output = Self::output(node)?;
+        let name = if node.name.is_empty() { output.clone() } else { node.name.clone() };
+        let new = Node { name, op, inputs, output: output.clone() };
+        let input_dims: Vec<&Vec<usize>> = new.inputs.iter().map(|i| &self.shapes[i]).collect();
+        let dims = node_shape(&new, &input_dims).map_err(|message| Error::shape(node_label(node), message))?;
+        self.shapes.insert(output, dims);
+        self.graph.nodes.push(new);
+        Ok(())
+    }
+
+    fn constant(&mut self, node: &NodeProto, value: Constant) -> Result<()> {
+        self.constants.insert(Self::output(node)?, value);
+        Ok(())
+    }
+
+    fn node(&mut self, node: &NodeProto) -> Result<()> {
+        let label = node_label(node);
+        if !(node.domain.is_empty() || node.domain == "ai.onnx") {
+            return Err(Error::unsupported(label, format!("operator domain `{}`", node.domain)));
+        }
+        match node.op_type.as_str() {
+            "Constant" => self.constant_node(node),
+            "ConstantOfShape" => self.constant_of_shape(node),
+            "Identity" | "Dropout" => self.identity(node),
+            "Reshape" | "Flatten" => self.reshape(node),
+            "Transpose" => self.transpose(node),
+            "Conv" => self.conv(node),
+            "Relu" => {
+                Attributes::new(node, &[])?;
+                let (x, _) = self.activation(node, 0)?;
+                self.push(node, Op::Relu, vec![x])
+            }
+            "MaxPool" | "AveragePool" => self.pool(node),
+            "GlobalAveragePool" | "GlobalMaxPool" => {
+                Attributes::new(node, &[])?;
+                let (x, dims) = self.activation(node, 0)?;
+                let [_, _, h, w] = nchw(node, &dims)?;
+                let op = if node.op_type == "GlobalMaxPool" { Op::MaxPool(PoolSpec::global(h, w)) } else { Op::GlobalAvgPool };
+                self.push(node, op, vec![x])
+            }
+            "LRN" => {
+                let attrs = Attributes::new(node, &["alpha", "beta", "bias", "size"])?;
+                let size = attrs.int("size", 0);
+                if size < 1 {
+                    return Err(Error::shape(label, format!("`size` must be a positive integer, got {size}")));
+                }
+                let spec = LrnSpec { size: size as usize, alpha: attrs.float("alpha", 1e-4), beta: attrs.float("beta", 0.75), bias: attrs.float("bias", 1.0) };
+                let (x, _) = self.activation(node, 0)?;
+                self.push(node, Op::Lrn(spec), vec![x])
+            }
+            "Concat" => {
+                let attrs = Attributes::new(node, &["axis"])?;
+                let axis = attrs.int("axis", if self.opset < 4 { 1 } else { i64::MIN });
+                let inputs = (0..node.input.len()).map(|i| self.activation(node, i)).collect::<Result<Vec<_>>>()?;
+                let rank = inputs.first().map_or(0, |(_, d)| d.len() as i64);
+                if axis.rem_euclid(rank.max(1)) != 1 || axis < -rank || axis >= rank {
+                    return Err(Error::unsupported(label, format!("concat along axis {axis} of rank {rank}; only the channel axis (1)")));
+                }
+                self.push(node, Op::Concat, inputs.into_iter().map(|(name, _)| name).collect())
+            }
+            "BatchNormalization" => self.batch_norm(node),
+            "Gemm" => self.gemm(node),
+            "MatMul" => self.matmul(node),
+            "Add" => self.bias_add(node),
+            "Softmax" => self.softmax(node),
+            other => Err(Error::unsupported(label, format!("operator `{other}`"))),
+        }
+    }
+
+    fn constant_node(&mut self, node: &NodeProto) -> Result<()> {
+        let attrs = Attributes::new(node, &["value", "value_float", "value_floats", "value_int", "value_ints"])?;
+        let attribute = node.attribute.first().ok_or_else(|| Error::shape(node_label(node), "no value"))?;
+        let value = match attribute.name.as_str() {
+            "value" => self.tensor_constant(attribute.t.as_ref().ok_or_else(|| Error::shape(node_label(node), "`value` holds no tensor"))?)?,
+            "value_float" => Constant::Float(Tensor::new(vec![], vec![attrs.float("value_float", 0.0)])),
+            "value_floats" => Constant::Float(Tensor::new(vec![attribute.floats.len()], attribute.floats.clone())),
+            "value_int" => Constant::Int(vec![attrs.int("value_int", 0)]),
+            _ => Constant::Int(attribute.ints.clone()),
+        };
+        self.constant(node, value)
+    }
+
+    fn constant_of_shape(&mut self, node: &NodeProto) -> Result<()> {
+        Attributes::new(node, &["value"])?;
+        let shape = self.ints(node, 0)?;
+        if shape.iter().any(|&d| d < 0) {
+            return Err(Error::shape(node_label(node), format!("negative dimension in {shape:?}")));
+        }
+        let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+        let count = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).filter(|&c| c <= 1 << 28);
+        let count = count.ok_or_else(|| Error::shape(node_label(node), format!("shape {shape:?} is too large")))?;
+        let fill = match node.attribute.first().and_then(|a| a.t.as_ref()) {
+            None => Constant::Float(Tensor::new(vec![1], vec![0.0])),
+            Some(t) => self.tensor_constant(t)?,
+        };
+        let value = match fill {
+            Constant::Float(t) if t.data.len() == 1 => Constant::Float(Tensor::new(dims, vec![t.data[0]; count])),
+            Constant::Int(values) if values.len() == 1 => Constant::Int(vec![values[0]; count]),
+            _ => return Err(Error::shape(node_label(node), "`value` must hold exactly one element")),
+        };
+        self.constant(node, value)
+    }
+
+    fn identity(&mut self, node: &NodeProto) -> Result<()> {
+        // Dropout is the identity at inference; its mask output must not be used.
+        let attrs = Attributes::new(node, &["ratio", "is_test", "seed"])?;
+        let _ = attrs;
+        if node.op_type == "Dropout" && node.input.len() > 2 && self.ints(node, 2).is_ok_and(|v| v.first().is_some_and(|&t| t != 0)) {
+            return Err(Error::unsupported(node_label(node), "Dropout in training mode"));
+        }
+        if self.is_constant(node, 0) {
+            let value = self.constants[&node.input[0]].clone();
+            return self.constant(node, value);
+        }
+        let (x, _) = self.activation(node, 0)?;
+        self.push(node, Op::Identity, vec![x])
+    }
+
+    /// Reshape or Flatten: folded on constants; on activations only the flatten of an image to
+    /// `[N, features]` (what classifier heads do) is supported.
+    fn reshape(&mut self, node: &NodeProto) -> Result<()> {
+        let label = node_label(node);
+        let attrs = Attributes::new(node, &["axis", "allowzero", "shape"])?;
+        let target: Option<Vec<i64>> = if node.op_type == "Flatten" {
+            None
+        } else if self.opset < 5 {
+            attrs.ints("shape").map(<[i64]>::to_vec)
+        } else {
+            Some(self.ints(node, 1)?)
+        };
+        if self.is_constant(node, 0) {
+            let Constant::Float(t) = self.constants[&node.input[0]].clone() else {
+                return Err(Error::unsupported(label, "reshaping an integer constant"));
+            };
+            let dims = match &target {
+                Some(shape) => resolve_shape(&label, &t.dims, shape)?,
+                None => {
+                    let axis = attrs.int("axis", 1).rem_euclid(t.dims.len().max(1) as i64) as usize;
+                    vec![element_count(&t.dims[..axis]), element_count(&t.dims[axis..])]
+                }
+            };
+            return self.constant(node, Constant::Float(Tensor::new(dims, t.data)));
+        }
+        let (x, dims) = self.activation(node, 0)?;
+        let flattened = vec![dims[0], element_count(&dims[1..])];
+        let result = match &target {
+            Some(shape) => resolve_shape(&label, &dims, shape)?,
+            None => {
+                let axis = attrs.int("axis", 1);
+                if axis.rem_euclid(dims.len() as i64) != 1 {
+                    return Err(Error::unsupported(label, format!("Flatten at axis {axis}; only axis 1 (keep the batch)")));
+                }
+                flattened.clone()
+            }
+        };
+        if result != flattened {
+            return Err(Error::unsupported(label, format!("reshape of {dims:?} to {result:?}; only flattening to [N, features]")));
+        }
+        self.push(node, Op::Flatten, vec![x])
+    }
+
+    fn transpose(&mut self, node: &NodeProto) -> Result<()> {
+        let attrs = Attributes::new(node, &["perm"])?;
+        let t = self.required_float(node, 0)?.clone();
+        let perm = attrs.ints("perm").map(<[i64]>::to_vec).unwrap_or_else(|| vec![1, 0]);
+        let [rows, cols] = t.dims[..] else {
+            return Err(Error::unsupported(node_label(node), "Transpose of anything but a 2-D weight"));
+        };
+        let data = match perm[..] {
+            [0, 1] => t.data,
+            [1, 0] => (0..cols).flat_map(|c| (0..rows).map(move |r| (r, c))).map(|(r, c)| t.data[r * cols + c]).collect(),
+            _ => return Err(Error::shape(node_label(node), format!("perm {perm:?} for a 2-D tensor"))),
+        };
+        let dims = if perm == [1, 0] { vec![cols, rows] } else { vec![rows, cols] };
+        self.constant(node, Constant::Float(Tensor::new(dims, data)))
+    }
+
+    fn conv(&mut self, node: &NodeProto) -> Result<()> {
+        let label = node_label(node);
+        let attrs = Attributes::new(node, &["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"])?;
+        let group = attrs.int("group", 1);
+        if group != 1 {
+            return Err(Error::unsupported(label, format!("attribute `group` = {group} (only 1)")));
+        }
+        let (x, dims) = self.activation(node, 0)?;
+        let [_, _, h, w] = nchw(node, &dims)?;
+        let weight = self.required_float(node, 1)?.clone();
+        let [m, _, kh, kw] = weight.dims[..] else {
+            return Err(Error::shape(label, format!("weight dims {:?} are not [M, C, kH, kW]", weight.dims)));
+        };
+        if let Some(k) = attrs.ints("kernel_shape").filter(|k| *k != [kh as i64, kw as i64]) {
+            return Err(Error::shape(label, format!("kernel_shape {k:?} disagrees with weight dims {:?}", weight.dims)));
+        }
+        let bias = self.float(node, 2)?.map_or_else(|| vec![0.0; m], |b| b.data.clone());
+        let win = window(node, &attrs, [h, w], [kh, kw])?;
+        self.push(node, Op::Conv(ConvSpec { weight, bias, stride: win.strides, pads: win.pads }), vec![x])
+    }
+
+    fn pool(&mut self, node: &NodeProto) -> Result<()> {
+        let label = node_label(node);
+        let attrs = Attributes::new(node, &POOL_ATTRIBUTES)?;
+        if node.output.len() > 1 && !node.output[1].is_empty() {
+            return Err(Error::unsupported(label, "the `Indices` output of MaxPool"));
+        }
+        if attrs.int("storage_order", 0) != 0 {
+            return Err(Error::unsupported(label, "attribute `storage_order` = 1"));
+        }
+        let (x, dims) = self.activation(node, 0)?;
+        let [_, _, h, w] = nchw(node, &dims)?;
+        let kernel = pair(node, "kernel_shape", attrs.ints("kernel_shape"), 0)?;
+        if kernel == [0, 0] {
+            return Err(Error::shape(label, "`kernel_shape` is required"));
+        }
+        let win = window(node, &attrs, [h, w], kernel)?;
+        let spec = PoolSpec {
+            kernel,
+            stride: win.strides,
+            pads: win.pads,
+            ceil_mode: attrs.int("ceil_mode", 0) != 0,
+            count_include_pad: attrs.int("count_include_pad", 0) != 0,
+        };
+        let op = if node.op_type == "MaxPool" { Op::MaxPool(spec) } else { Op::AvgPool(spec) };
+        self.push(node, op, vec![x])
+    }
+
+    fn batch_norm(&mut self, node: &NodeProto) -> Result<()> {
+        let label = node_label(node);
+        let attrs = Attributes::new(node, &["epsilon", "momentum", "spatial", "is_test", "consumed_inputs", "training_mode"])?;
+        if attrs.int("spatial", 1) != 1 || attrs.int("training_mode", 0) != 0 {
+            return Err(Error::unsupported(label, "BatchNormalization with spatial = 0 or in training mode"));
+        }
+        if node.output.iter().skip(1).any(|o| !o.is_empty()) {
+            return Err(Error::unsupported(label, "BatchNormalization's training outputs (running mean/var)"));
+        }
+        let (x, _) = self.activation(node, 0)?;
+        let [scale, shift, mean, var] = [1, 2, 3, 4].map(|i| self.required_float(node, i).map(|t| t.data.clone()));
+        let spec = BatchNormSpec { scale: scale?, shift: shift?, mean: mean?, var: var?, epsilon: attrs.float("epsilon", 1e-5) };
+        self.push(node, Op::BatchNorm(spec), vec![x])
+    }
+
+    /// Y = alpha * A B' + beta * C with A the activation rows: B' (alpha folded in) is the
+    /// weight, beta * C the bias.
+    fn gemm(&mut self, node: &NodeProto) -> Result<()> {
+        let label = node_label(node);
+        let known: &[&str] = if self.opset < 7 { &["alpha", "beta", "transA", "transB", "broadcast"] } else { &["alpha", "beta", "transA", "transB"] };
+        let attrs = Attributes::new(node, known)?;
+        if attrs.int("transA", 0) != 0 {
+            return Err(Error::unsupported(label, "Gemm with transA = 1 on activations"));
+        }
+        let (x, _) = self.activation(node, 0)?;
+        let b = self.required_float(node, 1)?;
+        let [b0, b1] = b.dims[..] else {
+            return Err(Error::shape(label, format!("B must be a matrix, got dims {:?}", b.dims)));
+        };
+        let (alpha, beta) = (attrs.float("alpha", 1.0), attrs.float("beta", 1.0));
+        let weight = if attrs.int("transB", 0) != 0 {
+            Tensor::new(vec![b0, b1], b.data.iter().map(|v| alpha * v).collect())
+        } else {
+            Tensor::new(vec![b1, b0], (0..b1).flat_map(|o| (0..b0).map(move |i| alpha * b.data[i * b1 + o])).collect())
+        };
+        let outputs = weight.dims[0];
+        let bias = match self.float(node, 2)? {
+            None => vec![0.0; outputs],
+            Some(c) if element_count(&c.dims) == 1 => vec![beta * c.data[0]; outputs],
+            Some(c) if element_count(&c.dims) == outputs && c.dims.iter().rev().skip(1).all(|&d| d == 1) => c.data.iter().map(|v| beta * v).collect(),
+            Some(c) => return Err(Error::unsupported(label, format!("C of dims {:?}: only a bias vector of {outputs} (or a scalar)", c.dims))),
+        };
+        self.push(node, Op::Fc(FcSpec { weight, bias }), vec![x])
+    }
+
+    /// x W with W a constant `[K, N]`: a fully connected layer with no bias (yet; see `bias_add`).
+    fn matmul(&mut self, node: &NodeProto) -> Result<()> {
+        Attributes::new(node, &[])?;
+        let (x, _) = self.activation(node, 0)?;
+        let w = self.required_float(node, 1)?;
+        let [k, n] = w.dims[..] else {
+            return Err(Error::unsupported(node_label(node), format!("MatMul by a weight of dims {:?}; only a matrix", w.dims)));
+        };
+        let weight = Tensor::new(vec![n, k], (0..n).flat_map(|o| (0..k).map(move |i| w.data[i * n + o])).collect());
+        self.push(node, Op::Fc(FcSpec { weight, bias: vec![0.0; n] }), vec![x])
+    }
+
+    /// Add of a constant bias to a fully connected layer's output (MatMul + Add): folded into it.
+    fn bias_add(&mut self, node: &NodeProto) -> Result<()> {
+        let label = node_label(node);
+        Attributes::new(node, &["broadcast", "axis"])?;
+        let (value, bias_index) = if self.is_constant(node, 1) { (0, 1) } else { (1, 0) };
+        let (x, _) = self.activation(node, value)?;
+        let bias = self.required_float(node, bias_index)?.data.clone();
+        let uses = self.graph_uses(&x);
+        let fc = self.graph.nodes.iter_mut().rev().find(|n| n.output == x);
+        match fc {
+            Some(Node { op: Op::Fc(spec), output, .. }) if uses == 1 && (bias.len() == spec.bias.len() || bias.len() == 1) => {
+                for (i, b) in spec.bias.iter_mut().enumerate() {
+                    *b += bias[i % bias.len()];
+                }
+                let new_output = Self::output(node)?;
+                let dims = self.shapes.remove(output.as_str()).expect("the fc's output has dims");
+                *output = new_output.clone();
+                self.shapes.insert(new_output, dims);
+                Ok(())
+            }
+            _ => Err(Error::unsupported(label, "Add other than a bias after a MatMul or Gemm")),
+        }
+    }
+
+    fn graph_uses(&self, value: &str) -> usize {
+        self.graph.nodes.iter().map(|n| n.inputs.iter().filter(|i| *i == value).count()).sum()
+    }
+
+    fn softmax(&mut self, node: &NodeProto) -> Result<()> {
+        let attrs = Attributes::new(node, &["axis"])?;
+        let (x, dims) = self.activation(node, 0)?;
+        let rank = dims.len() as i64;
+        let axis = attrs.int("axis", if self.opset >= 13 { -1 } else { 1 }).rem_euclid(rank.max(1));
+        // Along the features of [N, F] (or [N, F, 1, 1]) all opsets agree.
+        if axis != 1 && element_count(&dims[1..]) != dims[axis as usize] {
+            return Err(Error::unsupported(node_label(node), format!("Softmax of dims {dims:?} along axis {axis}; only along the features")));
+        }
+        if element_count(&dims[2..]) != 1 {
+            return Err(Error::unsupported(node_label(node), format!("Softmax of dims {dims:?}; only of [N, features]")));
+        }
+        self.push(node, Op::Softmax, vec![x])
+    }
+}
+
+/// A Reshape target with ONNX's 0 (copy the input's dim) and -1 (infer) resolved.
+fn resolve_shape(label: &str, input: &[usize], shape: &[i64]) -> Result<Vec<usize>> {
+    let total = element_count(input);
+    let mut dims: Vec<usize> = Vec::with_capacity(shape.len());
+    let mut infer = None;
+    for (i, &d) in shape.iter().enumerate() {
+        match d {
+            0 => dims.push(*input.get(i).ok_or_else(|| Error::shape(label, format!("shape {shape:?}: 0 past the input's rank")))?),
+            -1 if infer.is_none() => {
+                infer = Some(i);
+                dims.push(1);
+            }
+            d if d > 0 => dims.push(d as usize),
+            _ => return Err(Error::shape(label, format!("invalid shape {shape:?}"))),
+        }
+    }
+    let known = element_count(&dims);
+    if let Some(i) = infer {
+        if known == 0 || total % known != 0 {
+            return Err(Error::shape(label, format!("cannot reshape {input:?} to {shape:?}")));
+        }
+        dims[i] = total / known;
+    }
+    if element_count(&dims) != total {
+        // A batch of 1 baked into the file (`[1, 1024]`) still means "keep the batch".
+        if dims.first() == Some(&1) && element_count(&dims[1..]) == element_count(&input[1..]) {
+            dims[0] = input[0];
+            return Ok(dims);
+        }
+        return Err(Error::shape(label, format!("cannot reshape {input:?} ({total} elements) to {shape:?}")));
+    }
+    Ok(dims)
+}
