@@ -32,3 +32,37 @@ fn the_model_zoo_googlenet_imports_plans_concurrently_and_runs() {
         assert!((g - e).abs() <= 1e-7 + 1e-3 * e.abs(), "got {g}, expected {e}");
     }
 }
+
+fn data(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+}
+
+/// GPU output of `graph` on the test images, against onnxruntime's output for the same file:
+/// the same top-5 and a max error under 1e-4 of the output's largest magnitude.
+fn agrees_with_onnxruntime(graph: &googlenet::graph::Graph, expected: &str) {
+    let (gpu, pipelines) = common::gpu();
+    let input = googlenet::npy::read_f32(&data("input.npy")).unwrap();
+    let expected = googlenet::npy::read_f32(&data(expected)).unwrap();
+    let plan = Plan::build(graph, input.dims[0], &PlanOptions::default()).unwrap();
+    let outputs = Engine::new(gpu, pipelines, plan).unwrap().run(&input.data).unwrap();
+    let (_, got) = &outputs[0];
+    let check = googlenet::verify::check_value("output", got, &expected);
+    assert!(check.max_rel_err < 1e-4, "{check:?}");
+    assert_eq!(googlenet::verify::top_k(got, 5).iter().map(|r| r.iter().map(|c| c.0).collect::<Vec<_>>()).collect::<Vec<_>>(),
+               googlenet::verify::top_k(&expected, 5).iter().map(|r| r.iter().map(|c| c.0).collect::<Vec<_>>()).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_zoo_style_googlenet_matches_onnxruntime() {
+    let graph = import_onnx(&data("googlenet_zoo.onnx")).unwrap();
+    agrees_with_onnxruntime(&graph, "googlenet_zoo.expected.npy");
+}
+
+#[test]
+fn a_torchvision_style_onnx_googlenet_matches_onnxruntime() {
+    let graph = import_onnx(&data("googlenet_torchvision.onnx")).unwrap();
+    let plan = Plan::build(&graph, 1, &PlanOptions::default()).unwrap();
+    assert_eq!(plan.modules.len(), 9);
+    assert!(plan.modules.iter().all(|m| plan.barriers_inside(m) == 1));
+    agrees_with_onnxruntime(&graph, "googlenet_torchvision.expected.npy");
+}
