@@ -31,7 +31,7 @@ fn verify_prints_a_table() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
     assert!(stdout.starts_with("adapter: "));
-    for kernel in ["conv kxk", "conv 1x1", "max pool", "avg pool", "lrn", "fully connected", "softmax", "copy slice"] {
+    for kernel in ["conv kxk", "conv 1x1", "max pool", "avg pool", "lrn", "fully connected", "softmax", "channel affine"] {
         assert!(stdout.lines().any(|l| l.starts_with(kernel) && l.ends_with("pass")), "no passing {kernel} row");
     }
     assert!(stdout.contains(" passed, 0 failed"));

@@ -30,6 +30,16 @@ fn pool(kernel: usize, stride: usize, pad: usize, ceil_mode: bool, count_include
     PoolSpec { kernel: [kernel; 2], stride: [stride; 2], pads: Pads::uniform(pad), ceil_mode, count_include_pad }
 }
 
+fn batch_norm(rng: &mut Rng, channels: usize) -> BatchNormSpec {
+    BatchNormSpec {
+        scale: rng.symmetric_vec(channels).iter().map(|v| 1.0 + 0.5 * v).collect(),
+        shift: rng.symmetric_vec(channels),
+        mean: rng.symmetric_vec(channels),
+        var: rng.symmetric_vec(channels).iter().map(|v| 1.0 + 0.9 * v).collect(),
+        epsilon: 1e-3,
+    }
+}
+
 fn check(graph: &Graph, batch: usize) {
     let (gpu, pipelines) = common::gpu();
     let [c, h, w] = graph.input_chw;
@@ -46,13 +56,7 @@ fn check(graph: &Graph, batch: usize) {
 #[test]
 fn batch_norm_relu_pools_lrn_and_a_classifier() {
     let mut rng = Rng::new(9);
-    let bn = BatchNormSpec {
-        scale: rng.symmetric_vec(6).iter().map(|v| 1.0 + 0.5 * v).collect(),
-        shift: rng.symmetric_vec(6),
-        mean: rng.symmetric_vec(6),
-        var: rng.symmetric_vec(6).iter().map(|v| 1.0 + 0.9 * v).collect(),
-        epsilon: 1e-3,
-    };
+    let bn = batch_norm(&mut rng, 6);
     let graph = Graph {
         input: "x".into(),
         input_chw: [3, 17, 17],
@@ -81,7 +85,9 @@ fn a_relu_read_twice_a_concat_of_the_input_and_a_pooled_projection() {
         input: "x".into(),
         input_chw: [5, 13, 11],
         nodes: vec![
-            node("conv", conv(&mut rng, 5, 7, 3, 1), &["x"]),
+            // A BatchNorm no conv precedes (an input normalisation): a per-channel affine kernel.
+            node("norm", Op::BatchNorm(batch_norm(&mut rng, 5)), &["x"]),
+            node("conv", conv(&mut rng, 5, 7, 3, 1), &["norm"]),
             // Read by two nodes, so not fused into the conv.
             node("relu", Op::Relu, &["conv"]),
             node("pool", Op::MaxPool(pool(3, 1, 1, false, false)), &["relu"]),

@@ -69,10 +69,7 @@ fn softmax() {
 }
 
 #[test]
-fn relu_and_slice_copy() {
-    let (gpu, kernels) = common::gpu();
-    for op in kernel_sweep().iter().filter(|op| ["relu", "copy slice"].contains(&op.kernel_name())) {
-        let result = check_op(gpu, kernels, op.as_ref(), &random_inputs(op.as_ref(), 7));
-        assert!(result.passed, "{} {}: {:?}", result.kernel, result.shape, result);
-    }
+fn channel_affine() {
+    sweep("channel affine");
+    sweep("channel affine + relu");
 }

@@ -15,7 +15,7 @@ pub const SHADER_FILES: &[(&str, &str)] = &[
     ("lrn.wgsl", include_str!("../../shaders/lrn.wgsl")),
     ("fully_connected.wgsl", include_str!("../../shaders/fully_connected.wgsl")),
     ("softmax.wgsl", include_str!("../../shaders/softmax.wgsl")),
-    ("copy_slice.wgsl", include_str!("../../shaders/copy_slice.wgsl")),
+    ("channel_affine.wgsl", include_str!("../../shaders/channel_affine.wgsl")),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -27,7 +27,7 @@ pub enum KernelId {
     Lrn,
     FullyConnected,
     Softmax,
-    CopySlice,
+    ChannelAffine,
 }
 
 impl KernelId {
@@ -39,7 +39,7 @@ impl KernelId {
         KernelId::Lrn,
         KernelId::FullyConnected,
         KernelId::Softmax,
-        KernelId::CopySlice,
+        KernelId::ChannelAffine,
     ];
 
     /// The WGSL files whose concatenation is this kernel's module (WGSL has no includes).
@@ -51,7 +51,7 @@ impl KernelId {
             KernelId::Lrn => &["lrn.wgsl"],
             KernelId::FullyConnected => &["fully_connected.wgsl"],
             KernelId::Softmax => &["softmax.wgsl"],
-            KernelId::CopySlice => &["copy_slice.wgsl"],
+            KernelId::ChannelAffine => &["channel_affine.wgsl"],
         }
     }
 

@@ -11,7 +11,7 @@ use crate::tensor::{element_count, Tensor};
 use crate::error::{Error, Result};
 use crate::geometry::ChannelSlice;
 use crate::graph::{ConvSpec, PoolSpec};
-use crate::ops::{ConvGroup, CopySlice, FullyConnected, Lrn, Kernel, Pool2d, PoolKind, Softmax};
+use crate::ops::{ConvGroup, ChannelAffine, FullyConnected, Lrn, Kernel, Pool2d, PoolKind, Softmax};
 
 /// One op and the data for its input buffers.
 pub struct Step {
@@ -229,7 +229,7 @@ fn softmax(node: &NodeProto, opset: i64, x: &Tensor) -> Result<NodeProgram> {
 
 fn relu(node: &NodeProto, x: &Tensor) -> Result<NodeProgram> {
     Attributes::new(node, &[])?;
-    let op = CopySlice {
+    let op = ChannelAffine {
         batch: 1,
         channels: 1,
         pixels: x.data.len(),
@@ -238,7 +238,7 @@ fn relu(node: &NodeProto, x: &Tensor) -> Result<NodeProgram> {
         output: ChannelSlice::whole(1),
     };
     op.check()?;
-    Ok(single(op, vec![x.data.clone()], x.dims.clone()))
+    Ok(single(op, vec![x.data.clone(), ChannelAffine::identity_scale_shift(1)], x.dims.clone()))
 }
 
 /// Each input is viewed as `[outer][channels_i][inner]` around the concat axis and written into
@@ -266,7 +266,7 @@ fn concat(node: &NodeProto, inputs: &[&Tensor]) -> Result<NodeProgram> {
     let mut offset = 0;
     for t in inputs {
         let channels = t.dims[axis];
-        let op = CopySlice {
+        let op = ChannelAffine {
             batch: outer,
             channels,
             pixels: inner,
@@ -279,7 +279,7 @@ fn concat(node: &NodeProto, inputs: &[&Tensor]) -> Result<NodeProgram> {
             continue; // an empty input contributes no channels
         }
         op.check()?;
-        steps.push(Step { op: Box::new(op), inputs: vec![t.data.clone()] });
+        steps.push(Step { op: Box::new(op), inputs: vec![t.data.clone(), ChannelAffine::identity_scale_shift(channels)] });
     }
     let mut output_dims = first.dims.clone();
     output_dims[axis] = total;

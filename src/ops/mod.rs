@@ -3,7 +3,7 @@
 //! One op = one file here + one kernel in `shaders/` + cases in `verify::cases`.
 
 mod conv;
-mod copy_slice;
+mod channel_affine;
 mod fully_connected;
 mod lrn;
 mod parallel;
@@ -11,7 +11,7 @@ mod pool;
 mod softmax;
 
 pub use conv::{Conv2d, ConvGroup, OutputSlot, MAX_PROBLEMS};
-pub use copy_slice::CopySlice;
+pub use channel_affine::ChannelAffine;
 pub use fully_connected::FullyConnected;
 pub use lrn::Lrn;
 pub use pool::{Pool2d, PoolKind};

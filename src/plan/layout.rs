@@ -5,11 +5,11 @@
 
 use std::collections::HashMap;
 
-use super::steps::{Step, StepOp, Steps};
+use super::steps::{affine, Step, StepOp, Steps};
 use crate::error::{Error, Result};
 use crate::geometry::ChannelSlice;
 use crate::graph::{as_nchw, Graph};
-use crate::ops::CopySlice;
+use crate::ops::ChannelAffine;
 
 pub type TensorId = usize;
 
@@ -51,7 +51,7 @@ impl Layout {
 
 /// Whether a step can write its output into a channel slice of a larger tensor.
 fn writes_slices(step: &Step) -> bool {
-    matches!(step.op, StepOp::Conv { .. } | StepOp::Pool(_) | StepOp::Lrn(_) | StepOp::Copy(_))
+    matches!(step.op, StepOp::Conv { .. } | StepOp::Pool(_) | StepOp::Lrn(_) | StepOp::Affine { .. })
 }
 
 pub fn place(graph: &Graph, shapes: &HashMap<String, Vec<usize>>, steps: &mut Steps) -> Result<Layout> {
@@ -83,8 +83,8 @@ pub fn place(graph: &Graph, shapes: &HashMap<String, Vec<usize>>, steps: &mut St
                 }
                 None => {
                     let copied = format!("{output}/input{i}");
-                    let copy = CopySlice { batch: n, channels: c, pixels: h * w, relu: false, input: ChannelSlice::whole(c), output: ChannelSlice::whole(c) };
-                    steps.steps.push(Step { nodes: vec![output.clone()], op: StepOp::Copy(copy), input: source, output: copied.clone() });
+                    let op = StepOp::Affine { op: affine([n, c, h, w], false), scale_shift: ChannelAffine::identity_scale_shift(c) };
+                    steps.steps.push(Step { nodes: vec![output.clone()], op, input: source, output: copied.clone() });
                     layout.views.insert(copied, slice);
                 }
             }

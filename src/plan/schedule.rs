@@ -195,10 +195,10 @@ fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize) ->
             (lrn.input, lrn.output) = (layout.view(&first.input).slice, layout.view(&first.output).slice);
             (Box::new(lrn), vec![], vec![output(first)])
         }
-        StepOp::Copy(copy) => {
-            let mut copy = copy.clone();
-            (copy.input, copy.output) = (layout.view(&first.input).slice, layout.view(&first.output).slice);
-            (Box::new(copy), vec![], vec![output(first)])
+        StepOp::Affine { op, scale_shift } => {
+            let mut op = op.clone();
+            (op.input, op.output) = (layout.view(&first.input).slice, layout.view(&first.output).slice);
+            (Box::new(op), vec![scale_shift.clone()], vec![output(first)])
         }
         StepOp::Fc { fc, weight, bias } => {
             whole_input(first, layout)?;

@@ -4,10 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::geometry::{ChannelSlice, Pads};
 use crate::graph::{as_nchw, BatchNormSpec, Graph, Node, Op, PoolSpec};
-use crate::ops::{Conv2d, CopySlice, FullyConnected, Lrn, Pool2d, PoolKind, Softmax};
+use crate::ops::{Conv2d, ChannelAffine, FullyConnected, Lrn, Pool2d, PoolKind, Softmax};
 
 #[derive(Clone, Debug)]
 pub enum StepOp {
@@ -16,7 +16,8 @@ pub enum StepOp {
     Lrn(Lrn),
     Fc { fc: FullyConnected, weight: Vec<f32>, bias: Vec<f32> },
     Softmax(Softmax),
-    Copy(CopySlice),
+    /// Per-channel `x * scale + shift` (scale and shift interleaved), optional ReLU.
+    Affine { op: ChannelAffine, scale_shift: Vec<f32> },
 }
 
 impl StepOp {
@@ -28,7 +29,7 @@ impl StepOp {
             StepOp::Lrn(lrn) => lrn.channels,
             StepOp::Fc { fc, .. } => fc.in_features,
             StepOp::Softmax(softmax) => softmax.len,
-            StepOp::Copy(copy) => copy.channels,
+            StepOp::Affine { op, .. } => op.channels,
         }
     }
 
@@ -40,7 +41,7 @@ impl StepOp {
             StepOp::Lrn(lrn) => lrn.channels,
             StepOp::Fc { fc, .. } => fc.out_features,
             StepOp::Softmax(softmax) => softmax.len,
-            StepOp::Copy(copy) => copy.channels,
+            StepOp::Affine { op, .. } => op.channels,
         }
     }
 }
@@ -108,16 +109,21 @@ pub fn lower(graph: &Graph, shapes: &HashMap<String, Vec<usize>>) -> Result<Step
                 steps.steps.push(Step { nodes, op, input, output: output.into() });
                 continue;
             }
-            Op::BatchNorm(_) => {
-                return Err(Error::unsupported(
-                    format!("BatchNorm node `{}`", node.name),
-                    "a BatchNorm that does not directly follow a Conv (it is folded into the conv)",
-                ));
+            Op::BatchNorm(bn) => {
+                // Not after a conv (that one is folded): a per-channel affine map of its own.
+                let scale_shift = bn.mean.iter().enumerate().flat_map(|(c, mean)| {
+                    let scale = bn.scale[c] / (bn.var[c] + bn.epsilon).sqrt();
+                    [scale, bn.shift[c] - mean * scale]
+                }).collect();
+                let mut nodes = vec![node.name.clone()];
+                let (output, relu) = absorb_relu(graph, &node.output, &mut nodes, &mut absorbed);
+                let op = StepOp::Affine { op: affine(dims(&input), relu), scale_shift };
+                steps.steps.push(Step { nodes, op, input, output: output.into() });
+                continue;
             }
             Op::Relu => {
-                let [n, c, h, w] = dims(&input);
-                let copy = CopySlice { batch: n, channels: c, pixels: h * w, relu: true, input: ChannelSlice::whole(c), output: ChannelSlice::whole(c) };
-                StepOp::Copy(copy)
+                let [_, c, _, _] = dims(&input);
+                StepOp::Affine { op: affine(dims(&input), true), scale_shift: ChannelAffine::identity_scale_shift(c) }
             }
             Op::MaxPool(spec) => StepOp::Pool(spec.pool2d(PoolKind::Max, dims(&input))),
             Op::AvgPool(spec) => StepOp::Pool(spec.pool2d(spec.average_kind(), dims(&input))),
@@ -144,6 +150,11 @@ pub fn lower(graph: &Graph, shapes: &HashMap<String, Vec<usize>>) -> Result<Step
     }
     fuse_pooled_inputs(graph, &mut steps);
     Ok(steps)
+}
+
+/// A per-channel affine step over a whole `[n, c, h, w]` value.
+pub fn affine([n, c, h, w]: [usize; 4], relu: bool) -> ChannelAffine {
+    ChannelAffine { batch: n, channels: c, pixels: h * w, relu, input: ChannelSlice::whole(c), output: ChannelSlice::whole(c) }
 }
 
 /// The one node reading `value`, if exactly one reads it and it is not a graph output.

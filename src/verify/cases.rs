@@ -4,7 +4,7 @@
 //! channel slices of larger buffers (whose other channels must keep their NaN sentinel).
 
 use crate::geometry::{ChannelSlice, Pads};
-use crate::ops::{Conv2d, ConvGroup, CopySlice, FullyConnected, Kernel, Lrn, OutputSlot, Pool2d, PoolKind, Softmax};
+use crate::ops::{Conv2d, ConvGroup, ChannelAffine, FullyConnected, Kernel, Lrn, OutputSlot, Pool2d, PoolKind, Softmax};
 
 fn slice(offset: usize, total: usize) -> ChannelSlice {
     ChannelSlice { offset, total }
@@ -151,9 +151,9 @@ fn softmax_cases() -> Vec<Softmax> {
     ]
 }
 
-fn copy_cases() -> Vec<CopySlice> {
-    let relu = CopySlice { batch: 3, channels: 5, pixels: 49, relu: true, input: slice(0, 5), output: slice(0, 5) };
-    let concat_input = CopySlice { batch: 3, channels: 5, pixels: 13, relu: false, input: slice(2, 9), output: slice(7, 17) };
+fn copy_cases() -> Vec<ChannelAffine> {
+    let relu = ChannelAffine { batch: 3, channels: 5, pixels: 49, relu: true, input: slice(0, 5), output: slice(0, 5) };
+    let concat_input = ChannelAffine { batch: 3, channels: 5, pixels: 13, relu: false, input: slice(2, 9), output: slice(7, 17) };
     vec![relu, concat_input]
 }
 

@@ -1,0 +1,44 @@
+// Per-channel affine map, optionally followed by ReLU, from one channel slice to another:
+//   y = relu?(x * scale[c] + shift[c])
+// It computes a BatchNorm that no conv precedes (e.g. an input normalisation), a standalone
+// ReLU (scale 1, shift 0), and the write of a concat input that no kernel produces (a graph
+// input) into its slice (scale 1, shift 0: exact).
+//
+// Bindings: 0 params (uniform AffineParams), 1 input (in_c_total channels, `channels` read from
+// in_c_offset), 2 scale_shift (scale[c] at 2c, shift[c] at 2c + 1), 3 output (out_c_total
+// channels, `channels` written from out_c_offset).
+// One thread maps one element (image, channel, pixel).
+
+struct AffineParams {
+    batch: u32,
+    channels: u32,
+    pixels: u32,
+    in_c_offset: u32,
+    in_c_total: u32,
+    out_c_offset: u32,
+    out_c_total: u32,
+    relu: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: AffineParams;
+@group(0) @binding(1) var<storage, read> input: array<f32>;
+@group(0) @binding(2) var<storage, read> scale_shift: array<f32>;
+@group(0) @binding(3) var<storage, read_write> output: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let index = gid.x + gid.y * groups.x * 256u;
+    if (index >= params.batch * params.channels * params.pixels) {
+        return;
+    }
+    let p = index % params.pixels;
+    let plane = index / params.pixels;
+    let image = plane / params.channels;
+    let channel = plane % params.channels;
+    let x = input[(image * params.in_c_total + params.in_c_offset + channel) * params.pixels + p];
+    var v = x * scale_shift[2u * channel] + scale_shift[2u * channel + 1u];
+    if (params.relu != 0u) {
+        v = max(v, 0.0);
+    }
+    output[(image * params.out_c_total + params.out_c_offset + channel) * params.pixels + p] = v;
+}
