@@ -10,6 +10,8 @@
 // avg_pool: ONNX semantics. count_include_pad = 1 divides by the part of the window that lies in
 // the padded image (image plus all four pads; the extra ceil-mode overhang is not counted);
 // count_include_pad = 0 divides by the in-image elements only.
+// adaptive = 1 (average only): window i covers [floor(i * in / out), ceil((i + 1) * in / out))
+// along each axis, as PyTorch's adaptive pooling; kernel, stride and pads are then unused.
 
 struct PoolParams {
     batch: u32,
@@ -31,7 +33,7 @@ struct PoolParams {
     pad_bottom: u32,
     pad_right: u32,
     count_include_pad: u32,
-    _pad0: u32,
+    adaptive: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: PoolParams;
@@ -67,6 +69,15 @@ fn window_of(gid: vec3<u32>, groups: vec3<u32>, w: ptr<function, Window>) -> boo
     (*w).out_index = ((*w).image * params.out_c_total + params.out_c_offset + (*w).channel) * pixels + p;
     (*w).y0 = i32(oy * params.stride_h) - i32(params.pad_top);
     (*w).x0 = i32(ox * params.stride_w) - i32(params.pad_left);
+    if (params.adaptive != 0u) {
+        (*w).y0 = i32(oy * params.in_h / params.out_h);
+        (*w).x0 = i32(ox * params.in_w / params.out_w);
+        (*w).y_begin = u32((*w).y0);
+        (*w).x_begin = u32((*w).x0);
+        (*w).y_end = ((oy + 1u) * params.in_h + params.out_h - 1u) / params.out_h;
+        (*w).x_end = ((ox + 1u) * params.in_w + params.out_w - 1u) / params.out_w;
+        return true;
+    }
     (*w).y_begin = u32(max((*w).y0, 0));
     (*w).x_begin = u32(max((*w).x0, 0));
     (*w).y_end = u32(clamp((*w).y0 + i32(params.kernel_h), 0, i32(params.in_h)));

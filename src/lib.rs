@@ -17,6 +17,7 @@ pub mod ops;
 pub mod plan;
 pub mod reference;
 pub mod rng;
+pub mod state_dict;
 pub mod tensor;
 pub mod verify;
 

@@ -66,6 +66,7 @@ fn compute(node: &Node, inputs: &[&Tensor], dims: &[usize]) -> Vec<f32> {
             let spec = PoolSpec::global(h, w);
             single_output(&spec.pool2d(spec.average_kind(), as_nchw(&x.dims)), &[&x.data], len)
         }
+        Op::AdaptiveAvgPool { output } => single_output(&PoolSpec::adaptive(*output, as_nchw(&x.dims)), &[&x.data], len),
         Op::Lrn(spec) => single_output(&spec.lrn(as_nchw(&x.dims)), &[&x.data], len),
         Op::Concat => {
             let (batch, pixels) = (dims[0], element_count(&dims[2..]));

@@ -66,3 +66,14 @@ fn a_torchvision_style_onnx_googlenet_matches_onnxruntime() {
     assert!(plan.modules.iter().all(|m| plan.barriers_inside(m) == 1));
     agrees_with_onnxruntime(&graph, "googlenet_torchvision.expected.npy");
 }
+
+#[test]
+fn a_torchvision_state_dict_matches_onnxruntime_on_the_same_weights() {
+    use googlenet::models::torchvision::{from_state_dict, LOGITS};
+    use googlenet::state_dict::StateDict;
+    let mut dict = StateDict::read(&data("googlenet_torchvision.safetensors")).unwrap();
+    let mut graph = from_state_dict(&mut dict, false).unwrap();
+    // Compare the logits, which is what the ONNX export outputs.
+    graph.outputs = vec![LOGITS.to_string()];
+    agrees_with_onnxruntime(&graph, "googlenet_torchvision.expected.npy");
+}

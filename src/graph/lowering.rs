@@ -41,9 +41,15 @@ impl PoolSpec {
             stride_w: self.stride[1],
             pads: self.pads,
             ceil_mode: self.ceil_mode,
+            adaptive_output: None,
             input: ChannelSlice::whole(c),
             output: ChannelSlice::whole(c),
         }
+    }
+
+    /// An adaptive average pool of an `[n, c, h, w]` input to `output`.
+    pub fn adaptive(output: [usize; 2], [n, c, h, w]: [usize; 4]) -> Pool2d {
+        Pool2d { adaptive_output: Some(output), ..Self::global(h, w).pool2d(PoolKind::Average { count_include_pad: false }, [n, c, h, w]) }
     }
 
     /// The global average pool as a pool over the whole image.

@@ -64,6 +64,8 @@ pub enum Op {
     MaxPool(PoolSpec),
     AvgPool(PoolSpec),
     GlobalAvgPool,
+    /// Average pool to a fixed output size, window i covering [floor(i*in/out), ceil((i+1)*in/out)).
+    AdaptiveAvgPool { output: [usize; 2] },
     Lrn(LrnSpec),
     /// Along channels.
     Concat,
@@ -86,6 +88,7 @@ impl Op {
             Op::MaxPool(_) => "MaxPool",
             Op::AvgPool(_) => "AvgPool",
             Op::GlobalAvgPool => "GlobalAvgPool",
+            Op::AdaptiveAvgPool { .. } => "AdaptiveAvgPool",
             Op::Lrn(_) => "LRN",
             Op::Concat => "Concat",
             Op::Identity => "Identity",

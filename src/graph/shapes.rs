@@ -96,6 +96,13 @@ pub(crate) fn node_shape(node: &Node, inputs: &[&Vec<usize>]) -> std::result::Re
             let [n, c, _, _] = image(one_input(inputs)?)?;
             Ok(vec![n, c, 1, 1])
         }
+        Op::AdaptiveAvgPool { output } => {
+            let [n, c, h, w] = image(one_input(inputs)?)?;
+            if output.contains(&0) || output[0] > h || output[1] > w {
+                return Err(format!("cannot pool {h}x{w} to {output:?}"));
+            }
+            Ok(vec![n, c, output[0], output[1]])
+        }
         Op::Lrn(_) => {
             image(one_input(inputs)?)?;
             Ok(one_input(inputs)?.clone())

@@ -3,8 +3,9 @@
 //! With no weights file, weights are synthetic: seeded and He-scaled, so activations keep their
 //! range through all 22 layers.
 
+use super::builder::Builder;
 use crate::geometry::Pads;
-use crate::graph::{ConvSpec, FcSpec, Graph, LrnSpec, Node, Op, PoolSpec};
+use crate::graph::{ConvSpec, FcSpec, Graph, Op};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
@@ -62,15 +63,14 @@ impl Default for Options {
 pub const OUTPUT: &str = "prob";
 pub const AUX_OUTPUTS: [&str; 2] = ["loss1/prob", "loss2/prob"];
 
-struct Builder {
-    nodes: Vec<Node>,
+struct Paper {
+    b: Builder,
     rng: Rng,
 }
 
-impl Builder {
+impl Paper {
     fn push(&mut self, name: &str, op: Op, inputs: &[&str]) -> String {
-        self.nodes.push(Node { name: name.into(), op, inputs: inputs.iter().map(|s| s.to_string()).collect(), output: name.into() });
-        name.into()
+        self.b.push(name, op, inputs)
     }
 
     /// He-uniform weights (variance 2 / fan_in, right for ReLU) and small biases.
@@ -91,12 +91,7 @@ impl Builder {
     }
 
     fn pool(&mut self, name: &str, input: &str, max: bool, kernel: usize, stride: usize, pad: usize, ceil_mode: bool) -> String {
-        let spec = PoolSpec { kernel: [kernel; 2], stride: [stride; 2], pads: Pads::uniform(pad), ceil_mode, count_include_pad: false };
-        self.push(name, if max { Op::MaxPool(spec) } else { Op::AvgPool(spec) }, &[input])
-    }
-
-    fn lrn(&mut self, name: &str, input: &str) -> String {
-        self.push(name, Op::Lrn(LrnSpec { size: 5, alpha: 1e-4, beta: 0.75, bias: 1.0 }), &[input])
+        self.b.pool(name, input, max, kernel, stride, pad, ceil_mode)
     }
 
     fn fc(&mut self, name: &str, input: &str, in_features: usize, out_features: usize) -> String {
@@ -130,13 +125,13 @@ impl Builder {
 
 /// The built-in GoogLeNet with synthetic weights.
 pub fn googlenet(options: Options) -> Graph {
-    let mut b = Builder { nodes: Vec::new(), rng: Rng::new(options.seed) };
+    let mut b = Paper { b: Builder::default(), rng: Rng::new(options.seed) };
     let mut x = b.conv_relu("conv1/7x7_s2", "data", 3, 64, 7, 2);
     x = b.pool("pool1/3x3_s2", &x, true, 3, 2, 0, true);
-    x = b.lrn("pool1/norm1", &x);
+    x = b.b.lrn("pool1/norm1", &x);
     x = b.conv_relu("conv2/3x3_reduce", &x, 64, 64, 1, 1);
     x = b.conv_relu("conv2/3x3", &x, 64, 192, 3, 1);
-    x = b.lrn("conv2/norm2", &x);
+    x = b.b.lrn("conv2/norm2", &x);
     x = b.pool("pool2/3x3_s2", &x, true, 3, 2, 0, true);
     let mut channels = 192;
     let mut aux_outputs = Vec::new();
@@ -157,7 +152,7 @@ pub fn googlenet(options: Options) -> Graph {
     b.push(OUTPUT, Op::Softmax, &[&x]);
     let mut outputs = vec![OUTPUT.to_string()];
     outputs.extend(aux_outputs);
-    Graph { input: "data".into(), input_chw: [3, 224, 224], nodes: b.nodes, outputs }
+    b.b.finish("data", outputs)
 }
 
 #[cfg(test)]

@@ -27,6 +27,9 @@ pub struct Pool2d {
     pub stride_w: usize,
     pub pads: Pads,
     pub ceil_mode: bool,
+    /// Adaptive pooling to this output size (average only): window i covers
+    /// [floor(i * in / out), ceil((i + 1) * in / out)); kernel, stride and pads are unused.
+    pub adaptive_output: Option<[usize; 2]>,
     pub input: ChannelSlice,
     pub output: ChannelSlice,
 }
@@ -54,10 +57,16 @@ struct PoolParams {
     pad_bottom: u32,
     pad_right: u32,
     count_include_pad: u32,
-    _pad: u32,
+    adaptive: u32,
 }
 
 const GROUP_SIZE: usize = 256;
+
+/// The extent of adaptive window `out` of `outputs` over `len` inputs.
+fn adaptive_span(out: usize, outputs: usize, len: usize) -> (usize, usize, usize) {
+    let (begin, end) = (out * len / outputs, ((out + 1) * len).div_ceil(outputs));
+    (begin, end, end - begin)
+}
 
 /// The clipped extent of one window along one axis: `[begin, end)` inside the image, and the
 /// number of positions it covers in the padded image (for `count_include_pad`).
@@ -85,17 +94,39 @@ impl Pool2d {
             stride_w: stride,
             pads: Pads::uniform(pad),
             ceil_mode,
+            adaptive_output: None,
             input: ChannelSlice::whole(channels),
             output: ChannelSlice::whole(channels),
         }
     }
 
     pub fn out_h(&self) -> usize {
-        window_output_len(self.in_h, self.kernel_h, self.stride_h, self.pads.top, self.pads.bottom, self.ceil_mode).unwrap_or(0)
+        match self.adaptive_output {
+            Some([h, _]) => h,
+            None => window_output_len(self.in_h, self.kernel_h, self.stride_h, self.pads.top, self.pads.bottom, self.ceil_mode).unwrap_or(0),
+        }
     }
 
     pub fn out_w(&self) -> usize {
-        window_output_len(self.in_w, self.kernel_w, self.stride_w, self.pads.left, self.pads.right, self.ceil_mode).unwrap_or(0)
+        match self.adaptive_output {
+            Some([_, w]) => w,
+            None => window_output_len(self.in_w, self.kernel_w, self.stride_w, self.pads.left, self.pads.right, self.ceil_mode).unwrap_or(0),
+        }
+    }
+
+    /// The rows (or columns) window `o` covers: [begin, end) in the image, and its padded size.
+    fn span_y(&self, o: usize) -> (usize, usize, usize) {
+        match self.adaptive_output {
+            Some([h, _]) => adaptive_span(o, h, self.in_h),
+            None => window_span(o, self.stride_h, self.kernel_h, self.pads.top, self.pads.bottom, self.in_h),
+        }
+    }
+
+    fn span_x(&self, o: usize) -> (usize, usize, usize) {
+        match self.adaptive_output {
+            Some([_, w]) => adaptive_span(o, w, self.in_w),
+            None => window_span(o, self.stride_w, self.kernel_w, self.pads.left, self.pads.right, self.in_w),
+        }
     }
 
     fn op_name(&self) -> &'static str {
@@ -124,7 +155,12 @@ impl Kernel for Pool2d {
             "n{} c{} {}x{} k{}x{} s{}x{} pad t{} l{} b{} r{} {}{} in[{}/{}] out[{}/{}]",
             self.batch, self.channels, self.in_h, self.in_w, self.kernel_h, self.kernel_w, self.stride_h, self.stride_w,
             p.top, p.left, p.bottom, p.right,
-            if self.ceil_mode { "ceil" } else { "floor" }, include,
+            match self.adaptive_output {
+                Some(_) => format!("adaptive to {}x{}", self.out_h(), self.out_w()),
+                None if self.ceil_mode => "ceil".into(),
+                None => "floor".into(),
+            },
+            include,
             self.input.offset, self.input.total, self.output.offset, self.output.total,
         )
     }
@@ -136,6 +172,11 @@ impl Kernel for Pool2d {
         }
         if self.out_h() == 0 || self.out_w() == 0 {
             return Err(Error::shape(op, format!("window does not fit the padded input in {}", self.describe())));
+        }
+        if let Some([h, w]) = self.adaptive_output {
+            if h > self.in_h || w > self.in_w || self.kind == PoolKind::Max {
+                return Err(Error::shape(op, format!("adaptive average pooling to {h}x{w} (no larger than the input) only: {}", self.describe())));
+            }
         }
         if self.pads.top >= self.kernel_h || self.pads.left >= self.kernel_w || self.pads.bottom >= self.kernel_h || self.pads.right >= self.kernel_w {
             // A window made only of padding has no defined maximum.
@@ -162,9 +203,9 @@ impl Kernel for Pool2d {
             for c in 0..self.channels {
                 let channel = &input[nchw_index(self.input, in_pixels, image, c, 0)..][..in_pixels];
                 for oy in 0..out_h {
-                    let (y0, y1, padded_rows) = window_span(oy, self.stride_h, self.kernel_h, self.pads.top, self.pads.bottom, self.in_h);
+                    let (y0, y1, padded_rows) = self.span_y(oy);
                     for ox in 0..out_w {
-                        let (x0, x1, padded_cols) = window_span(ox, self.stride_w, self.kernel_w, self.pads.left, self.pads.right, self.in_w);
+                        let (x0, x1, padded_cols) = self.span_x(ox);
                         let values = (y0..y1).flat_map(|y| (x0..x1).map(move |x| channel[y * self.in_w + x]));
                         let value = match self.kind {
                             PoolKind::Max => values.fold(f32::MIN, f32::max),
@@ -202,7 +243,7 @@ impl Kernel for Pool2d {
             pad_bottom: self.pads.bottom as u32,
             pad_right: self.pads.right as u32,
             count_include_pad: count_include_pad as u32,
-            _pad: 0,
+            adaptive: self.adaptive_output.is_some() as u32,
         };
         let kernel = match self.kind {
             PoolKind::Max => KernelId::MaxPool,

@@ -132,6 +132,7 @@ pub fn lower(graph: &Graph, shapes: &HashMap<String, Vec<usize>>) -> Result<Step
                 let spec = PoolSpec::global(h, w);
                 StepOp::Pool(spec.pool2d(spec.average_kind(), dims(&input)))
             }
+            Op::AdaptiveAvgPool { output } => StepOp::Pool(PoolSpec::adaptive(*output, dims(&input))),
             Op::Lrn(spec) => StepOp::Lrn(spec.lrn(dims(&input))),
             Op::Softmax => {
                 let [n, c, h, w] = dims(&input);

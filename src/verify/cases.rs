@@ -4,6 +4,7 @@
 //! channel slices of larger buffers (whose other channels must keep their NaN sentinel).
 
 use crate::geometry::{ChannelSlice, Pads};
+use crate::graph::PoolSpec;
 use crate::ops::{Conv2d, ConvGroup, ChannelAffine, FullyConnected, Kernel, Lrn, OutputSlot, Pool2d, PoolKind, Softmax};
 
 fn slice(offset: usize, total: usize) -> ChannelSlice {
@@ -115,6 +116,11 @@ fn average_cases() -> Vec<Pool2d> {
     let mut asymmetric = Pool2d::simple(include, 1, 3, 7, 7, 3, 2, 0, true);
     asymmetric.pads = pads(1, 0, 0, 2);
     cases.push(asymmetric);
+    // torchvision's auxiliary heads: 14x14 to 4x4, windows of 4 at irregular starts 0, 3, 7, 10.
+    cases.push(PoolSpec::adaptive([4, 4], [2, 5, 14, 14]));
+    let mut sliced = PoolSpec::adaptive([3, 2], [1, 4, 7, 13]);
+    (sliced.input, sliced.output) = (slice(1, 6), slice(2, 9));
+    cases.push(sliced);
     cases
 }
 
