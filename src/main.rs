@@ -2,6 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use googlenet::preprocess::Preprocess;
 
 mod cli;
 
@@ -14,7 +15,7 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run every kernel case on this adapter against the CPU reference.
+    /// Run every kernel case on this adapter against the CPU reference, then the whole network.
     Verify {
         /// Print the results as JSON.
         #[arg(long)]
@@ -22,6 +23,8 @@ enum Command {
     },
     /// Run GoogLeNet on the GPU: top-5 classes, time, and a check against the CPU reference.
     Run {
+        #[command(flatten)]
+        model: cli::ModelArgs,
         /// Input images: an NCHW float32 .npy of shape [N, 3, 224, 224] (or [3, 224, 224]).
         /// Without it, a seeded synthetic batch.
         #[arg(long)]
@@ -29,10 +32,7 @@ enum Command {
         /// Images per batch (synthetic input), or the count the input file must hold.
         #[arg(long)]
         batch: Option<usize>,
-        /// Also compute the auxiliary classifiers (after 4a and 4d).
-        #[arg(long)]
-        aux: bool,
-        /// Write the class probabilities as .npy (auxiliary outputs next to it).
+        /// Write the first output (class probabilities) as .npy, any others next to it.
         #[arg(long)]
         output: Option<PathBuf>,
         /// Print the results as JSON.
@@ -42,14 +42,31 @@ enum Command {
         #[arg(long)]
         no_check: bool,
     },
+    /// Classify JPEG or PNG images: the top classes with their probabilities.
+    Classify {
+        #[command(flatten)]
+        model: cli::ModelArgs,
+        /// How many classes to show per image.
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+        /// Input normalisation; by default torchvision's for .safetensors models and the built-in
+        /// network, Caffe's (BGR, mean-subtracted 0-255) for .onnx models.
+        #[arg(long, value_enum)]
+        preprocess: Option<Preprocess>,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The images.
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+    },
     /// Show how the network runs: each inception module's dispatch waves, and the buffers.
     Plan {
+        #[command(flatten)]
+        model: cli::ModelArgs,
         /// Images per batch.
         #[arg(long, default_value_t = 1)]
         batch: usize,
-        /// Include the auxiliary classifiers.
-        #[arg(long)]
-        aux: bool,
     },
     /// Show the adapter, its backend, driver, features and the limits the engine uses.
     Info {
@@ -64,10 +81,11 @@ fn main() -> ExitCode {
     let outcome = match args.command {
         Command::Verify { json } => cli::verify::run(json),
         Command::Info { json } => cli::info::run(json),
-        Command::Plan { batch, aux } => cli::plan::run(batch, aux),
-        Command::Run { input, batch, aux, output, json, no_check } => {
-            cli::run::run(cli::run::RunArgs { input, batch, aux, output, json, check: !no_check })
+        Command::Plan { model, batch } => cli::plan::run(&model, batch),
+        Command::Run { model, input, batch, output, json, no_check } => {
+            cli::run::run(&model, cli::run::RunArgs { input, batch, output, json, check: !no_check })
         }
+        Command::Classify { model, top, preprocess, json, images } => cli::classify::run(&model, top, preprocess, json, &images),
     };
     match outcome {
         Ok(code) => code,

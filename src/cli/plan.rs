@@ -2,12 +2,13 @@
 
 use std::process::ExitCode;
 
-use googlenet::models::googlenet::{googlenet, Options};
 use googlenet::plan::{Plan, PlanOptions};
 use googlenet::Result;
 
-pub fn run(batch: usize, aux: bool) -> Result<ExitCode> {
-    let graph = googlenet(Options { aux, ..Options::default() });
+use super::ModelArgs;
+
+pub fn run(model: &ModelArgs, batch: usize) -> Result<ExitCode> {
+    let graph = model.load()?;
     let plan = Plan::build(&graph, batch, &PlanOptions::default())?;
     print!("{}", plan.report());
     Ok(ExitCode::SUCCESS)

@@ -8,7 +8,6 @@ use std::time::Instant;
 use googlenet::engine::Engine;
 use googlenet::error::Error;
 use googlenet::gpu::{Gpu, Pipelines};
-use googlenet::models::googlenet::{googlenet, Options};
 use googlenet::plan::{Plan, PlanOptions};
 use googlenet::reference::run_reference;
 use googlenet::rng::Rng;
@@ -16,10 +15,11 @@ use googlenet::tensor::Tensor;
 use googlenet::verify::{check_value, top5_agree, top_k};
 use googlenet::{npy, Result};
 
+use super::ModelArgs;
+
 pub struct RunArgs {
     pub input: Option<PathBuf>,
     pub batch: Option<usize>,
-    pub aux: bool,
     pub output: Option<PathBuf>,
     pub json: bool,
     pub check: bool,
@@ -52,8 +52,8 @@ fn aux_path(main: &Path, name: &str) -> PathBuf {
     main.with_file_name(format!("{stem}.{}.npy", name.replace('/', "_")))
 }
 
-pub fn run(args: RunArgs) -> Result<ExitCode> {
-    let graph = googlenet(Options { aux: args.aux, ..Options::default() });
+pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
+    let graph = model.load()?;
     let input = load_input(&args, graph.input_chw)?;
     let batch = input.dims[0];
     let gpu = Gpu::new()?;
