@@ -1,0 +1,106 @@
+//! Broken ONNX files get errors that name the file and the place, never a panic.
+
+use std::path::{Path, PathBuf};
+
+use googlenet::onnx::import::import_onnx;
+use googlenet::onnx::proto::{AttributeProto, ModelProto, StringStringEntryProto, EXTERNAL};
+use prost::Message;
+
+fn zoo_model() -> ModelProto {
+    let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/googlenet_zoo.onnx")).unwrap();
+    ModelProto::decode(bytes.as_slice()).unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("googlenet-onnx-errors-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("model.onnx")
+}
+
+/// Imports `model` after `edit`; returns the error's text.
+fn import_error(name: &str, edit: impl FnOnce(&mut ModelProto)) -> String {
+    let mut model = zoo_model();
+    edit(&mut model);
+    let path = scratch(name);
+    std::fs::write(&path, model.encode_to_vec()).unwrap();
+    import_onnx(&path).err().expect("the model must be refused").to_string()
+}
+
+#[test]
+fn truncated_and_corrupt_files_are_refused() {
+    let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/googlenet_zoo.onnx")).unwrap();
+    let path = scratch("truncated");
+    std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
+    let error = import_onnx(&path).err().unwrap().to_string();
+    assert!(error.contains("model.onnx") && error.contains("not a valid ONNX model"), "{error}");
+    std::fs::write(&path, b"\x08\x96\x01 not protobuf at all \xff\xff\xff").unwrap();
+    assert!(import_onnx(&path).err().unwrap().to_string().contains("not a valid ONNX model"));
+}
+
+#[test]
+fn an_unknown_operator_is_named() {
+    let error = import_error("op", |m| m.graph.as_mut().unwrap().node[3].op_type = "Frobnicate".into());
+    assert!(error.contains("unsupported") && error.contains("operator `Frobnicate`"), "{error}");
+}
+
+#[test]
+fn an_unknown_attribute_value_is_named() {
+    let error = import_error("attr", |m| {
+        let conv = m.graph.as_mut().unwrap().node.iter_mut().find(|n| n.op_type == "Conv").unwrap();
+        conv.attribute.push(AttributeProto { name: "auto_pad".into(), s: b"SOMETIMES".to_vec(), r#type: 3, ..Default::default() });
+    });
+    assert!(error.contains("`auto_pad` = \"SOMETIMES\""), "{error}");
+}
+
+#[test]
+fn wrong_element_types_and_sizes_are_refused() {
+    let error = import_error("dtype", |m| m.graph.as_mut().unwrap().initializer[0].data_type = 11);
+    assert!(error.contains("DOUBLE") && error.contains("only FLOAT"), "{error}");
+    let error = import_error("bytes", |m| {
+        let init = &mut m.graph.as_mut().unwrap().initializer[0];
+        let len = init.raw_data.len();
+        init.raw_data.truncate(len - 4);
+    });
+    assert!(error.contains("bytes but dims"), "{error}");
+}
+
+#[test]
+fn absurd_dimensions_are_refused_before_allocating() {
+    let error = import_error("dims", |m| m.graph.as_mut().unwrap().initializer[0].dims = vec![1 << 20, 1 << 20, 1 << 10]);
+    assert!(error.contains("over the limit"), "{error}");
+}
+
+#[test]
+fn shapes_that_do_not_fit_name_the_node() {
+    let error = import_error("shape", |m| {
+        let graph = m.graph.as_mut().unwrap();
+        let conv = graph.node.iter().find(|n| n.op_type == "Conv").unwrap().clone();
+        let weight = graph.initializer.iter_mut().find(|i| i.name == conv.input[1]).unwrap();
+        weight.dims[1] += 1;
+        weight.raw_data.extend(vec![0; (weight.dims[0] * weight.dims[2] * weight.dims[3] * 4) as usize]);
+    });
+    assert!(error.contains("Conv") && error.contains("input channels"), "{error}");
+}
+
+#[test]
+fn external_data_is_read_beside_the_model_and_its_absence_named() {
+    let mut model = zoo_model();
+    let graph = model.graph.as_mut().unwrap();
+    let init = graph.initializer.iter_mut().find(|i| i.raw_data.len() > 1000).unwrap();
+    let data = std::mem::take(&mut init.raw_data);
+    init.data_location = EXTERNAL;
+    init.external_data = vec![
+        StringStringEntryProto { key: "location".into(), value: "weights.bin".into() },
+        StringStringEntryProto { key: "offset".into(), value: "16".into() },
+        StringStringEntryProto { key: "length".into(), value: data.len().to_string() },
+    ];
+    let path = scratch("external");
+    std::fs::write(&path, model.encode_to_vec()).unwrap();
+    let error = import_onnx(&path).err().unwrap().to_string();
+    assert!(error.contains("weights.bin") && error.contains("cannot read external data"), "{error}");
+    let mut file = vec![0u8; 16];
+    file.extend(&data);
+    std::fs::write(path.with_file_name("weights.bin"), file).unwrap();
+    let graph = import_onnx(&path).expect("imports with its external data");
+    assert_eq!(graph.nodes.len(), import_onnx(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/googlenet_zoo.onnx")).unwrap().nodes.len());
+}
