@@ -14,6 +14,9 @@ pub enum Preprocess {
     Torchvision,
     /// BGR in [0, 255] minus the per-channel ImageNet mean (BVLC Caffe models, the ONNX zoo).
     Caffe,
+    /// RGB scaled to [-1, 1]: what torchvision's GoogLeNet sees after its `transform_input`
+    /// (use it for an ONNX export of the pretrained model, which leaves the transform out).
+    Inception,
 }
 
 const RESIZE: u32 = 256;
@@ -46,12 +49,13 @@ pub fn load_image(path: &Path, preprocess: Preprocess) -> Result<Tensor> {
     let mut data = vec![0.0f32; 3 * plane];
     for (i, pixel) in crop.pixels().enumerate() {
         for c in 0..3 {
-            let (channel, value) = match preprocess {
-                Preprocess::Torchvision => (c, (pixel[c] as f32 / 255.0 - TORCHVISION_MEAN[c]) / TORCHVISION_STD[c]),
+            let value = match preprocess {
+                Preprocess::Torchvision => (pixel[c] as f32 / 255.0 - TORCHVISION_MEAN[c]) / TORCHVISION_STD[c],
                 // Channel c of the input is B, G, R: pixel channel 2 - c.
-                Preprocess::Caffe => (c, pixel[2 - c] as f32 - CAFFE_MEAN_BGR[c]),
+                Preprocess::Caffe => pixel[2 - c] as f32 - CAFFE_MEAN_BGR[c],
+                Preprocess::Inception => pixel[c] as f32 / 255.0 * 2.0 - 1.0,
             };
-            data[channel * plane + i] = value;
+            data[c * plane + i] = value;
         }
     }
     Ok(Tensor::new(vec![3, CROP as usize, CROP as usize], data))

@@ -23,7 +23,12 @@ fn is_bookkeeping(name: &str) -> bool {
 impl StateDict {
     pub fn read(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
-        let file = SafeTensors::deserialize(&bytes).map_err(|e| Error::file(path, format!("not a valid safetensors file: {e}")))?;
+        Self::from_bytes(path, &bytes)
+    }
+
+    /// Parses a safetensors file's bytes; `path` names it in errors.
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Self> {
+        let file = SafeTensors::deserialize(bytes).map_err(|e| Error::file(path, format!("not a valid safetensors file: {e}")))?;
         let mut tensors = BTreeMap::new();
         for (name, view) in file.tensors() {
             if is_bookkeeping(&name) {

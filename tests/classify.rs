@@ -78,4 +78,6 @@ fn normalisation_follows_each_convention() {
     // Channel 0 is blue, minus BVLC's blue mean 104.007.
     assert!((caffe.data[0] - (128.0 - 104.00699)).abs() < 1e-3);
     assert!((caffe.data[2 * 224 * 224] - (128.0 - 122.67891)).abs() < 1e-3);
+    let inception = load_image(&gray, Preprocess::Inception).unwrap();
+    assert!((inception.data[0] - (128.0 / 255.0 * 2.0 - 1.0)).abs() < 1e-6);
 }

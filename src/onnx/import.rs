@@ -25,6 +25,12 @@ pub fn import_onnx(path: &Path) -> Result<Graph> {
     })
 }
 
+/// Imports a model from its bytes (external data cannot be found without a folder).
+pub fn import_onnx_bytes(bytes: &[u8]) -> Result<Graph> {
+    let model = <ModelProto as prost::Message>::decode(bytes).map_err(|e| Error::shape("model", format!("not a valid ONNX model: {e}")))?;
+    import_model(&model, None, HashMap::new())
+}
+
 #[derive(Clone, Debug)]
 enum Constant {
     Float(Tensor),
