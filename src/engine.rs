@@ -4,8 +4,7 @@
 use crate::error::{Error, Result};
 use crate::gpu::{storage_buffer, uniform_buffer, zeroed_storage_buffer, Gpu, Pipelines};
 use crate::plan::{Plan, View};
-use crate::graph::as_nchw;
-use crate::tensor::Tensor;
+use crate::tensor::{element_count, Tensor};
 
 struct Prepared {
     pipeline: wgpu::ComputePipeline,
@@ -124,8 +123,11 @@ impl<'g> Engine<'g> {
         for (output, (staging, _)) in self.plan.outputs.iter().zip(&self.staging) {
             let data: Vec<f32> = bytemuck::cast_slice(&staging.get_mapped_range(..).map_err(|e| gpu_error(&e))?).to_vec();
             staging.unmap();
-            let dims = &self.plan.tensors[output.view.tensor].dims;
-            outputs.push((output.name.clone(), Tensor::new(output.dims.clone(), slice_of(&data, *dims, output.view, as_nchw(&output.dims)[1]))));
+            let [n, _, h, w] = self.plan.tensors[output.view.tensor].dims;
+            // The value's channels in its tensor (a Flatten keeps the elements, not the dims).
+            let channels = element_count(&output.dims) / (n * h * w);
+            let values = slice_of(&data, self.plan.tensors[output.view.tensor].dims, output.view, channels);
+            outputs.push((output.name.clone(), Tensor::new(output.dims.clone(), values)));
         }
         Ok(outputs)
     }

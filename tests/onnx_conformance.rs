@@ -142,3 +142,58 @@ fn onnx_pytorch_converted_cases() {
     }
     assert_eq!(ran.get("(unsupported, rejected)"), Some(&3));
 }
+
+/// The same cases through the importer as whole models: the first graph input is the image
+/// batch, the others (weights, in these cases) are fed as constants. Graphs the importer does not
+/// take (no 4-D image input, an operator it folds only on constants) must say so as
+/// "unsupported"; every other case must match ONNX's expected output.
+fn run_suite_as_models(suite: &str) -> usize {
+    use googlenet::engine::Engine;
+    use googlenet::onnx::import::import_model;
+    use googlenet::onnx::tensor::read_tensor_file;
+    use googlenet::plan::{Plan, PlanOptions};
+    use googlenet::reference::run_reference;
+
+    let (gpu, pipelines) = common::gpu();
+    let mut ran = 0;
+    let mut failures = Vec::new();
+    for dir in case_dirs(&common::conformance_dir().join(suite)).unwrap() {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let model = read_model(&dir.join("model.onnx")).unwrap();
+        let graph_inputs: Vec<String> = model.graph.as_ref().unwrap().input.iter().map(|i| i.name.clone()).collect();
+        let data = dir.join("test_data_set_0");
+        let tensor = |i: usize| read_tensor_file(&data.join(format!("input_{i}.pb")));
+        let feeds = (1..graph_inputs.len()).filter_map(|i| tensor(i).ok().map(|t| (graph_inputs[i].clone(), t))).collect();
+        let imported = import_model(&model, Some(&dir), feeds);
+        let outcome = imported.and_then(|graph| {
+            let input = tensor(0)?;
+            let plan = Plan::build(&graph, input.dims[0], &PlanOptions::default())?;
+            let gpu_out = Engine::new(gpu, pipelines, plan)?.run(&input.data)?.remove(0).1;
+            let reference = run_reference(&graph, &input)?.remove(&graph.outputs[0]).expect("the output is computed");
+            Ok((gpu_out, reference))
+        });
+        match outcome {
+            Ok((gpu_out, reference)) => {
+                let expected = read_tensor_file(&data.join("output_0.pb")).unwrap();
+                for (what, got) in [("GPU", &gpu_out), ("CPU reference", &reference)] {
+                    if let Err(e) = within_onnx_tolerance(&got.data, &expected.data) {
+                        failures.push(format!("{name} ({what}): {e}"));
+                    }
+                }
+                ran += 1;
+            }
+            Err(Error::Unsupported { .. }) => {}
+            Err(Error::File { message, .. }) if message.contains("unsupported") => {}
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{} {suite} models failed:\n{}", failures.len(), failures.join("\n"));
+    eprintln!("{suite}: {ran} cases ran as whole models");
+    ran
+}
+
+#[test]
+fn node_cases_as_whole_models() {
+    assert!(run_suite_as_models("onnx-node") >= 30);
+    assert!(run_suite_as_models("onnx-pytorch-converted") >= 8);
+}
