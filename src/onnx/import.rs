@@ -35,6 +35,8 @@ pub fn import_onnx_bytes(bytes: &[u8]) -> Result<Graph> {
 enum Constant {
     Float(Tensor),
     Int(Vec<i64>),
+    /// A constant the engine cannot use (another element type): an error only if a node needs it.
+    Unusable(String),
 }
 
 struct Importer<'a> {
@@ -58,7 +60,10 @@ pub fn import_model(model: &ModelProto, base: Option<&Path>, feeds: HashMap<Stri
         graph: Graph { input: String::new(), input_chw: [0; 3], nodes: Vec::new(), outputs: Vec::new() },
     };
     for init in &graph.initializer {
-        let constant = importer.tensor_constant(init)?;
+        let constant = match importer.tensor_constant(init) {
+            Err(Error::Unsupported { op, message }) => Constant::Unusable(format!("{op}: {message}")),
+            other => other?,
+        };
         importer.constants.insert(init.name.clone(), constant);
     }
     let inputs: Vec<&ValueInfoProto> = graph.input.iter().filter(|i| !importer.constants.contains_key(&i.name)).collect();
@@ -111,6 +116,7 @@ impl Importer<'_> {
             None => Ok(None),
             Some(name) => match self.constants.get(name) {
                 Some(Constant::Float(t)) => Ok(Some(t)),
+                Some(Constant::Unusable(why)) => Err(Error::unsupported(node_label(node), format!("input `{name}`: {why}"))),
                 _ => Err(Error::unsupported(node_label(node), format!("input `{name}` must be a float constant (a weight)"))),
             },
         }
@@ -252,8 +258,9 @@ impl Importer<'_> {
         // Dropout is the identity at inference; its mask output must not be used.
         let attrs = Attributes::new(node, &["ratio", "is_test", "seed"])?;
         let _ = attrs;
-        if node.op_type == "Dropout" && node.input.len() > 2 && self.ints(node, 2).is_ok_and(|v| v.first().is_some_and(|&t| t != 0)) {
-            return Err(Error::unsupported(node_label(node), "Dropout in training mode"));
+        // Opset 12+: `training_mode` is a BOOL input; only an absent one means inference.
+        if node.op_type == "Dropout" && node.input.get(2).is_some_and(|name| !name.is_empty()) {
+            return Err(Error::unsupported(node_label(node), "Dropout with a `training_mode` input"));
         }
         if self.is_constant(node, 0) {
             let value = self.constants[&node.input[0]].clone();
