@@ -45,7 +45,7 @@ impl Layout {
     }
 
     pub fn view(&self, value: &str) -> View {
-        self.views[value]
+        *self.views.get(value).unwrap_or_else(|| panic!("no view for value `{value}`"))
     }
 }
 

@@ -76,9 +76,10 @@ impl Steps {
 
 pub fn lower(graph: &Graph, shapes: &HashMap<String, Vec<usize>>) -> Result<Steps> {
     let mut steps = Steps { steps: Vec::new(), aliases: HashMap::new(), concats: Vec::new() };
+    // Nodes folded into the step before them, by output value (node names need not be unique).
     let mut absorbed: HashSet<&str> = HashSet::new();
     for node in &graph.nodes {
-        if absorbed.contains(node.name.as_str()) {
+        if absorbed.contains(node.output.as_str()) {
             continue;
         }
         let dims = |value: &str| as_nchw(&shapes[value]);
@@ -168,7 +169,7 @@ fn sole_consumer<'a>(graph: &'a Graph, value: &'a str) -> Option<&'a Node> {
 
 fn absorb<'a>(node: &'a Node, nodes: &mut Vec<String>, absorbed: &mut HashSet<&'a str>) -> (&'a str, bool) {
     nodes.push(node.name.clone());
-    absorbed.insert(&node.name);
+    absorbed.insert(&node.output);
     (&node.output, true)
 }
 
