@@ -6,6 +6,32 @@ use crate::gpu::{storage_buffer, uniform_buffer, zeroed_storage_buffer, Gpu, Pip
 use crate::plan::{Plan, View};
 use crate::tensor::{element_count, Tensor};
 
+/// GPU timestamps around every dispatch, where the adapter can write them inside a pass.
+struct Timestamps {
+    queries: wgpu::QuerySet,
+    resolved: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    count: u32,
+}
+
+impl Timestamps {
+    fn new(gpu: &Gpu, dispatches: usize) -> Option<Self> {
+        let needed = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES;
+        let count = dispatches as u32 + 1;
+        if !gpu.features.contains(needed) || count > wgpu::QUERY_SET_MAX_QUERIES {
+            return None;
+        }
+        let size = count as u64 * wgpu::QUERY_SIZE as u64;
+        let buffer = |label, usage| gpu.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size, usage, mapped_at_creation: false });
+        Some(Timestamps {
+            queries: gpu.device.create_query_set(&wgpu::QuerySetDescriptor { label: Some("dispatch timestamps"), ty: wgpu::QueryType::Timestamp, count }),
+            resolved: buffer("timestamps", wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC),
+            readback: buffer("timestamps read-back", wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST),
+            count,
+        })
+    }
+}
+
 struct Prepared {
     pipeline: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
@@ -19,6 +45,13 @@ pub struct Engine<'g> {
     dispatches: Vec<Prepared>,
     /// One read-back buffer per plan output: (buffer, tensor floats).
     staging: Vec<(wgpu::Buffer, usize)>,
+    timestamps: Option<Timestamps>,
+}
+
+/// The outputs of one run, and what each dispatch took on the GPU (in ms) when measured.
+pub struct Profile {
+    pub outputs: Vec<(String, Tensor)>,
+    pub dispatch_ms: Option<Vec<f64>>,
 }
 
 impl<'g> Engine<'g> {
@@ -70,7 +103,8 @@ impl<'g> Engine<'g> {
                 (buffer, floats)
             })
             .collect();
-        Ok(Engine { gpu, plan, buffers, dispatches, staging })
+        let timestamps = Timestamps::new(gpu, dispatches.len());
+        Ok(Engine { gpu, plan, buffers, dispatches, staging, timestamps })
     }
 
     pub fn plan(&self) -> &Plan {
@@ -80,6 +114,21 @@ impl<'g> Engine<'g> {
     /// Runs the network on `input` (`[batch, C, H, W]` as planned) and returns the plan's
     /// outputs by name.
     pub fn run(&self, input: &[f32]) -> Result<Vec<(String, Tensor)>> {
+        Ok(self.execute(input, false)?.outputs)
+    }
+
+    /// Whether `profile` can time each dispatch on the GPU.
+    pub fn has_timestamps(&self) -> bool {
+        self.timestamps.is_some()
+    }
+
+    /// As `run`, with a GPU timestamp around every dispatch where the adapter supports it.
+    pub fn profile(&self, input: &[f32]) -> Result<Profile> {
+        self.execute(input, true)
+    }
+
+    fn execute(&self, input: &[f32], profile: bool) -> Result<Profile> {
+        let timestamps = self.timestamps.as_ref().filter(|_| profile);
         let expected = self.plan.tensors[self.plan.input].len();
         if input.len() != expected {
             return Err(Error::shape("input", format!("{} values, the plan takes {expected} ({:?})", input.len(), self.plan.tensors[self.plan.input].dims)));
@@ -90,12 +139,22 @@ impl<'g> Engine<'g> {
             let mut encoder = gpu.device.create_command_encoder(&Default::default());
             {
                 let mut pass = encoder.begin_compute_pass(&Default::default());
-                for d in &self.dispatches {
+                if let Some(t) = timestamps {
+                    pass.write_timestamp(&t.queries, 0);
+                }
+                for (i, d) in self.dispatches.iter().enumerate() {
                     pass.set_pipeline(&d.pipeline);
                     pass.set_bind_group(0, &d.bind_group, &[]);
                     let [x, y, z] = d.workgroups;
                     pass.dispatch_workgroups(x, y, z);
+                    if let Some(t) = timestamps {
+                        pass.write_timestamp(&t.queries, i as u32 + 1);
+                    }
                 }
+            }
+            if let Some(t) = timestamps {
+                encoder.resolve_query_set(&t.queries, 0..t.count, &t.resolved, 0);
+                encoder.copy_buffer_to_buffer(&t.resolved, 0, &t.readback, 0, None);
             }
             for (output, (staging, floats)) in self.plan.outputs.iter().zip(&self.staging) {
                 let source = &self.buffers[self.plan.buffer(output.view.tensor)];
@@ -103,22 +162,33 @@ impl<'g> Engine<'g> {
             }
             gpu.queue.submit([encoder.finish()]);
         })?;
-        self.read_outputs()
+        self.read_back(timestamps)
     }
 
-    fn read_outputs(&self) -> Result<Vec<(String, Tensor)>> {
+    fn read_back(&self, timestamps: Option<&Timestamps>) -> Result<Profile> {
         let gpu_error = |e: &dyn std::fmt::Display| Error::Gpu { context: "reading outputs".into(), message: e.to_string() };
         let (sender, receiver) = std::sync::mpsc::channel();
-        for (staging, _) in &self.staging {
+        let mut mapped: Vec<&wgpu::Buffer> = self.staging.iter().map(|(b, _)| b).collect();
+        mapped.extend(timestamps.map(|t| &t.readback));
+        for buffer in &mapped {
             let sender = sender.clone();
-            staging.map_async(wgpu::MapMode::Read, .., move |result| {
+            buffer.map_async(wgpu::MapMode::Read, .., move |result| {
                 let _ = sender.send(result);
             });
         }
         self.gpu.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| gpu_error(&e))?;
-        for _ in &self.staging {
+        for _ in &mapped {
             receiver.recv().map_err(|e| gpu_error(&e))?.map_err(|e| gpu_error(&e))?;
         }
+        let dispatch_ms = match timestamps {
+            None => None,
+            Some(t) => {
+                let ticks: Vec<u64> = bytemuck::cast_slice(&t.readback.get_mapped_range(..).map_err(|e| gpu_error(&e))?).to_vec();
+                t.readback.unmap();
+                let ms_per_tick = self.gpu.queue.get_timestamp_period() as f64 / 1e6;
+                Some(ticks.windows(2).map(|w| w[1].saturating_sub(w[0]) as f64 * ms_per_tick).collect())
+            }
+        };
         let mut outputs = Vec::new();
         for (output, (staging, _)) in self.plan.outputs.iter().zip(&self.staging) {
             let data: Vec<f32> = bytemuck::cast_slice(&staging.get_mapped_range(..).map_err(|e| gpu_error(&e))?).to_vec();
@@ -129,7 +199,7 @@ impl<'g> Engine<'g> {
             let values = slice_of(&data, self.plan.tensors[output.view.tensor].dims, output.view, channels);
             outputs.push((output.name.clone(), Tensor::new(output.dims.clone(), values)));
         }
-        Ok(outputs)
+        Ok(Profile { outputs, dispatch_ms })
     }
 }
 

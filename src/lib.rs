@@ -5,6 +5,7 @@
 //! - [`verify`]: every kernel against its reference;
 //! - [`onnx`]: ONNX files, and ONNX's own operator test cases.
 
+pub mod bench;
 pub mod engine;
 pub mod error;
 pub mod geometry;

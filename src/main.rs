@@ -60,6 +60,27 @@ enum Command {
         #[arg(required = true)]
         images: Vec<PathBuf>,
     },
+    /// Time the network: end to end and on the GPU, per layer and per inception module, against
+    /// the CPU reference.
+    Bench {
+        #[command(flatten)]
+        model: cli::ModelArgs,
+        /// Images per batch.
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
+        /// Timed runs (after two warm-up runs).
+        #[arg(long, default_value_t = 10)]
+        iters: usize,
+        /// Timed runs of the CPU reference (0 to skip it).
+        #[arg(long, default_value_t = 2)]
+        cpu_iters: usize,
+        /// Also time the same network with one branch after another.
+        #[arg(long)]
+        serial: bool,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show how the network runs: each inception module's dispatch waves, and the buffers.
     Plan {
         #[command(flatten)]
@@ -84,6 +105,9 @@ fn main() -> ExitCode {
         Command::Plan { model, batch } => cli::plan::run(&model, batch),
         Command::Run { model, input, batch, output, json, no_check } => {
             cli::run::run(&model, cli::run::RunArgs { input, batch, output, json, check: !no_check })
+        }
+        Command::Bench { model, batch, iters, cpu_iters, serial, json } => {
+            cli::bench::run(&model, cli::bench::BenchArgs { batch, iters: iters.max(1), cpu_iters, serial, json })
         }
         Command::Classify { model, top, preprocess, json, images } => cli::classify::run(&model, top, preprocess, json, &images),
     };

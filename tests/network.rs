@@ -50,7 +50,7 @@ fn a_wrong_module_is_named() {
     let (gpu, pipelines) = common::gpu();
     let graph = googlenet(Options::default());
     let input = random_images(1, 3);
-    let mut plan = Plan::build(&graph, 1, &PlanOptions { keep: module_outputs(&graph) }).unwrap();
+    let mut plan = Plan::build(&graph, 1, &PlanOptions { keep: module_outputs(&graph), ..Default::default() }).unwrap();
     // Perturb one weight of inception 4c's 3x3 and 5x5 dispatch on the GPU side only.
     let broken = plan.dispatches.iter().position(|d| d.nodes.iter().any(|n| n == "inception_4c/3x3")).unwrap();
     plan.dispatches[broken].constants[0][0] += 0.5;

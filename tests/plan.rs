@@ -81,7 +81,7 @@ fn liveness_never_shares_a_buffer_between_live_tensors() {
 fn outputs_and_kept_values_stay_readable() {
     let graph = googlenet(Options::default());
     let keep = vec!["inception_3a/output".to_string(), "inception_5b/output".to_string()];
-    let plan = Plan::build(&graph, 1, &PlanOptions { keep }).unwrap();
+    let plan = Plan::build(&graph, 1, &PlanOptions { keep, ..Default::default() }).unwrap();
     for output in &plan.outputs {
         let (_, last) = plan.lifetimes[output.view.tensor].unwrap();
         assert_eq!(last, plan.dispatches.len(), "{} must outlive the last dispatch", output.name);

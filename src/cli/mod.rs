@@ -1,5 +1,6 @@
 //! The subcommands of the `googlenet` binary.
 
+pub mod bench;
 pub mod classify;
 pub mod info;
 pub mod plan;

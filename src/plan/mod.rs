@@ -22,6 +22,9 @@ pub struct PlanOptions {
     /// Values to keep readable after the run (their buffers are not reused), e.g. each module's
     /// output for a per-module check.
     pub keep: Vec<String>,
+    /// One dispatch per conv, one branch after another (no grouping): the baseline that shows
+    /// what running the inception branches together gains.
+    pub serial: bool,
 }
 
 pub struct Plan {
@@ -66,7 +69,7 @@ impl Plan {
             outputs.push(PlannedOutput { name: name.clone(), dims: shapes[name].clone(), view });
         }
         let pinned: Vec<TensorId> = outputs.iter().map(|o| o.view.tensor).collect();
-        let dispatches = schedule::schedule(&steps.steps, &mut layout, &pinned)?;
+        let dispatches = schedule::schedule(&steps.steps, &mut layout, &pinned, options.serial)?;
         let input = layout.view(&graph.input).tensor;
         let lifetimes = liveness::lifetimes(&dispatches, layout.tensors.len(), input, &pinned);
         let (buffer_of, buffer_sizes) = liveness::assign_buffers(&layout.tensors, &lifetimes);

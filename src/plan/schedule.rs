@@ -216,15 +216,15 @@ fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize) ->
 /// Groups the steps into dispatches, in an order that respects every dependency (by level, then
 /// by graph order). Levels are grouped in order, so the readers of outputs stacked at one level
 /// see the stacked tensor when the next level is grouped. `pinned` tensors (graph outputs,
-/// tensors kept for inspection) are never restacked.
-pub fn schedule(steps: &[Step], layout: &mut Layout, pinned: &[TensorId]) -> Result<Vec<Dispatch>> {
+/// tensors kept for inspection) are never restacked. `serial` gives every step its own dispatch.
+pub fn schedule(steps: &[Step], layout: &mut Layout, pinned: &[TensorId], serial: bool) -> Result<Vec<Dispatch>> {
     let levels = levels(steps, layout);
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for level in 0..=levels.iter().copied().max().unwrap_or(0) {
         let members: Vec<usize> = (0..steps.len()).filter(|&i| levels[i] == level).collect();
         let private = private_tensors(steps, layout, pinned);
         let is_private = |t: TensorId| private[t];
-        let level_groups = group_steps(&members, steps, &levels, layout, &is_private);
+        let level_groups = if serial { members.iter().map(|&i| vec![i]).collect() } else { group_steps(&members, steps, &levels, layout, &is_private) };
         for group in &level_groups {
             stack_private_outputs(group, steps, layout, &is_private);
         }

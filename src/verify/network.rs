@@ -81,7 +81,7 @@ pub fn module_outputs(graph: &Graph) -> Vec<String> {
 /// and graph output.
 pub fn check_network(gpu: &Gpu, pipelines: &Pipelines, graph: &Graph, input: &Tensor) -> Result<NetworkCheck> {
     let keep = module_outputs(graph);
-    let plan = Plan::build(graph, input.dims[0], &PlanOptions { keep })?;
+    let plan = Plan::build(graph, input.dims[0], &PlanOptions { keep, ..Default::default() })?;
     let engine = Engine::new(gpu, pipelines, plan)?;
     let outputs = engine.run(&input.data)?;
     let reference = run_reference(graph, input)?;

@@ -1,0 +1,92 @@
+//! Timing summaries for `googlenet bench`: statistics over runs, and each dispatch's GPU time
+//! gathered into layers and inception modules with their throughput.
+
+use serde::Serialize;
+
+use crate::plan::Plan;
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Stats {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Stats {
+    /// None for no samples.
+    pub fn of(samples: &[f64]) -> Option<Stats> {
+        let mut sorted = samples.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = match n {
+            0 => return None,
+            _ if n % 2 == 1 => sorted[n / 2],
+            _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+        };
+        Some(Stats { median, min: sorted[0], max: sorted[n - 1] })
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Timed {
+    pub name: String,
+    pub ms: f64,
+    /// Floating-point operations per second, counting a multiply-add as two (the direct
+    /// convolution's count, so a cheaper algorithm shows as a higher rate).
+    pub gflops: f64,
+}
+
+/// Floating-point operations of dispatch `d`: 2 per multiply-add for convs and FC layers, one
+/// per window element or element for the others.
+pub fn dispatch_flops(plan: &Plan, d: usize) -> f64 {
+    let kernel = &plan.dispatches[d].kernel;
+    let name = kernel.kernel_name();
+    let factor = if name.starts_with("conv") || name == "fully connected" { 2.0 } else { 1.0 };
+    factor * kernel.work() as f64
+}
+
+/// The network's floating-point operations per run (at the plan's batch).
+pub fn total_flops(plan: &Plan) -> f64 {
+    (0..plan.dispatches.len()).map(|d| dispatch_flops(plan, d)).sum()
+}
+
+fn timed(name: String, ms: f64, flops: f64) -> Timed {
+    Timed { name, ms, gflops: if ms > 0.0 { flops / ms / 1e6 } else { 0.0 } }
+}
+
+/// One row per dispatch (named by the nodes it computes), from per-dispatch milliseconds.
+pub fn layers(plan: &Plan, dispatch_ms: &[f64]) -> Vec<Timed> {
+    plan.dispatches
+        .iter()
+        .enumerate()
+        .map(|(d, dispatch)| {
+            let nodes: Vec<&str> = dispatch.nodes.iter().map(String::as_str).filter(|n| !n.ends_with("/relu") && !n.ends_with(".relu")).collect();
+            timed(format!("{} [{}]", dispatch.kernel.kernel_name(), nodes.join(", ")), dispatch_ms[d], dispatch_flops(plan, d))
+        })
+        .collect()
+}
+
+/// One row per inception module: the sum of its dispatches.
+pub fn modules(plan: &Plan, dispatch_ms: &[f64]) -> Vec<Timed> {
+    plan.modules
+        .iter()
+        .map(|m| {
+            let ms = m.dispatches.iter().map(|&d| dispatch_ms[d]).sum();
+            let flops = m.dispatches.iter().map(|&d| dispatch_flops(plan, d)).sum();
+            timed(m.name.clone(), ms, flops)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Stats;
+
+    #[test]
+    fn median_min_max() {
+        let s = Stats::of(&[3.0, 1.0, 2.0, 10.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max), (2.5, 1.0, 10.0));
+        assert_eq!(Stats::of(&[4.0, 1.0, 2.0]).unwrap().median, 2.0);
+        assert!(Stats::of(&[]).is_none());
+    }
+}

@@ -1,0 +1,134 @@
+//! `googlenet bench`: end-to-end and GPU time over runs, per layer and per inception module,
+//! against the CPU reference, and the concurrent schedule against one branch after another.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use googlenet::bench::{layers, modules, total_flops, Stats, Timed};
+use googlenet::engine::Engine;
+use googlenet::gpu::{Gpu, Pipelines};
+use googlenet::graph::Graph;
+use googlenet::plan::{Plan, PlanOptions};
+use googlenet::reference::run_reference;
+use googlenet::rng::Rng;
+use googlenet::tensor::Tensor;
+use googlenet::Result;
+
+use super::ModelArgs;
+
+pub struct BenchArgs {
+    pub batch: usize,
+    pub iters: usize,
+    pub cpu_iters: usize,
+    pub serial: bool,
+    pub json: bool,
+}
+
+/// End-to-end and GPU-timestamp milliseconds of `iters` runs after warm-up, and the summed
+/// per-dispatch GPU times of the median run.
+struct Measured {
+    end_to_end: Vec<f64>,
+    gpu: Vec<f64>,
+    dispatch_ms: Option<Vec<f64>>,
+}
+
+fn measure(engine: &Engine, input: &[f32], iters: usize) -> Result<Measured> {
+    for _ in 0..2 {
+        engine.run(input)?;
+    }
+    let mut runs = Vec::with_capacity(iters);
+    for _ in 0..iters {
+        let started = Instant::now();
+        let profile = engine.profile(input)?;
+        runs.push((started.elapsed().as_secs_f64() * 1e3, profile.dispatch_ms));
+    }
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let gpu: Vec<f64> = runs.iter().filter_map(|(_, d)| d.as_ref().map(|d| d.iter().sum())).collect();
+    let median_run = runs[runs.len() / 2].1.clone();
+    Ok(Measured { end_to_end: runs.iter().map(|r| r.0).collect(), gpu, dispatch_ms: median_run })
+}
+
+fn build<'g>(gpu: &'g Gpu, pipelines: &Pipelines, graph: &Graph, batch: usize, serial: bool) -> Result<Engine<'g>> {
+    Engine::new(gpu, pipelines, Plan::build(graph, batch, &PlanOptions { serial, ..Default::default() })?)
+}
+
+pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
+    let graph = model.load()?;
+    let [c, h, w] = graph.input_chw;
+    let input = Tensor::new(vec![args.batch, c, h, w], Rng::new(3).symmetric_vec(args.batch * c * h * w));
+    let gpu = Gpu::new()?;
+    let pipelines = Pipelines::new();
+    let engine = build(&gpu, &pipelines, &graph, args.batch, false)?;
+    let flops = total_flops(engine.plan());
+    let measured = measure(&engine, &input.data, args.iters)?;
+    let end_to_end = Stats::of(&measured.end_to_end).expect("at least one iteration");
+    let gpu_time = Stats::of(&measured.gpu);
+    let (layer_rows, module_rows) = match &measured.dispatch_ms {
+        Some(ms) => (layers(engine.plan(), ms), modules(engine.plan(), ms)),
+        None => (Vec::new(), Vec::new()),
+    };
+    let serial = if args.serial {
+        let serial_engine = build(&gpu, &pipelines, &graph, args.batch, true)?;
+        Some(Stats::of(&measure(&serial_engine, &input.data, args.iters)?.end_to_end).expect("at least one iteration"))
+    } else {
+        None
+    };
+    let mut cpu = Vec::new();
+    for _ in 0..args.cpu_iters {
+        let started = Instant::now();
+        run_reference(&graph, &input)?;
+        cpu.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    let cpu = Stats::of(&cpu);
+
+    if args.json {
+        let report = serde_json::json!({
+            "adapter": gpu.describe(),
+            "batch": args.batch,
+            "iterations": args.iters,
+            "gflop_per_run": flops / 1e9,
+            "end_to_end_ms": end_to_end,
+            "gpu_ms": gpu_time.unwrap_or(end_to_end),
+            "gpu_time_source": if gpu_time.is_some() { "timestamps" } else { "wall clock" },
+            "cpu_reference_ms": cpu,
+            "serial_end_to_end_ms": serial,
+            "layers": layer_rows,
+            "modules": module_rows,
+        });
+        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("adapter: {}", gpu.describe());
+    println!("batch {}: {:.2} GFLOP per run, {} runs after 2 warm-up runs", args.batch, flops / 1e9, args.iters);
+    let line = |what: &str, s: Stats| {
+        println!("{what:<34} median {:>9.2} ms  min {:>9.2}  max {:>9.2}  ({:.1} GFLOP/s)", s.median, s.min, s.max, flops / s.median / 1e6)
+    };
+    line("end to end (upload, compute, read)", end_to_end);
+    match gpu_time {
+        Some(s) => line("GPU time (timestamps)", s),
+        None => println!("GPU time: no timestamps on this adapter; end-to-end wall clock above"),
+    }
+    if let Some(s) = serial {
+        line("serial branches, end to end", s);
+        println!("  concurrent branches: {:.2}x the serial schedule's speed", s.median / end_to_end.median);
+    }
+    if let Some(s) = cpu {
+        line("CPU reference", s);
+        println!("  GPU path: {:.2}x the CPU reference's speed", s.median / end_to_end.median);
+    }
+    print_rows("per inception module (GPU time of the median run)", &module_rows);
+    print_rows("per dispatch (GPU time of the median run)", &layer_rows);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_rows(title: &str, rows: &[Timed]) {
+    if rows.is_empty() {
+        return;
+    }
+    let total: f64 = rows.iter().map(|r| r.ms).sum();
+    println!("\n{title}");
+    println!("  {:>9} {:>6} {:>9}  name", "ms", "share", "GFLOP/s");
+    for r in rows {
+        println!("  {:>9.3} {:>5.1}% {:>9.2}  {}", r.ms, 100.0 * r.ms / total.max(f64::MIN_POSITIVE), r.gflops, r.name);
+    }
+}
