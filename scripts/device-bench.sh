@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Benchmarks googlenet on a Linux x86-64 machine with an NVIDIA GPU and no package registry.
+#
+#   On the build machine:   scripts/device-bench.sh --prepare DIR
+#       copies target/release/googlenet and the Vulkan loader (libvulkan.so.1, from Debian's
+#       libvulkan1, fetched with apt-get download if this machine lacks it) into DIR.
+#   On the GPU machine:     scripts/device-bench.sh DIR [OUT]
+#       reports whether wgpu finds a Vulkan (or GL) adapter, then runs `googlenet info`, `verify`
+#       and `bench --json` within 8 minutes in all, writing their output under OUT (default .).
+#
+# NVIDIA machines may have the driver's libraries but no Vulkan loader (the carried one is put on
+# LD_LIBRARY_PATH) or no ICD manifest (one pointing at the driver is written, and
+# VK_ICD_FILENAMES set to it).
+set -u
+
+prepare() {
+    local dir=$1
+    mkdir -p "$dir"
+    cp target/release/googlenet "$dir/" || { echo "build first: cargo build --release" >&2; exit 1; }
+    local loader
+    loader=$(ldconfig -p | awk '/libvulkan\.so\.1 /{print $NF; exit}')
+    if [ -z "$loader" ]; then
+        (cd "$(mktemp -d)" && apt-get download libvulkan1 >/dev/null && dpkg-deb -x libvulkan1_*.deb x &&
+            cp x/usr/lib/x86_64-linux-gnu/libvulkan.so.1* "$dir/")
+    else
+        cp -L "$loader" "$dir/libvulkan.so.1"
+    fi
+    ls -la "$dir"
+}
+
+if [ "${1:-}" = "--prepare" ]; then
+    prepare "${2:?usage: $0 --prepare DIR}"
+    exit 0
+fi
+
+dir=$(cd "${1:?usage: $0 DIR [OUT]}" && pwd)
+out=${2:-.}
+mkdir -p "$out"
+bin=$dir/googlenet
+export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+echo "== machine"
+uname -m
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | head -3
+
+echo "== Vulkan ICD manifests"
+manifests=$(ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json 2>/dev/null)
+if [ -n "$manifests" ]; then
+    echo "$manifests"
+else
+    driver=$(ldconfig -p | awk '/libGLX_nvidia\.so\.0 /{print $NF; exit}')
+    [ -z "$driver" ] && driver=$(ls /usr/lib/x86_64-linux-gnu/libGLX_nvidia.so.0 /usr/lib64/libGLX_nvidia.so.0 2>/dev/null | head -1)
+    if [ -n "$driver" ]; then
+        icd="$out/nvidia_icd.json"
+        printf '{"file_format_version": "1.0.0", "ICD": {"library_path": "%s", "api_version": "1.3.0"}}\n' "$driver" > "$icd"
+        export VK_ICD_FILENAMES=$icd
+        echo "none installed; wrote $icd for $driver"
+    else
+        echo "none installed, and no NVIDIA Vulkan driver library (libGLX_nvidia.so.0) found"
+    fi
+fi
+
+echo "== googlenet info"
+if timeout 60 "$bin" info > "$out/info.txt" 2>&1; then
+    cat "$out/info.txt"
+else
+    cat "$out/info.txt"
+    echo "no Vulkan adapter: trying wgpu's GL backend"
+    export WGPU_BACKEND=gl
+    timeout 60 "$bin" info > "$out/info.txt" 2>&1 || { cat "$out/info.txt"; echo "no Vulkan or GL adapter"; exit 1; }
+    cat "$out/info.txt"
+fi
+
+echo "== googlenet verify"
+timeout 150 "$bin" verify > "$out/verify.txt" 2>&1
+echo "exit status $?"
+tail -25 "$out/verify.txt"
+
+echo "== googlenet bench --json"
+timeout 200 "$bin" bench --json --iters 20 --cpu-iters 1 --serial > "$out/bench.json" 2> "$out/bench.err"
+echo "exit status $?"
+head -c 3000 "$out/bench.json"
