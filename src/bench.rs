@@ -1,9 +1,15 @@
 //! Timing summaries for `googlenet bench`: statistics over runs, and each dispatch's GPU time
 //! gathered into layers and inception modules with their throughput.
 
+use std::time::Instant;
+
 use serde::Serialize;
 
+use crate::error::Result;
+use crate::gpu::{Gpu, Pipelines, Prepared};
+use crate::ops::Kernel;
 use crate::plan::Plan;
+use crate::verify::random_inputs;
 
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct Stats {
@@ -76,6 +82,36 @@ pub fn modules(plan: &Plan, dispatch_ms: &[f64]) -> Vec<Timed> {
             timed(m.name.clone(), ms, flops)
         })
         .collect()
+}
+
+/// Median milliseconds of one dispatch of `kernel` alone (random inputs, after one warm-up run).
+pub fn time_kernel(gpu: &Gpu, pipelines: &Pipelines, kernel: &dyn Kernel, iters: usize) -> Result<f64> {
+    let inputs = random_inputs(kernel, 1);
+    let outputs: Vec<Vec<f32>> = kernel.output_lens().into_iter().map(|len| vec![0.0; len]).collect();
+    let input_refs: Vec<&[f32]> = inputs.iter().map(Vec::as_slice).collect();
+    let output_refs: Vec<&[f32]> = outputs.iter().map(Vec::as_slice).collect();
+    let prepared = Prepared::new(gpu, pipelines, &kernel.launch(), &input_refs, &output_refs)?;
+    prepared.run(gpu)?;
+    let mut samples = Vec::with_capacity(iters);
+    for _ in 0..iters.max(1) {
+        let started = Instant::now();
+        prepared.run(gpu)?;
+        samples.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(Stats::of(&samples).expect("at least one sample").median)
+}
+
+/// The GEMM rate the 1x1 conv kernels reach at this plan's 1x1 shapes, each timed alone:
+/// (dispatch, GFLOP/s) per 1x1 dispatch.
+pub fn pointwise_rates(gpu: &Gpu, pipelines: &Pipelines, plan: &Plan, iters: usize) -> Result<Vec<(usize, f64)>> {
+    let mut rates = Vec::new();
+    for (d, dispatch) in plan.dispatches.iter().enumerate() {
+        if dispatch.kernel.kernel_name().starts_with("conv 1x1") {
+            let ms = time_kernel(gpu, pipelines, dispatch.kernel.as_ref(), iters)?;
+            rates.push((d, dispatch_flops(plan, d) / ms / 1e6));
+        }
+    }
+    Ok(rates)
 }
 
 #[cfg(test)]

@@ -79,3 +79,25 @@ fn a_missing_adapter_is_a_clear_error() {
     assert!(stderr.contains("no GPU adapter found"), "{stderr}");
     assert!(stderr.contains("mesa-vulkan-drivers"), "{stderr}");
 }
+
+#[test]
+fn bench_reports_gpu_and_reference_times_per_layer_and_module() {
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/googlenet_zoo.onnx");
+    let out = googlenet(&["bench", "--model", model.to_str().unwrap(), "--iters", "2", "--cpu-iters", "1", "--serial", "--roofline", "--json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    for key in ["gpu_ms", "cpu_reference_ms", "end_to_end_ms", "serial_end_to_end_ms"] {
+        let stats = &report[key];
+        let (min, median, max) = (stats["min"].as_f64().unwrap(), stats["median"].as_f64().unwrap(), stats["max"].as_f64().unwrap());
+        assert!(0.0 < min && min <= median && median <= max, "{key}: {stats}");
+    }
+    assert!(report["roofline_gflops"].as_f64().unwrap() > 0.0);
+    let modules = report["modules"].as_array().unwrap();
+    assert_eq!(modules.len(), 9);
+    let layers = report["layers"].as_array().unwrap();
+    assert!(layers.len() > 20);
+    for row in layers.iter().chain(modules) {
+        assert!(row["name"].is_string() && row["ms"].as_f64().unwrap() >= 0.0 && row["gflops"].is_number(), "{row}");
+    }
+}

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use googlenet::bench::{layers, modules, total_flops, Stats, Timed};
+use googlenet::bench::{dispatch_flops, layers, modules, pointwise_rates, total_flops, Stats, Timed};
 use googlenet::engine::Engine;
 use googlenet::gpu::{Gpu, Pipelines};
 use googlenet::graph::Graph;
@@ -21,6 +21,7 @@ pub struct BenchArgs {
     pub iters: usize,
     pub cpu_iters: usize,
     pub serial: bool,
+    pub roofline: bool,
     pub json: bool,
 }
 
@@ -73,6 +74,10 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
     } else {
         None
     };
+    // The best GEMM rate the 1x1 kernels reach alone at the network's 1x1 shapes, and how close
+    // the whole network and each 1x1 dispatch in it come to that.
+    let roofline = if args.roofline { Some(pointwise_rates(&gpu, &pipelines, engine.plan(), 5)?) } else { None };
+    let best_gemm = roofline.as_ref().and_then(|r| r.iter().map(|&(_, g)| g).reduce(f64::max));
     let mut cpu = Vec::new();
     for _ in 0..args.cpu_iters {
         let started = Instant::now();
@@ -92,6 +97,7 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
             "gpu_time_source": if gpu_time.is_some() { "timestamps" } else { "wall clock" },
             "cpu_reference_ms": cpu,
             "serial_end_to_end_ms": serial,
+            "roofline_gflops": best_gemm,
             "layers": layer_rows,
             "modules": module_rows,
         });
@@ -115,6 +121,16 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
     if let Some(s) = cpu {
         line("CPU reference", s);
         println!("  GPU path: {:.2}x the CPU reference's speed", s.median / end_to_end.median);
+    }
+    if let (Some(best), Some(rates)) = (best_gemm, &roofline) {
+        let network = flops / gpu_time.unwrap_or(end_to_end).median / 1e6;
+        println!("\nroofline: the best 1x1 (GEMM) rate alone is {best:.2} GFLOP/s");
+        println!("  whole network: {network:.2} GFLOP/s = {:.0}% of it", 100.0 * network / best);
+        for &(d, alone) in rates {
+            let in_network = measured.dispatch_ms.as_ref().map(|ms| dispatch_flops(engine.plan(), d) / ms[d] / 1e6);
+            let in_network = in_network.map_or("-".to_string(), |g| format!("{g:.2} GFLOP/s in the network ({:.0}% of the best)", 100.0 * g / best));
+            println!("  {:<60} alone {alone:.2} GFLOP/s; {in_network}", engine.plan().dispatches[d].nodes.first().map_or("", String::as_str));
+        }
     }
     print_rows("per inception module (GPU time of the median run)", &module_rows);
     print_rows("per dispatch (GPU time of the median run)", &layer_rows);
