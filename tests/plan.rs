@@ -149,3 +149,10 @@ fn shapes_that_do_not_fit_name_the_node() {
     let err = Plan::build(&g, 1, &PlanOptions::default()).err().expect("a channel mismatch is refused").to_string();
     assert!(err.contains("`b`") && err.contains("input channels"), "{err}");
 }
+
+#[test]
+fn an_empty_tensor_is_refused_before_lowering() {
+    let g = graph(vec![conv("a", "x", 8, 0, 1)], "a");
+    let err = Plan::build(&g, 1, &PlanOptions::default()).err().expect("zero output channels are refused").to_string();
+    assert!(err.contains("empty tensor"), "{err}");
+}

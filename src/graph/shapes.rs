@@ -24,6 +24,9 @@ pub fn infer_shapes(graph: &Graph, batch: usize) -> Result<HashMap<String, Vec<u
             })
             .collect::<Result<Vec<_>>>()?;
         let dims = node_shape(node, &inputs).map_err(|message| Error::shape(label(node), message))?;
+        if dims.contains(&0) {
+            return Err(Error::shape(label(node), format!("produces an empty tensor of dims {dims:?}")));
+        }
         if shapes.insert(node.output.clone(), dims).is_some() {
             return Err(Error::shape(label(node), format!("output `{}` is defined twice", node.output)));
         }

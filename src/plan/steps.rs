@@ -92,7 +92,7 @@ pub fn lower(graph: &Graph, shapes: &HashMap<String, Vec<usize>>) -> Result<Step
                 if let Some(bn) = sole_consumer(graph, output).filter(|n| matches!(n.op, Op::BatchNorm(_))) {
                     let Op::BatchNorm(spec) = &bn.op else { unreachable!() };
                     fold_batch_norm(spec, &mut weight, &mut bias);
-                    (output, _) = absorb(bn, &mut nodes, &mut absorbed);
+                    output = absorb(bn, &mut nodes, &mut absorbed);
                 }
                 let relu;
                 (output, relu) = absorb_relu(graph, output, &mut nodes, &mut absorbed);
@@ -167,16 +167,17 @@ fn sole_consumer<'a>(graph: &'a Graph, value: &'a str) -> Option<&'a Node> {
     graph.consumers(value).next()
 }
 
-fn absorb<'a>(node: &'a Node, nodes: &mut Vec<String>, absorbed: &mut HashSet<&'a str>) -> (&'a str, bool) {
+/// Folds `node` into the step being built; returns the value the step now produces.
+fn absorb<'a>(node: &'a Node, nodes: &mut Vec<String>, absorbed: &mut HashSet<&'a str>) -> &'a str {
     nodes.push(node.name.clone());
     absorbed.insert(&node.output);
-    (&node.output, true)
+    &node.output
 }
 
 /// Fuses a ReLU that is the only reader of `value`; returns the value the step now produces.
 fn absorb_relu<'a>(graph: &'a Graph, value: &'a str, nodes: &mut Vec<String>, absorbed: &mut HashSet<&'a str>) -> (&'a str, bool) {
     match sole_consumer(graph, value).filter(|n| matches!(n.op, Op::Relu)) {
-        Some(relu) => absorb(relu, nodes, absorbed),
+        Some(relu) => (absorb(relu, nodes, absorbed), true),
         None => (value, false),
     }
 }
