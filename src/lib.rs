@@ -6,6 +6,7 @@
 //! - [`onnx`]: ONNX files, and ONNX's own operator test cases.
 
 pub mod bench;
+pub mod chart;
 pub mod engine;
 pub mod error;
 pub mod geometry;

@@ -80,6 +80,9 @@ enum Command {
         /// Also time each 1x1 conv alone: the best GEMM rate, against the network's rates.
         #[arg(long)]
         roofline: bool,
+        /// Draw the per-module GPU time as an SVG bar chart.
+        #[arg(long)]
+        svg: Option<PathBuf>,
         /// Print the results as JSON.
         #[arg(long)]
         json: bool,
@@ -109,8 +112,8 @@ fn main() -> ExitCode {
         Command::Run { model, input, batch, output, json, no_check } => {
             cli::run::run(&model, cli::run::RunArgs { input, batch, output, json, check: !no_check })
         }
-        Command::Bench { model, batch, iters, cpu_iters, serial, roofline, json } => {
-            cli::bench::run(&model, cli::bench::BenchArgs { batch, iters: iters.max(1), cpu_iters, serial, roofline, json })
+        Command::Bench { model, batch, iters, cpu_iters, serial, roofline, svg, json } => {
+            cli::bench::run(&model, cli::bench::BenchArgs { batch, iters: iters.max(1), cpu_iters, serial, roofline, svg, json })
         }
         Command::Classify { model, top, preprocess, json, images } => cli::classify::run(&model, top, preprocess, json, &images),
     };

@@ -22,6 +22,7 @@ pub struct BenchArgs {
     pub cpu_iters: usize,
     pub serial: bool,
     pub roofline: bool,
+    pub svg: Option<std::path::PathBuf>,
     pub json: bool,
 }
 
@@ -78,6 +79,13 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
     // the whole network and each 1x1 dispatch in it come to that.
     let roofline = if args.roofline { Some(pointwise_rates(&gpu, &pipelines, engine.plan(), 5)?) } else { None };
     let best_gemm = roofline.as_ref().and_then(|r| r.iter().map(|&(_, g)| g).reduce(f64::max));
+    if let Some(path) = &args.svg {
+        if module_rows.is_empty() {
+            return Err(googlenet::Error::file(path, "no per-module GPU times to draw: the adapter offers no timestamps inside passes"));
+        }
+        let title = format!("GPU time per inception module, batch {} ({})", args.batch, gpu.info.name);
+        googlenet::chart::bar_chart(path, &title, &module_rows)?;
+    }
     let mut cpu = Vec::new();
     for _ in 0..args.cpu_iters {
         let started = Instant::now();
