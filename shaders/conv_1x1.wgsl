@@ -1,6 +1,7 @@
-// 1x1 pointwise convolution: a plain GEMM of weights [out_channels][in_channels] by the input's
-// [in_channels][pixels] planes; composed after `conv_gemm.wgsl` (bindings, params and tiling are
-// described there). Kernel 1x1, stride 1, no padding, output size = input size.
+// Loader for 1x1 pointwise convolution: a plain GEMM of weights [out_channels][in_channels] by
+// the input's [in_channels][pixels] planes; composed after `conv_common.wgsl` and a core
+// (`conv_tiled.wgsl` or `conv_direct.wgsl`). Kernel 1x1, stride 1, no padding, output size =
+// input size.
 //
 // load_input(p, k, n): k = input channel, n = (image, pixel). With pool_input set, the element
 // is the maximum of its 3x3 neighbourhood clipped to the image (a stride-1, pad-1 max pool whose

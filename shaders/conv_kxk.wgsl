@@ -1,5 +1,5 @@
-// Implicit im2col for a kxk convolution with stride and per-side padding; composed after
-// `conv_gemm.wgsl` (bindings, params and tiling are described there).
+// Loader for a kxk convolution (implicit im2col) with stride and per-side padding; composed
+// after `conv_common.wgsl` and a core (`conv_tiled.wgsl` or `conv_direct.wgsl`).
 //
 // load_input(p, k, n): k = (channel, ky, kx), n = (image, oy, ox) of problem p. The input
 // coordinate is oy * stride_h + ky - pad_top (likewise for x); outside the image it is padding

@@ -44,6 +44,18 @@ fn conv_kxk_groups() {
 }
 
 #[test]
+fn conv_kxk_direct() {
+    sweep("conv kxk direct");
+    sweep("conv kxk group direct");
+}
+
+#[test]
+fn conv_1x1_direct() {
+    sweep("conv 1x1 direct");
+    sweep("conv 1x1 group direct");
+}
+
+#[test]
 fn max_pool() {
     sweep("max pool");
 }

@@ -8,7 +8,9 @@ use crate::error::Result;
 
 /// Every WGSL file in `shaders/`, embedded in the binary.
 pub const SHADER_FILES: &[(&str, &str)] = &[
-    ("conv_gemm.wgsl", include_str!("../../shaders/conv_gemm.wgsl")),
+    ("conv_common.wgsl", include_str!("../../shaders/conv_common.wgsl")),
+    ("conv_tiled.wgsl", include_str!("../../shaders/conv_tiled.wgsl")),
+    ("conv_direct.wgsl", include_str!("../../shaders/conv_direct.wgsl")),
     ("conv_kxk.wgsl", include_str!("../../shaders/conv_kxk.wgsl")),
     ("conv_1x1.wgsl", include_str!("../../shaders/conv_1x1.wgsl")),
     ("pool.wgsl", include_str!("../../shaders/pool.wgsl")),
@@ -22,6 +24,8 @@ pub const SHADER_FILES: &[(&str, &str)] = &[
 pub enum KernelId {
     ConvKxk,
     Conv1x1,
+    ConvKxkDirect,
+    Conv1x1Direct,
     MaxPool,
     AvgPool,
     Lrn,
@@ -31,9 +35,11 @@ pub enum KernelId {
 }
 
 impl KernelId {
-    pub const ALL: [KernelId; 8] = [
+    pub const ALL: [KernelId; 10] = [
         KernelId::ConvKxk,
         KernelId::Conv1x1,
+        KernelId::ConvKxkDirect,
+        KernelId::Conv1x1Direct,
         KernelId::MaxPool,
         KernelId::AvgPool,
         KernelId::Lrn,
@@ -45,8 +51,10 @@ impl KernelId {
     /// The WGSL files whose concatenation is this kernel's module (WGSL has no includes).
     pub fn files(self) -> &'static [&'static str] {
         match self {
-            KernelId::ConvKxk => &["conv_gemm.wgsl", "conv_kxk.wgsl"],
-            KernelId::Conv1x1 => &["conv_gemm.wgsl", "conv_1x1.wgsl"],
+            KernelId::ConvKxk => &["conv_common.wgsl", "conv_tiled.wgsl", "conv_kxk.wgsl"],
+            KernelId::Conv1x1 => &["conv_common.wgsl", "conv_tiled.wgsl", "conv_1x1.wgsl"],
+            KernelId::ConvKxkDirect => &["conv_common.wgsl", "conv_direct.wgsl", "conv_kxk.wgsl"],
+            KernelId::Conv1x1Direct => &["conv_common.wgsl", "conv_direct.wgsl", "conv_1x1.wgsl"],
             KernelId::MaxPool | KernelId::AvgPool => &["pool.wgsl"],
             KernelId::Lrn => &["lrn.wgsl"],
             KernelId::FullyConnected => &["fully_connected.wgsl"],

@@ -70,8 +70,29 @@ struct ConvGroupParams {
     problems: [ConvProblem; MAX_PROBLEMS],
 }
 
-const TILE_M: usize = 64;
-const TILE_N: usize = 64;
+/// How a conv group's GEMM is computed: the two families of conv kernels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ConvVariant {
+    /// Operand tiles in workgroup memory, a 4x4 register block per thread (`conv_tiled.wgsl`):
+    /// the design for real GPUs.
+    #[default]
+    Tiled,
+    /// No workgroup memory: 8 channels per invocation, weights broadcast (`conv_direct.wgsl`):
+    /// for CPU-like adapters.
+    Direct,
+}
+
+impl ConvVariant {
+    pub const ALL: [ConvVariant; 2] = [ConvVariant::Tiled, ConvVariant::Direct];
+
+    /// Output channels per row of workgroups, and pixels per workgroup.
+    fn tile(self) -> (usize, usize) {
+        match self {
+            ConvVariant::Tiled => (64, 64),
+            ConvVariant::Direct => (8, 64),
+        }
+    }
+}
 /// Convolutions one dispatch can compute (an inception module's four branches).
 pub const MAX_PROBLEMS: usize = 4;
 
@@ -256,16 +277,34 @@ pub enum OutputSlot {
 #[derive(Clone, Debug)]
 pub struct ConvGroup {
     pub convs: Vec<(Conv2d, OutputSlot)>,
+    pub variant: ConvVariant,
 }
 
 impl ConvGroup {
+    pub fn new(convs: Vec<(Conv2d, OutputSlot)>) -> Self {
+        ConvGroup { convs, variant: ConvVariant::default() }
+    }
+
     pub fn single(conv: Conv2d) -> Self {
-        ConvGroup { convs: vec![(conv, OutputSlot::First)] }
+        Self::new(vec![(conv, OutputSlot::First)])
+    }
+
+    pub fn with_variant(self, variant: ConvVariant) -> Self {
+        ConvGroup { variant, ..self }
+    }
+
+    pub fn is_pointwise(&self) -> bool {
+        self.convs.iter().all(|(c, _)| c.is_pointwise())
     }
 
     /// 1x1 convs run on the plain GEMM loader; any other shape needs the im2col loader.
     pub fn kernel_id(&self) -> KernelId {
-        if self.convs.iter().all(|(c, _)| c.is_pointwise()) { KernelId::Conv1x1 } else { KernelId::ConvKxk }
+        match (self.is_pointwise(), self.variant) {
+            (true, ConvVariant::Tiled) => KernelId::Conv1x1,
+            (false, ConvVariant::Tiled) => KernelId::ConvKxk,
+            (true, ConvVariant::Direct) => KernelId::Conv1x1Direct,
+            (false, ConvVariant::Direct) => KernelId::ConvKxkDirect,
+        }
     }
 
     fn slot_len(&self, slot: OutputSlot) -> usize {
@@ -288,11 +327,15 @@ impl ConvGroup {
 
 impl Kernel for ConvGroup {
     fn kernel_name(&self) -> &'static str {
-        match (self.kernel_id(), self.convs.len()) {
-            (KernelId::Conv1x1, 1) => "conv 1x1",
-            (KernelId::Conv1x1, _) => "conv 1x1 group",
-            (_, 1) => "conv kxk",
-            _ => "conv kxk group",
+        match (self.is_pointwise(), self.convs.len() > 1, self.variant) {
+            (true, false, ConvVariant::Tiled) => "conv 1x1",
+            (true, true, ConvVariant::Tiled) => "conv 1x1 group",
+            (false, false, ConvVariant::Tiled) => "conv kxk",
+            (false, true, ConvVariant::Tiled) => "conv kxk group",
+            (true, false, ConvVariant::Direct) => "conv 1x1 direct",
+            (true, true, ConvVariant::Direct) => "conv 1x1 group direct",
+            (false, false, ConvVariant::Direct) => "conv kxk direct",
+            (false, true, ConvVariant::Direct) => "conv kxk group direct",
         }
     }
 
@@ -320,7 +363,7 @@ impl Kernel for ConvGroup {
             if conv.output_len() != self.slot_len(*slot) {
                 return Err(Error::shape(op, format!("{} does not match the size of its output buffer", conv.describe())));
             }
-            if conv.pool_input && self.kernel_id() != KernelId::Conv1x1 {
+            if conv.pool_input && !self.is_pointwise() {
                 return Err(Error::shape(op, "a pooled-input conv cannot share a dispatch with kxk convs"));
             }
         }
@@ -352,12 +395,13 @@ impl Kernel for ConvGroup {
         let mut params = ConvGroupParams::zeroed();
         params.batch = self.convs[0].0.batch as u32;
         params.problem_count = self.convs.len() as u32;
+        let (rows, columns) = self.variant.tile();
         let mut first_tile = 0;
         for (i, ((conv, slot), (w, b))) in self.convs.iter().zip(self.offsets()).enumerate() {
             params.problems[i] = conv.problem(w, b, *slot, first_tile);
-            first_tile += conv.out_channels.div_ceil(TILE_M);
+            first_tile += conv.out_channels.div_ceil(rows);
         }
-        let column_tiles = self.convs.iter().map(|(c, _)| c.columns().div_ceil(TILE_N)).max().unwrap_or(1);
+        let column_tiles = self.convs.iter().map(|(c, _)| c.columns().div_ceil(columns)).max().unwrap_or(1);
         Launch::new(self.kernel_id(), &params, [column_tiles as u32, first_tile as u32, 1])
     }
 

@@ -10,7 +10,7 @@ mod parallel;
 mod pool;
 mod softmax;
 
-pub use conv::{Conv2d, ConvGroup, OutputSlot, MAX_PROBLEMS};
+pub use conv::{Conv2d, ConvGroup, ConvVariant, OutputSlot, MAX_PROBLEMS};
 pub use channel_affine::ChannelAffine;
 pub use fully_connected::FullyConnected;
 pub use lrn::Lrn;

@@ -170,7 +170,7 @@ fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize) ->
     let writes = members.iter().map(|&i| (layout.view(&steps[i].output), steps[i].op.output_channels())).collect();
     let (kernel, constants, outputs): (Box<dyn Kernel>, _, _) = match &first.op {
         StepOp::Conv { .. } => {
-            let mut group = ConvGroup { convs: Vec::new() };
+            let mut group = ConvGroup::new(Vec::new());
             let (mut weights, mut biases, mut slots) = (Vec::new(), Vec::new(), Vec::<TensorId>::new());
             for &i in members {
                 let StepOp::Conv { conv, weight, bias } = &steps[i].op else { unreachable!("groups hold convs only") };

@@ -5,7 +5,7 @@
 
 use crate::geometry::{ChannelSlice, Pads};
 use crate::graph::PoolSpec;
-use crate::ops::{Conv2d, ConvGroup, ChannelAffine, FullyConnected, Kernel, Lrn, OutputSlot, Pool2d, PoolKind, Softmax};
+use crate::ops::{Conv2d, ConvGroup, ConvVariant, ChannelAffine, FullyConnected, Kernel, Lrn, OutputSlot, Pool2d, PoolKind, Softmax};
 
 fn slice(offset: usize, total: usize) -> ChannelSlice {
     ChannelSlice { offset, total }
@@ -68,20 +68,18 @@ fn conv_group_cases() -> Vec<ConvGroup> {
     let one = |out, input, output| with_slices(Conv2d::simple(3, 13, 7, 7, out, 1, 1, 0), input, output);
     let mut projection = one(11, slice(0, 13), slice(5, 20));
     projection.pool_input = true;
-    let inception_1x1 = ConvGroup {
-        convs: vec![
+    let inception_1x1 = ConvGroup::new(vec![
             (one(5, slice(0, 13), slice(0, 20)), First),
             (one(70, slice(0, 13), slice(0, 73)), Second),
             (one(3, slice(0, 13), slice(70, 73)), Second),
             (projection, First),
-        ],
-    };
+    ]);
     let three = with_slices(Conv2d::simple(3, 70, 7, 7, 9, 3, 1, 1), slice(0, 73), slice(2, 20));
     let five = with_slices(Conv2d::simple(3, 3, 7, 7, 4, 5, 1, 2), slice(70, 73), slice(11, 20));
-    let inception_kxk = ConvGroup { convs: vec![(three, First), (five, First)] };
+    let inception_kxk = ConvGroup::new(vec![(three, First), (five, First)]);
     let strided = with_slices(Conv2d::simple(1, 6, 13, 13, 5, 3, 2, 1), slice(0, 6), slice(0, 5));
     let unstrided = with_slices(Conv2d::simple(1, 6, 13, 13, 67, 3, 1, 1), slice(0, 6), slice(0, 67));
-    let mixed_sizes = ConvGroup { convs: vec![(unstrided, First), (strided, Second)] };
+    let mixed_sizes = ConvGroup::new(vec![(unstrided, First), (strided, Second)]);
     let mut pooled = with_slices(Conv2d::simple(1, 17, 13, 11, 9, 1, 1, 0), slice(4, 23), slice(1, 12));
     pooled.pool_input = true;
     vec![inception_1x1, inception_kxk, mixed_sizes, ConvGroup::single(pooled)]
@@ -170,8 +168,11 @@ fn boxed<T: Kernel + 'static>(ops: Vec<T>) -> impl Iterator<Item = Box<dyn Kerne
 /// Every kernel case that `verify` and the tests run.
 pub fn kernel_sweep() -> Vec<Box<dyn Kernel>> {
     let mut ops = Vec::new();
-    ops.extend(boxed(conv_cases().into_iter().chain(pointwise_cases()).map(ConvGroup::single).collect()));
-    ops.extend(boxed(conv_group_cases()));
+    // Every conv case in every variant of the conv kernels.
+    let convs: Vec<ConvGroup> = conv_cases().into_iter().chain(pointwise_cases()).map(ConvGroup::single).chain(conv_group_cases()).collect();
+    for variant in ConvVariant::ALL {
+        ops.extend(boxed(convs.iter().cloned().map(|g| g.with_variant(variant)).collect()));
+    }
     ops.extend(boxed(pool_cases(PoolKind::Max)));
     ops.extend(boxed(average_cases()));
     ops.extend(boxed(lrn_cases()));

@@ -1,0 +1,88 @@
+// What every conv kernel shares: the parameter block for up to four convolutions ("problems")
+// computed by one dispatch, the bindings, and helpers. A conv kernel module is this file, one
+// core (`conv_tiled.wgsl` or `conv_direct.wgsl`: how the GEMM is computed) and one loader
+// (`conv_kxk.wgsl` or `conv_1x1.wgsl`: how input element (k, n) of problem p is found).
+//
+// GEMM view of problem p:  out[m][n] = relu?(bias[m] + sum_k weight[m][k] * B[k][n])
+//   m = output channel              (M = out_channels)
+//   n = (image, output row, column) (N = batch * out_h * out_w)
+//   k = (input channel, ky, kx)     (K = in_channels * kernel_h * kernel_w)
+//
+// Bindings: 0 params (uniform ConvGroupParams), 1 input (NCHW; problem p reads in_channels from
+// in_c_offset of in_c_total), 2 weight (problem p's [M][K] at weight_offset), 3 bias (problem p's
+// [M] at bias_offset), 4 and 5 the two output buffers (problem p writes output `output_slot`,
+// channels out_c_offset .. out_c_offset + M of out_c_total: a slice of a concat buffer).
+//
+// The problems share the grid: rows of workgroups are dealt out to them (problems[p].first_tile
+// is the first row of problem p, in the core's unit of output channels per row), so the branch
+// choice is uniform across a workgroup.
+
+struct ConvProblem {
+    in_channels: u32,
+    in_h: u32,
+    in_w: u32,
+    in_c_offset: u32,
+    in_c_total: u32,
+    out_channels: u32,
+    out_h: u32,
+    out_w: u32,
+    out_c_offset: u32,
+    out_c_total: u32,
+    kernel_h: u32,
+    kernel_w: u32,
+    stride_h: u32,
+    stride_w: u32,
+    pad_top: u32,
+    pad_left: u32,
+    relu: u32,
+    // 1: the input is first max-pooled 3x3, stride 1, pad 1 (the inception pool branch).
+    pool_input: u32,
+    weight_offset: u32,
+    bias_offset: u32,
+    output_slot: u32,
+    first_tile: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+struct ConvGroupParams {
+    batch: u32,
+    problem_count: u32,
+    _pad0: u32,
+    _pad1: u32,
+    problems: array<ConvProblem, 4>,
+}
+
+@group(0) @binding(0) var<uniform> params: ConvGroupParams;
+@group(0) @binding(1) var<storage, read> input: array<f32>;
+@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> output0: array<f32>;
+@group(0) @binding(5) var<storage, read_write> output1: array<f32>;
+
+// Input element (image, channel, y, x) inside the channel slice that problem p reads.
+fn input_at(p: u32, image: u32, channel: u32, y: u32, x: u32) -> f32 {
+    let q = params.problems[p];
+    let plane = image * q.in_c_total + q.in_c_offset + channel;
+    return input[(plane * q.in_h + y) * q.in_w + x];
+}
+
+fn store(p: u32, index: u32, value: f32) {
+    if (params.problems[p].output_slot == 0u) {
+        output0[index] = value;
+    } else {
+        output1[index] = value;
+    }
+}
+
+// The problem whose rows of tiles include tile row `tile`.
+fn problem_of(tile: u32) -> u32 {
+    var p = 0u;
+    for (var i = 1u; i < params.problem_count; i++) {
+        if (tile >= params.problems[i].first_tile) {
+            p = i;
+        }
+    }
+    return p;
+}
+

@@ -1,0 +1,92 @@
+// Conv core for GPUs: a tiled GEMM with both operand tiles in workgroup memory. Composed after
+// `conv_common.wgsl` (params, bindings) and before a loader (`load_input`).
+//
+// A workgroup computes a 64x64 tile of out (64 channels x 64 pixels), stepping through K 16 at a
+// time with both operand tiles in workgroup memory. Each of its 16x16 threads holds a 4x4
+// register block: rows ty + 16*i and columns tx + 16*j, so neighbouring threads touch
+// neighbouring addresses in workgroup memory and in the output. A row of workgroups is 64
+// output channels.
+
+const TILE_M: u32 = 64u;
+const TILE_N: u32 = 64u;
+const TILE_K: u32 = 16u;
+const THREADS: u32 = 256u;
+const BLOCK: u32 = 4u;
+
+var<workgroup> tile_w: array<f32, 1024>; // [TILE_K][TILE_M]
+var<workgroup> tile_x: array<f32, 1024>; // [TILE_K][TILE_N]
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let p = problem_of(wid.y);
+    let q = params.problems[p];
+    let m0 = (wid.y - q.first_tile) * TILE_M;
+    let n0 = wid.x * TILE_N;
+    let pixels = q.out_h * q.out_w;
+    let n_len = params.batch * pixels;
+    // Problems of different sizes share the grid: a tile past this problem's columns is idle.
+    // (Uniform across the workgroup, so the barriers below stay in uniform control flow.)
+    if (n0 >= n_len) {
+        return;
+    }
+    let tid = lid.y * 16u + lid.x;
+    let k_len = q.in_channels * q.kernel_h * q.kernel_w;
+
+    var acc: array<f32, 16>;
+    for (var k0 = 0u; k0 < k_len; k0 += TILE_K) {
+        for (var i = 0u; i < TILE_K * TILE_M / THREADS; i++) {
+            let e = tid + i * THREADS;
+            // Weights: consecutive threads read consecutive k of one row.
+            let m = m0 + e / TILE_K;
+            let k = k0 + e % TILE_K;
+            var w = 0.0;
+            if (m < q.out_channels && k < k_len) {
+                w = weight[q.weight_offset + m * k_len + k];
+            }
+            tile_w[(e % TILE_K) * TILE_M + e / TILE_K] = w;
+            // Input: consecutive threads read consecutive output pixels.
+            let kx = k0 + e / TILE_N;
+            let n = n0 + e % TILE_N;
+            var x = 0.0;
+            if (kx < k_len && n < n_len) {
+                x = load_input(p, kx, n);
+            }
+            tile_x[e] = x;
+        }
+        workgroupBarrier();
+        for (var kk = 0u; kk < TILE_K; kk++) {
+            var a: array<f32, 4>;
+            var b: array<f32, 4>;
+            for (var i = 0u; i < BLOCK; i++) {
+                a[i] = tile_w[kk * TILE_M + lid.y + 16u * i];
+                b[i] = tile_x[kk * TILE_N + lid.x + 16u * i];
+            }
+            for (var i = 0u; i < BLOCK; i++) {
+                for (var j = 0u; j < BLOCK; j++) {
+                    acc[i * BLOCK + j] = fma(a[i], b[j], acc[i * BLOCK + j]);
+                }
+            }
+        }
+        workgroupBarrier();
+    }
+
+    for (var i = 0u; i < BLOCK; i++) {
+        let m = m0 + lid.y + 16u * i;
+        if (m >= q.out_channels) {
+            continue;
+        }
+        for (var j = 0u; j < BLOCK; j++) {
+            let n = n0 + lid.x + 16u * j;
+            if (n >= n_len) {
+                continue;
+            }
+            var v = acc[i * BLOCK + j] + bias[q.bias_offset + m];
+            if (q.relu != 0u) {
+                v = max(v, 0.0);
+            }
+            let image = n / pixels;
+            let plane = image * q.out_c_total + q.out_c_offset + m;
+            store(p, plane * pixels + n % pixels, v);
+        }
+    }
+}
