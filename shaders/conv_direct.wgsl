@@ -2,12 +2,12 @@
 // and turns every load whose address differs per lane into a scalar loop): no workgroup memory,
 // no barriers. Composed after `conv_common.wgsl` (params, bindings) and before a loader.
 //
-// One invocation computes 8 output channels at one output pixel. Along k it loads one input
-// element (the only per-lane address) and the 8 channels' weights, whose addresses are the same
-// for every invocation of the workgroup (a broadcast), and does 8 multiply-adds. A row of
-// workgroups is 8 output channels; a workgroup covers 64 consecutive pixels.
+// One invocation computes 32 output channels at one output pixel. Along k it loads one input
+// element (the only per-lane address) and the 32 channels' weights, whose addresses are the same
+// for every invocation of the workgroup (a broadcast), and does 32 multiply-adds. A row of
+// workgroups is 32 output channels; a workgroup covers 64 consecutive pixels.
 
-const BLOCK_M: u32 = 8u;
+const BLOCK_M: u32 = 32u;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(global_invocation_id) gid: vec3<u32>) {
@@ -21,11 +21,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(global_invocation_id) gi
     }
     let k_len = q.in_channels * q.kernel_h * q.kernel_w;
     // Rows past the last channel repeat it, so every load stays in bounds; they are not stored.
-    var rows: array<u32, 8>;
+    var rows: array<u32, 32>;
     for (var i = 0u; i < BLOCK_M; i++) {
         rows[i] = q.weight_offset + min(m0 + i, q.out_channels - 1u) * k_len;
     }
-    var acc: array<f32, 8>;
+    var acc: array<f32, 32>;
     for (var k = 0u; k < k_len; k++) {
         let x = load_input(p, k, n);
         for (var i = 0u; i < BLOCK_M; i++) {

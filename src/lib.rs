@@ -23,6 +23,7 @@ pub mod reference;
 pub mod rng;
 pub mod state_dict;
 pub mod tensor;
+pub mod tune;
 pub mod verify;
 
 pub use error::{Error, Result};

@@ -87,6 +87,24 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Time each kernel variant at the network's shapes on this adapter and keep the fastest
+    /// (used by run, bench and classify from then on).
+    Tune {
+        #[command(flatten)]
+        model: cli::ModelArgs,
+        /// Images per batch (shapes depend on it).
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
+        /// Timed runs per variant.
+        #[arg(long, default_value_t = 3)]
+        iters: usize,
+        /// The cache file (default: GOOGLENET_TUNE_CACHE, else ~/.cache/googlenet/tune.json).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show how the network runs: each inception module's dispatch waves, and the buffers.
     Plan {
         #[command(flatten)]
@@ -115,6 +133,7 @@ fn main() -> ExitCode {
         Command::Bench { model, batch, iters, cpu_iters, serial, roofline, svg, json } => {
             cli::bench::run(&model, cli::bench::BenchArgs { batch, iters: iters.max(1), cpu_iters, serial, roofline, svg, json })
         }
+        Command::Tune { model, batch, iters, cache, json } => cli::tune::run(&model, batch, iters.max(1), cache, json),
         Command::Classify { model, top, preprocess, json, images } => cli::classify::run(&model, top, preprocess, json, &images),
     };
     match outcome {

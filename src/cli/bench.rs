@@ -8,13 +8,13 @@ use googlenet::bench::{dispatch_flops, layers, modules, pointwise_rates, total_f
 use googlenet::engine::Engine;
 use googlenet::gpu::{Gpu, Pipelines};
 use googlenet::graph::Graph;
-use googlenet::plan::{Plan, PlanOptions};
+use googlenet::plan::PlanOptions;
 use googlenet::reference::run_reference;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
 use googlenet::Result;
 
-use super::ModelArgs;
+use super::{tuned_plan, ModelArgs};
 
 pub struct BenchArgs {
     pub batch: usize,
@@ -51,7 +51,7 @@ fn measure(engine: &Engine, input: &[f32], iters: usize) -> Result<Measured> {
 }
 
 fn build<'g>(gpu: &'g Gpu, pipelines: &Pipelines, graph: &Graph, batch: usize, serial: bool) -> Result<Engine<'g>> {
-    Engine::new(gpu, pipelines, Plan::build(graph, batch, &PlanOptions { serial, ..Default::default() })?)
+    Engine::new(gpu, pipelines, tuned_plan(gpu, graph, batch, &PlanOptions { serial, ..Default::default() })?)
 }
 
 pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {

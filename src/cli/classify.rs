@@ -7,13 +7,13 @@ use std::time::Instant;
 use googlenet::engine::Engine;
 use googlenet::gpu::{Gpu, Pipelines};
 use googlenet::labels::class_name;
-use googlenet::plan::{Plan, PlanOptions};
+use googlenet::plan::PlanOptions;
 use googlenet::preprocess::{load_image, Preprocess};
 use googlenet::tensor::Tensor;
 use googlenet::verify::top_k;
 use googlenet::{Error, Result};
 
-use super::ModelArgs;
+use super::{tuned_plan, ModelArgs};
 
 /// Rows that are not already probabilities (a model ending in logits) go through a softmax.
 fn to_probabilities(mut scores: Tensor) -> Tensor {
@@ -42,7 +42,7 @@ pub fn run(model: &ModelArgs, top: usize, preprocess: Option<Preprocess>, json: 
         data.extend(load_image(path, preprocess)?.data);
     }
     let gpu = Gpu::new()?;
-    let engine = Engine::new(&gpu, &Pipelines::new(), Plan::build(&graph, images.len(), &PlanOptions::default())?)?;
+    let engine = Engine::new(&gpu, &Pipelines::new(), tuned_plan(&gpu, &graph, images.len(), &PlanOptions::default())?)?;
     let started = Instant::now();
     let outputs = engine.run(&data)?;
     let ms = started.elapsed().as_secs_f64() * 1e3;

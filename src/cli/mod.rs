@@ -5,12 +5,16 @@ pub mod classify;
 pub mod info;
 pub mod plan;
 pub mod run;
+pub mod tune;
 pub mod verify;
 
 use std::path::PathBuf;
 
+use googlenet::gpu::Gpu;
 use googlenet::graph::Graph;
 use googlenet::models::{load, ModelChoice};
+use googlenet::plan::{Plan, PlanOptions};
+use googlenet::tune::{apply, default_cache_path, TuneCache};
 use googlenet::Result;
 
 /// Which network to run, shared by the commands that run one.
@@ -33,4 +37,17 @@ impl ModelArgs {
     pub fn load(&self) -> Result<Graph> {
         load(&ModelChoice { path: self.model.as_deref(), aux: self.aux, transform_input: self.transform_input })
     }
+}
+
+/// The plan for `graph`, with the kernel variants `googlenet tune` chose for this adapter (the
+/// defaults where it has not been run; a broken cache is reported and ignored).
+pub fn tuned_plan(gpu: &Gpu, graph: &Graph, batch: usize, options: &PlanOptions) -> Result<Plan> {
+    let mut plan = Plan::build(graph, batch, options)?;
+    match TuneCache::load(&default_cache_path()) {
+        Ok(cache) => {
+            apply(gpu, &mut plan, &cache);
+        }
+        Err(e) => eprintln!("warning: {e}; using the default kernel variants"),
+    }
+    Ok(plan)
 }

@@ -8,14 +8,14 @@ use std::time::Instant;
 use googlenet::engine::Engine;
 use googlenet::error::Error;
 use googlenet::gpu::{Gpu, Pipelines};
-use googlenet::plan::{Plan, PlanOptions};
+use googlenet::plan::PlanOptions;
 use googlenet::reference::run_reference;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
 use googlenet::verify::{check_value, top5_agree, top_k};
 use googlenet::{npy, Result};
 
-use super::ModelArgs;
+use super::{tuned_plan, ModelArgs};
 
 pub struct RunArgs {
     pub input: Option<PathBuf>,
@@ -58,7 +58,7 @@ pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
     let batch = input.dims[0];
     let gpu = Gpu::new()?;
     let started = Instant::now();
-    let engine = Engine::new(&gpu, &Pipelines::new(), Plan::build(&graph, batch, &PlanOptions::default())?)?;
+    let engine = Engine::new(&gpu, &Pipelines::new(), tuned_plan(&gpu, &graph, batch, &PlanOptions::default())?)?;
     let build_ms = started.elapsed().as_secs_f64() * 1e3;
     let started = Instant::now();
     let outputs = engine.run(&input.data)?;

@@ -77,7 +77,7 @@ pub enum ConvVariant {
     /// the design for real GPUs.
     #[default]
     Tiled,
-    /// No workgroup memory: 8 channels per invocation, weights broadcast (`conv_direct.wgsl`):
+    /// No workgroup memory: 32 channels per invocation, weights broadcast (`conv_direct.wgsl`):
     /// for CPU-like adapters.
     Direct,
 }
@@ -89,7 +89,7 @@ impl ConvVariant {
     fn tile(self) -> (usize, usize) {
         match self {
             ConvVariant::Tiled => (64, 64),
-            ConvVariant::Direct => (8, 64),
+            ConvVariant::Direct => (32, 64),
         }
     }
 }
@@ -412,5 +412,16 @@ impl Kernel for ConvGroup {
     fn tolerance(&self, reference: &[Vec<f32>]) -> f32 {
         let terms = self.convs.iter().map(|(c, _)| c.reduction_len()).max().unwrap_or(0);
         accumulation_tolerance(terms + 1, reference)
+    }
+
+    fn variants(&self) -> Vec<Box<dyn Kernel>> {
+        ConvVariant::ALL.iter().map(|&v| Box::new(self.clone().with_variant(v)) as Box<dyn Kernel>).collect()
+    }
+
+    fn variant_name(&self) -> &'static str {
+        match self.variant {
+            ConvVariant::Tiled => "tiled",
+            ConvVariant::Direct => "direct",
+        }
     }
 }

@@ -41,6 +41,16 @@ pub trait Kernel: Send + Sync + std::fmt::Debug {
     fn work(&self) -> usize;
     /// The largest |GPU - reference| accepted for this op, given the reference outputs.
     fn tolerance(&self, reference: &[Vec<f32>]) -> f32;
+
+    /// The same computation in each kernel variant there is (empty when there is one only), for
+    /// the tuner to time; `variant_name` tells them apart.
+    fn variants(&self) -> Vec<Box<dyn Kernel>> {
+        Vec::new()
+    }
+
+    fn variant_name(&self) -> &'static str {
+        "default"
+    }
 }
 
 /// Tolerance for a result that sums `terms` products in f32.

@@ -1,0 +1,42 @@
+//! `googlenet tune`: time every kernel variant at each of the network's shapes on this adapter
+//! and keep the fastest in the tuning cache.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use googlenet::gpu::{Gpu, Pipelines};
+use googlenet::plan::{Plan, PlanOptions};
+use googlenet::tune::{adapter_key, default_cache_path, tune, TuneCache};
+use googlenet::Result;
+
+use super::ModelArgs;
+
+pub fn run(model: &ModelArgs, batch: usize, iters: usize, cache_path: Option<PathBuf>, json: bool) -> Result<ExitCode> {
+    let graph = model.load()?;
+    let gpu = Gpu::new()?;
+    let path = cache_path.unwrap_or_else(default_cache_path);
+    let mut cache = TuneCache::load(&path).unwrap_or_else(|e| {
+        eprintln!("warning: {e}; starting a new cache");
+        TuneCache::default()
+    });
+    // The concurrent plan, and the serial one `bench --serial` compares it with.
+    let pipelines = Pipelines::new();
+    let mut plan = Plan::build(&graph, batch, &PlanOptions::default())?;
+    let tuned = tune(&gpu, &pipelines, &mut plan, &mut cache, iters)?;
+    let mut serial = Plan::build(&graph, batch, &PlanOptions { serial: true, ..Default::default() })?;
+    tune(&gpu, &pipelines, &mut serial, &mut cache, iters)?;
+    cache.save(&path)?;
+    if json {
+        let report = serde_json::json!({"adapter": adapter_key(&gpu), "cache": path, "batch": batch, "dispatches": tuned});
+        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("adapter: {}", adapter_key(&gpu));
+    for t in &tuned {
+        let times: Vec<String> = t.times_ms.iter().map(|(name, ms)| format!("{name} {ms:.2} ms")).collect();
+        let nodes = &plan.dispatches[t.dispatch].nodes;
+        println!("  {:<8} {:<44} {}", t.chosen, nodes.first().map_or("", String::as_str), times.join(", "));
+    }
+    println!("{} dispatches tuned at batch {batch} (and those of the serial schedule); cache: {}", tuned.len(), path.display());
+    Ok(ExitCode::SUCCESS)
+}

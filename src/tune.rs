@@ -1,0 +1,108 @@
+//! Kernel variants chosen per adapter: each dispatch that has variants is timed in every one,
+//! the fastest is kept in a cache file keyed by adapter and driver, and later runs take the
+//! cached choice without timing. With no entry the default variant runs (the safe choice).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::bench::time_kernel;
+use crate::error::{Error, Result};
+use crate::gpu::{Gpu, Pipelines};
+use crate::plan::Plan;
+
+/// Chosen variant name by kernel shape, per adapter.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TuneCache {
+    pub adapters: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// The cache's key for this adapter: its name and driver, so a driver update re-tunes.
+pub fn adapter_key(gpu: &Gpu) -> String {
+    let info = &gpu.info;
+    format!("{} | {:?} | {} {}", info.name, info.backend, info.driver, info.driver_info)
+}
+
+/// `GOOGLENET_TUNE_CACHE`, else `$XDG_CACHE_HOME/googlenet/tune.json`, else
+/// `~/.cache/googlenet/tune.json`.
+pub fn default_cache_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("GOOGLENET_TUNE_CACHE") {
+        return PathBuf::from(path);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("googlenet").join("tune.json")
+}
+
+impl TuneCache {
+    /// The cache at `path`; an absent file is an empty cache, an unreadable one an error.
+    pub fn load(path: &Path) -> Result<Self> {
+        match std::fs::read_to_string(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TuneCache::default()),
+            Err(e) => Err(Error::file(path, format!("cannot read the tuning cache: {e}"))),
+            Ok(text) => serde_json::from_str(&text).map_err(|e| Error::file(path, format!("not a tuning cache ({e}); delete it to re-tune"))),
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let write = || -> std::io::Result<()> {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(path, serde_json::to_string_pretty(self).expect("the cache serialises"))
+        };
+        write().map_err(|e| Error::file(path, format!("cannot write the tuning cache: {e}")))
+    }
+}
+
+/// One tuned dispatch: its shape, each variant's median time, the choice.
+#[derive(Clone, Debug, Serialize)]
+pub struct Tuned {
+    pub dispatch: usize,
+    pub shape: String,
+    pub times_ms: Vec<(String, f64)>,
+    pub chosen: String,
+}
+
+/// Times every variant of every dispatch that has several, keeps the fastest in the plan and in
+/// `cache` (under this adapter's key).
+pub fn tune(gpu: &Gpu, pipelines: &Pipelines, plan: &mut Plan, cache: &mut TuneCache, iters: usize) -> Result<Vec<Tuned>> {
+    let choices = cache.adapters.entry(adapter_key(gpu)).or_default();
+    let mut tuned = Vec::new();
+    for (d, dispatch) in plan.dispatches.iter_mut().enumerate() {
+        let variants = dispatch.kernel.variants();
+        if variants.len() < 2 {
+            continue;
+        }
+        let mut times = Vec::with_capacity(variants.len());
+        for variant in &variants {
+            times.push((variant.variant_name().to_string(), time_kernel(gpu, pipelines, variant.as_ref(), iters)?));
+        }
+        let best = (0..times.len()).min_by(|&a, &b| times[a].1.total_cmp(&times[b].1)).expect("at least two variants");
+        let shape = dispatch.kernel.describe();
+        choices.insert(shape.clone(), times[best].0.clone());
+        dispatch.kernel = variants.into_iter().nth(best).expect("best is an index of variants");
+        tuned.push(Tuned { dispatch: d, shape, chosen: times[best].0.clone(), times_ms: times });
+    }
+    Ok(tuned)
+}
+
+/// Applies the cached choices for this adapter to the plan; dispatches without one keep their
+/// default. Returns how many dispatches took a cached choice.
+pub fn apply(gpu: &Gpu, plan: &mut Plan, cache: &TuneCache) -> usize {
+    let Some(choices) = cache.adapters.get(&adapter_key(gpu)) else {
+        return 0;
+    };
+    let mut applied = 0;
+    for dispatch in &mut plan.dispatches {
+        let Some(name) = choices.get(&dispatch.kernel.describe()) else { continue };
+        if let Some(variant) = dispatch.kernel.variants().into_iter().find(|v| v.variant_name() == name) {
+            dispatch.kernel = variant;
+            applied += 1;
+        }
+    }
+    applied
+}

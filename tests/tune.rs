@@ -1,0 +1,78 @@
+//! Kernel variants chosen by timing, kept in a cache keyed by adapter, applied later.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use googlenet::engine::Engine;
+use googlenet::onnx::import::import_onnx;
+use googlenet::plan::{Plan, PlanOptions};
+use googlenet::reference::run_reference;
+use googlenet::rng::Rng;
+use googlenet::tensor::Tensor;
+use googlenet::tune::{adapter_key, apply, tune, TuneCache};
+use googlenet::verify::check_value;
+
+fn scratch(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("googlenet-tune-{}-{name}", std::process::id())).join("tune.json")
+}
+
+fn small_graph() -> googlenet::graph::Graph {
+    import_onnx(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/googlenet_zoo.onnx")).unwrap()
+}
+
+#[test]
+fn tuning_picks_a_variant_per_conv_keeps_results_and_round_trips() {
+    let (gpu, pipelines) = common::gpu();
+    let graph = small_graph();
+    let mut plan = Plan::build(&graph, 1, &PlanOptions::default()).unwrap();
+    let mut cache = TuneCache::default();
+    let tuned = tune(gpu, pipelines, &mut plan, &mut cache, 1).unwrap();
+    let convs = plan.dispatches.iter().filter(|d| d.kernel.kernel_name().starts_with("conv")).count();
+    assert_eq!(tuned.len(), convs, "every conv dispatch is tuned");
+    for t in &tuned {
+        assert_eq!(t.times_ms.len(), 2);
+        let fastest = t.times_ms.iter().min_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+        assert_eq!(t.chosen, fastest.0);
+        assert_eq!(plan.dispatches[t.dispatch].kernel.variant_name(), t.chosen);
+    }
+    // The tuned plan computes the same network.
+    let input = Tensor::new(vec![1, 3, 224, 224], Rng::new(8).symmetric_vec(3 * 224 * 224));
+    let chosen: Vec<String> = plan.dispatches.iter().map(|d| d.kernel.variant_name().to_string()).collect();
+    let outputs = Engine::new(gpu, pipelines, plan).unwrap().run(&input.data).unwrap();
+    let reference = run_reference(&graph, &input).unwrap();
+    for (name, t) in &outputs {
+        assert!(check_value(name, t, &reference[name]).passed);
+    }
+    // Saved, loaded and applied to a fresh plan: the same choices, without timing.
+    let path = scratch("round-trip");
+    cache.save(&path).unwrap();
+    let loaded = TuneCache::load(&path).unwrap();
+    let mut fresh = Plan::build(&graph, 1, &PlanOptions::default()).unwrap();
+    assert_eq!(apply(gpu, &mut fresh, &loaded), convs);
+    let applied: Vec<String> = fresh.dispatches.iter().map(|d| d.kernel.variant_name().to_string()).collect();
+    assert_eq!(applied, chosen);
+}
+
+#[test]
+fn another_adapter_or_a_missing_cache_keeps_the_defaults() {
+    let (gpu, _) = common::gpu();
+    let graph = small_graph();
+    let mut cache = TuneCache::default();
+    let mut other = std::collections::BTreeMap::new();
+    let mut plan = Plan::build(&graph, 1, &PlanOptions::default()).unwrap();
+    other.insert(plan.dispatches[0].kernel.describe(), "direct".to_string());
+    cache.adapters.insert(format!("{} (another driver)", adapter_key(gpu)), other);
+    assert_eq!(apply(gpu, &mut plan, &cache), 0);
+    assert!(plan.dispatches.iter().all(|d| d.kernel.variant_name() != "direct"));
+    assert!(TuneCache::load(&scratch("absent")).unwrap().adapters.is_empty());
+}
+
+#[test]
+fn a_corrupt_cache_is_a_clear_error() {
+    let path = scratch("corrupt");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, "{ not json").unwrap();
+    let error = TuneCache::load(&path).unwrap_err().to_string();
+    assert!(error.contains("tune.json") && error.contains("delete it to re-tune"), "{error}");
+}
