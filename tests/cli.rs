@@ -83,7 +83,8 @@ fn a_missing_adapter_is_a_clear_error() {
 #[test]
 fn bench_reports_gpu_and_reference_times_per_layer_and_module() {
     let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/googlenet_zoo.onnx");
-    let out = googlenet(&["bench", "--model", model.to_str().unwrap(), "--iters", "2", "--cpu-iters", "1", "--serial", "--roofline", "--json"]);
+    let svg = std::env::temp_dir().join(format!("googlenet-bench-{}.svg", std::process::id()));
+    let out = googlenet(&["bench", "--model", model.to_str().unwrap(), "--iters", "2", "--cpu-iters", "1", "--serial", "--roofline", "--svg", svg.to_str().unwrap(), "--json"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
@@ -100,4 +101,7 @@ fn bench_reports_gpu_and_reference_times_per_layer_and_module() {
     for row in layers.iter().chain(modules) {
         assert!(row["name"].is_string() && row["ms"].as_f64().unwrap() >= 0.0 && row["gflops"].is_number(), "{row}");
     }
+    let chart = std::fs::read_to_string(&svg).unwrap();
+    assert!(chart.starts_with("<svg") && chart.matches("<rect").count() >= 9, "one bar per module");
+    std::fs::remove_file(&svg).unwrap();
 }
