@@ -256,8 +256,7 @@ impl Importer<'_> {
 
     fn identity(&mut self, node: &NodeProto) -> Result<()> {
         // Dropout is the identity at inference; its mask output must not be used.
-        let attrs = Attributes::new(node, &["ratio", "is_test", "seed"])?;
-        let _ = attrs;
+        Attributes::new(node, &["ratio", "is_test", "seed"])?;
         // Opset 12+: `training_mode` is a BOOL input; only an absent one means inference.
         if node.op_type == "Dropout" && node.input.get(2).is_some_and(|name| !name.is_empty()) {
             return Err(Error::unsupported(node_label(node), "Dropout with a `training_mode` input"));
