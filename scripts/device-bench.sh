@@ -5,8 +5,9 @@
 #       copies target/release/googlenet and the Vulkan loader (libvulkan.so.1, from Debian's
 #       libvulkan1, fetched with apt-get download if this machine lacks it) into DIR.
 #   On the GPU machine:     scripts/device-bench.sh DIR [OUT]
-#       reports whether wgpu finds a Vulkan (or GL) adapter, then runs `googlenet info`, `verify`
-#       and `bench --json` within 8 minutes in all, writing their output under OUT (default .).
+#       reports whether wgpu finds a Vulkan (or GL) adapter, then runs `googlenet info`, `verify`,
+#       `tune` and `bench --json` within 8 minutes in all, writing their output under OUT
+#       (default .).
 #
 # NVIDIA machines may have the driver's libraries but no Vulkan loader (the carried one is put on
 # LD_LIBRARY_PATH) or no ICD manifest (one pointing at the driver is written, and
@@ -72,11 +73,17 @@ else
 fi
 
 echo "== googlenet verify"
-timeout 150 "$bin" verify > "$out/verify.txt" 2>&1
+timeout 120 "$bin" verify > "$out/verify.txt" 2>&1
 echo "exit status $?"
 tail -25 "$out/verify.txt"
 
+echo "== googlenet tune"
+export GOOGLENET_TUNE_CACHE="$out/tune.json"
+timeout 90 "$bin" tune > "$out/tune.txt" 2>&1
+echo "exit status $?"
+cat "$out/tune.txt"
+
 echo "== googlenet bench --json"
-timeout 200 "$bin" bench --json --iters 20 --cpu-iters 1 --serial > "$out/bench.json" 2> "$out/bench.err"
+timeout 150 "$bin" bench --json --iters 20 --cpu-iters 1 --serial --roofline > "$out/bench.json" 2> "$out/bench.err"
 echo "exit status $?"
 head -c 3000 "$out/bench.json"
