@@ -23,7 +23,7 @@ fn import_error(name: &str, edit: impl FnOnce(&mut ModelProto)) -> String {
     edit(&mut model);
     let path = scratch(name);
     std::fs::write(&path, model.encode_to_vec()).unwrap();
-    import_onnx(&path).err().expect("the model must be refused").to_string()
+    import_onnx(&path).expect_err("the model must be refused").to_string()
 }
 
 #[test]

@@ -51,7 +51,7 @@ fn rand_suffix() -> u64 {
 fn load_error(path: &Path) -> String {
     let result = StateDict::read(path).and_then(|mut dict| from_state_dict(&mut dict, false));
     std::fs::remove_file(path).unwrap();
-    result.err().expect("the file must be refused").to_string()
+    result.expect_err("the file must be refused").to_string()
 }
 
 #[test]

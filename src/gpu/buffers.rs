@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 fn check_size(gpu: &Gpu, what: &str, bytes: u64) -> Result<()> {
     let limits = [
         (gpu.limits.max_buffer_size, "max_buffer_size"),
-        (gpu.limits.max_storage_buffer_binding_size as u64, "max_storage_buffer_binding_size"),
+        (gpu.limits.max_storage_buffer_binding_size, "max_storage_buffer_binding_size"),
     ];
     for (limit, limit_name) in limits {
         if bytes > limit {

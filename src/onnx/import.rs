@@ -495,7 +495,7 @@ fn resolve_shape(label: &str, input: &[usize], shape: &[i64]) -> Result<Vec<usiz
     }
     let known = element_count(&dims);
     if let Some(i) = infer {
-        if known == 0 || total % known != 0 {
+        if known == 0 || !total.is_multiple_of(known) {
             return Err(Error::shape(label, format!("cannot reshape {input:?} to {shape:?}")));
         }
         dims[i] = total / known;

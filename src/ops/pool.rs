@@ -173,11 +173,10 @@ impl Kernel for Pool2d {
         if self.out_h() == 0 || self.out_w() == 0 {
             return Err(Error::shape(op, format!("window does not fit the padded input in {}", self.describe())));
         }
-        if let Some([h, w]) = self.adaptive_output {
-            if h > self.in_h || w > self.in_w || self.kind == PoolKind::Max {
+        if let Some([h, w]) = self.adaptive_output
+            && (h > self.in_h || w > self.in_w || self.kind == PoolKind::Max) {
                 return Err(Error::shape(op, format!("adaptive average pooling to {h}x{w} (no larger than the input) only: {}", self.describe())));
             }
-        }
         if self.pads.top >= self.kernel_h || self.pads.left >= self.kernel_w || self.pads.bottom >= self.kernel_h || self.pads.right >= self.kernel_w {
             // A window made only of padding has no defined maximum.
             return Err(Error::shape(op, format!("pads must be smaller than the kernel in {}", self.describe())));
