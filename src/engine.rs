@@ -61,7 +61,13 @@ impl<'g> Engine<'g> {
             .iter()
             .enumerate()
             .map(|(b, &floats)| zeroed_storage_buffer(gpu, &format!("activations {b}"), floats))
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>>>()
+            .map_err(|e| match e {
+                Error::OverLimit { what, needed, limit, limit_name } => {
+                    Error::OverLimit { what: format!("{what} at batch {} (a smaller batch needs less)", plan.batch), needed, limit, limit_name }
+                }
+                other => other,
+            })?;
         // A binding the kernel leaves unused still needs a buffer.
         let unused = zeroed_storage_buffer(gpu, "unused output", 1)?;
         let mut dispatches = Vec::with_capacity(plan.dispatches.len());

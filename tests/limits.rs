@@ -39,3 +39,17 @@ fn shapes_that_do_not_fit_are_refused() {
     outside.output.offset = 2;
     assert!(outside.check().unwrap_err().to_string().contains("do not fit"));
 }
+
+#[test]
+fn a_batch_too_large_for_the_device_is_refused_by_name() {
+    use googlenet::engine::Engine;
+    use googlenet::models::googlenet::{googlenet, Options};
+    use googlenet::plan::{Plan, PlanOptions};
+    let (gpu, pipelines) = common::gpu();
+    // conv1's output (64 x 112 x 112 floats per image) alone outgrows one binding at this batch.
+    let per_image = 64 * 112 * 112 * 4;
+    let batch = gpu.limits.max_storage_buffer_binding_size as usize / per_image + 1;
+    let plan = Plan::build(&googlenet(Options::default()), batch, &PlanOptions::default()).unwrap();
+    let err = Engine::new(gpu, pipelines, plan).err().expect("refused").to_string();
+    assert!(err.contains(&format!("at batch {batch}")) && err.contains("max_storage_buffer_binding_size"), "{err}");
+}
