@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use googlenet::models::torchvision::{from_state_dict, AUX_OUTPUTS, OUTPUT};
 use googlenet::npy;
+use googlenet::rng::Rng;
 use googlenet::state_dict::StateDict;
 use googlenet::verify::check_network;
 use safetensors::tensor::TensorView;
@@ -15,9 +16,35 @@ fn test_file() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/googlenet_torchvision.safetensors")
 }
 
+/// An f32 entry with seeded values in [lo, hi).
+fn entry(name: &str, dims: Vec<usize>, rng: &mut Rng, lo: f32, hi: f32) -> (String, Dtype, Vec<usize>, Vec<u8>) {
+    let count = dims.iter().product();
+    let values: Vec<f32> = (0..count).map(|_| lo + (hi - lo) * (rng.symmetric() + 1.0) / 2.0).collect();
+    (name.to_string(), Dtype::F32, dims, bytemuck::cast_slice(&values).to_vec())
+}
+
+/// torchvision's auxiliary heads (narrow, seeded) added to the test state dict: after 4a (64
+/// channels at 1/8 width) and 4d (66 channels).
+fn with_aux_heads(entries: &mut Vec<(String, Dtype, Vec<usize>, Vec<u8>)>) {
+    let mut rng = Rng::new(77);
+    for (name, channels) in [("aux1", 64), ("aux2", 66)] {
+        let limit = (6.0 / channels as f32).sqrt();
+        entries.push(entry(&format!("{name}.conv.conv.weight"), vec![16, channels, 1, 1], &mut rng, -limit, limit));
+        for (param, lo, hi) in [("weight", 0.5, 1.5), ("bias", -0.2, 0.2), ("running_mean", -0.2, 0.2), ("running_var", 0.5, 1.5)] {
+            entries.push(entry(&format!("{name}.conv.bn.{param}"), vec![16], &mut rng, lo, hi));
+        }
+        entries.push(entry(&format!("{name}.fc1.weight"), vec![32, 256], &mut rng, -0.15, 0.15));
+        entries.push(entry(&format!("{name}.fc1.bias"), vec![32], &mut rng, -0.05, 0.05));
+        entries.push(entry(&format!("{name}.fc2.weight"), vec![1000, 32], &mut rng, -0.4, 0.4));
+        entries.push(entry(&format!("{name}.fc2.bias"), vec![1000], &mut rng, -0.05, 0.05));
+    }
+}
+
 #[test]
 fn auxiliary_heads_load_and_agree_with_the_reference() {
-    let mut dict = StateDict::read(&test_file()).unwrap();
+    let path = rewritten(with_aux_heads);
+    let mut dict = StateDict::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
     let graph = from_state_dict(&mut dict, true).unwrap();
     assert_eq!(graph.outputs, [OUTPUT, AUX_OUTPUTS[0], AUX_OUTPUTS[1]]);
     let (gpu, pipelines) = common::gpu();

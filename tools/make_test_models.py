@@ -166,26 +166,7 @@ def torchvision_style(divisor, seed):
     b.const("fc.bias", bias)
     state["fc.weight"], state["fc.bias"] = fc, bias
     b.node("Gemm", [x, "fc.weight", "fc.bias"], outputs=["logits"], transB=1)
-    aux_heads(state, divisor, seed)
     return finish(b, "x", "logits", opset=17, batch="N"), state
-
-
-def aux_heads(state, divisor, seed):
-    """torchvision's auxiliary heads (after 4a and 4d), in the state dict only: their adaptive
-    4x4 average pool of a 14x14 map has no ONNX equivalent, so the engine checks them against
-    its own CPU reference."""
-    rng = np.random.default_rng(seed + 100)
-    c = lambda n: n // divisor
-    for name, channels in (("aux1", c(512)), ("aux2", c(528))):
-        he = lambda shape, fan_in: rng.uniform(-np.sqrt(6 / fan_in), np.sqrt(6 / fan_in), size=shape).astype(np.float32)
-        state[f"{name}.conv.conv.weight"] = he((c(128), channels, 1, 1), channels)
-        for key, (low, high) in {"weight": (0.5, 1.5), "bias": (-0.2, 0.2), "running_mean": (-0.2, 0.2), "running_var": (0.5, 1.5)}.items():
-            state[f"{name}.conv.bn.{key}"] = rng.uniform(low, high, size=c(128)).astype(np.float32)
-        state[f"{name}.conv.bn.num_batches_tracked"] = np.array(0, dtype=np.int64)
-        state[f"{name}.fc1.weight"] = he((c(1024), c(128) * 16), c(128) * 16)
-        state[f"{name}.fc1.bias"] = rng.uniform(-0.05, 0.05, size=c(1024)).astype(np.float32)
-        state[f"{name}.fc2.weight"] = he((CLASSES, c(1024)), c(1024))
-        state[f"{name}.fc2.bias"] = rng.uniform(-0.05, 0.05, size=CLASSES).astype(np.float32)
 
 
 def finish(b, input_name, output_name, opset, batch):
