@@ -123,11 +123,6 @@ impl<'g> Engine<'g> {
         Ok(self.execute(input, false)?.outputs)
     }
 
-    /// Whether `profile` can time each dispatch on the GPU.
-    pub fn has_timestamps(&self) -> bool {
-        self.timestamps.is_some()
-    }
-
     /// As `run`, with a GPU timestamp around every dispatch where the adapter supports it.
     pub fn profile(&self, input: &[f32]) -> Result<Profile> {
         self.execute(input, true)

@@ -7,5 +7,3 @@ pub mod import;
 pub mod node_ops;
 pub mod proto;
 pub mod tensor;
-
-pub use attributes::node_label;
