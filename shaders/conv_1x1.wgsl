@@ -1,25 +1,47 @@
 // Loader for 1x1 pointwise convolution: a plain GEMM of weights [out_channels][in_channels] by
-// the input's [in_channels][pixels] planes; composed after `conv_common.wgsl` and a core
-// (`conv_tiled.wgsl` or `conv_direct.wgsl`). Kernel 1x1, stride 1, no padding, output size =
-// input size.
+// the input's [in_channels][pixels] planes; composed after `conv_common.wgsl` and a core.
+// Kernel 1x1, stride 1, no padding, output size = input size.
 //
-// load_input(p, k, n): k = input channel, n = (image, pixel). With pool_input set, the element
-// is the maximum of its 3x3 neighbourhood clipped to the image (a stride-1, pad-1 max pool whose
-// pads never win), so the inception pool branch needs neither its own dispatch nor its buffer.
+// k = input channel, n = (image, pixel). A column is its pixel in the slice's first channel; a
+// tap is one plane further per channel. With pool_input set, the element is the maximum of its
+// 3x3 neighbourhood clipped to the image (a stride-1, pad-1 max pool whose pads never win), so
+// the inception pool branch needs neither its own dispatch nor its buffer.
 
-fn load_input(p: u32, k: u32, n: u32) -> f32 {
+fn column_of(p: u32, n: u32) -> Column {
     let q = params.problems[p];
     let pixels = q.in_h * q.in_w;
     let image = n / pixels;
-    let y = (n % pixels) / q.in_w;
-    let x = n % q.in_w;
-    if (q.pool_input == 0u) {
-        return input_at(p, image, k, y, x);
+    let pixel = n % pixels;
+    let first_plane = image * q.in_c_total + q.in_c_offset;
+    return Column(i32(first_plane * pixels + pixel), i32(pixel / q.in_w), i32(pixel % q.in_w));
+}
+
+fn first_tap(p: u32, k: u32) -> Tap {
+    let q = params.problems[p];
+    return Tap(i32(k * q.in_h * q.in_w), 0u, 0u);
+}
+
+fn next_tap(p: u32, tap: Tap) -> Tap {
+    let q = params.problems[p];
+    return Tap(tap.offset + i32(q.in_h * q.in_w), 0u, 0u);
+}
+
+fn load_tap(p: u32, column: Column, tap: Tap, pooled: bool) -> f32 {
+    let at = column.base + tap.offset;
+    if (!pooled) {
+        return input[at];
     }
+    let q = params.problems[p];
+    let h = i32(q.in_h);
+    let w = i32(q.in_w);
     var best = -3.40282347e38;
-    for (var yy = max(y, 1u) - 1u; yy <= min(y + 1u, q.in_h - 1u); yy++) {
-        for (var xx = max(x, 1u) - 1u; xx <= min(x + 1u, q.in_w - 1u); xx++) {
-            best = max(best, input_at(p, image, k, yy, xx));
+    for (var dy = -1; dy <= 1; dy++) {
+        for (var dx = -1; dx <= 1; dx++) {
+            let y = column.y + dy;
+            let x = column.x + dx;
+            if (y >= 0 && y < h && x >= 0 && x < w) {
+                best = max(best, input[at + dy * w + dx]);
+            }
         }
     }
     return best;

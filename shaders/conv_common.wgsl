@@ -1,7 +1,14 @@
 // What every conv kernel shares: the parameter block for up to four convolutions ("problems")
 // computed by one dispatch, the bindings, and helpers. A conv kernel module is this file, one
-// core (`conv_tiled.wgsl` or `conv_direct.wgsl`: how the GEMM is computed) and one loader
+// core (`conv_tiled.wgsl` or `conv_subgroup.wgsl`: how the GEMM is computed) and one loader
 // (`conv_kxk.wgsl` or `conv_1x1.wgsl`: how input element (k, n) of problem p is found).
+//
+// A loader splits the lookup of B[k][n] in two, so a core that walks k for a fixed n does the
+// per-column divisions once: `column_of(p, n)` -> Column (where output column n reads from),
+// `first_tap(p, k)` -> Tap (where reduction index k reads from, relative to a column),
+// `next_tap(p, tap)` (the tap of k + 1, without dividing) and `load_tap(p, column, tap, pooled)`.
+// `pooled` is the problem's pool_input flag, passed in so that a core can give pooled problems
+// their own copy of its loop (a constant there) instead of a branch on every load.
 //
 // GEMM view of problem p:  out[m][n] = relu?(bias[m] + sum_k weight[m][k] * B[k][n])
 //   m = output channel              (M = out_channels)
@@ -60,11 +67,24 @@ struct ConvGroupParams {
 @group(0) @binding(4) var<storage, read_write> output0: array<f32>;
 @group(0) @binding(5) var<storage, read_write> output1: array<f32>;
 
-// Input element (image, channel, y, x) inside the channel slice that problem p reads.
-fn input_at(p: u32, image: u32, channel: u32, y: u32, x: u32) -> f32 {
-    let q = params.problems[p];
-    let plane = image * q.in_c_total + q.in_c_offset + channel;
-    return input[(plane * q.in_h + y) * q.in_w + x];
+// Output column n's window: the input offset of its image's first channel in problem p's slice
+// plus the window's top-left pixel (which may lie in the padding, hence signed), and that pixel.
+struct Column {
+    base: i32,
+    y: i32,
+    x: i32,
+}
+
+// Reduction index k: its offset from a column's base, and its window position.
+struct Tap {
+    offset: i32,
+    ky: u32,
+    kx: u32,
+}
+
+// Element (k, n) of problem p's B matrix, for cores that look up elements one by one.
+fn load_input(p: u32, k: u32, n: u32) -> f32 {
+    return load_tap(p, column_of(p, n), first_tap(p, k), params.problems[p].pool_input != 0u);
 }
 
 fn store(p: u32, index: u32, value: f32) {

@@ -1,24 +1,50 @@
 // Loader for a kxk convolution (implicit im2col) with stride and per-side padding; composed
-// after `conv_common.wgsl` and a core (`conv_tiled.wgsl` or `conv_direct.wgsl`).
+// after `conv_common.wgsl` and a core.
 //
-// load_input(p, k, n): k = (channel, ky, kx), n = (image, oy, ox) of problem p. The input
-// coordinate is oy * stride_h + ky - pad_top (likewise for x); outside the image it is padding
-// and reads 0. Bottom and right pads need no parameter: they only make out_h / out_w larger.
+// k = (channel, ky, kx), n = (image, oy, ox) of problem p. A column is its window's top-left
+// input pixel (oy * stride_h - pad_top, ox * stride_w - pad_left), which may lie in the padding;
+// a tap adds (channel, ky, kx). Outside the image an element is padding and reads 0. Bottom and
+// right pads need no parameter: they only make out_h / out_w larger.
 
-fn load_input(p: u32, k: u32, n: u32) -> f32 {
+fn column_of(p: u32, n: u32) -> Column {
+    let q = params.problems[p];
+    let pixels = q.out_h * q.out_w;
+    let image = n / pixels;
+    let y = i32((n % pixels) / q.out_w * q.stride_h) - i32(q.pad_top);
+    let x = i32(n % q.out_w * q.stride_w) - i32(q.pad_left);
+    let first_plane = image * q.in_c_total + q.in_c_offset;
+    return Column(i32(first_plane * q.in_h * q.in_w) + y * i32(q.in_w) + x, y, x);
+}
+
+fn first_tap(p: u32, k: u32) -> Tap {
     let q = params.problems[p];
     let window = q.kernel_h * q.kernel_w;
     let channel = k / window;
-    let ky = (k % window) / q.kernel_w;
+    let ky = k % window / q.kernel_w;
     let kx = k % q.kernel_w;
-    let pixels = q.out_h * q.out_w;
-    let image = n / pixels;
-    let oy = (n % pixels) / q.out_w;
-    let ox = n % q.out_w;
-    let y = i32(oy * q.stride_h + ky) - i32(q.pad_top);
-    let x = i32(ox * q.stride_w + kx) - i32(q.pad_left);
+    return Tap(i32((channel * q.in_h + ky) * q.in_w + kx), ky, kx);
+}
+
+// The tap of k + 1: the next column of the window, else the next row, else the next channel.
+fn next_tap(p: u32, tap: Tap) -> Tap {
+    let q = params.problems[p];
+    let h = i32(q.in_h);
+    let w = i32(q.in_w);
+    let row_end = tap.kx + 1u == q.kernel_w;
+    let window_end = row_end && tap.ky + 1u == q.kernel_h;
+    let row_step = w - i32(q.kernel_w) + 1;
+    let channel_step = h * w - i32(q.kernel_h - 1u) * w - i32(q.kernel_w) + 1;
+    let offset = tap.offset + select(select(1, row_step, row_end), channel_step, window_end);
+    let ky = select(select(tap.ky, tap.ky + 1u, row_end), 0u, window_end);
+    return Tap(offset, ky, select(tap.kx + 1u, 0u, row_end));
+}
+
+fn load_tap(p: u32, column: Column, tap: Tap, pooled: bool) -> f32 {
+    let q = params.problems[p];
+    let y = column.y + i32(tap.ky);
+    let x = column.x + i32(tap.kx);
     if (y < 0 || x < 0 || y >= i32(q.in_h) || x >= i32(q.in_w)) {
         return 0.0;
     }
-    return input_at(p, image, channel, u32(y), u32(x));
+    return input[column.base + tap.offset];
 }

@@ -73,7 +73,7 @@ pub fn tune(gpu: &Gpu, pipelines: &Pipelines, plan: &mut Plan, cache: &mut TuneC
     let choices = cache.adapters.entry(adapter_key(gpu)).or_default();
     let mut tuned = Vec::new();
     for (d, dispatch) in plan.dispatches.iter_mut().enumerate() {
-        let variants = dispatch.kernel.variants();
+        let variants: Vec<_> = dispatch.kernel.variants().into_iter().filter(|v| v.runs_on(gpu)).collect();
         if variants.len() < 2 {
             continue;
         }
@@ -99,7 +99,7 @@ pub fn apply(gpu: &Gpu, plan: &mut Plan, cache: &TuneCache) -> usize {
     let mut applied = 0;
     for dispatch in &mut plan.dispatches {
         let Some(name) = choices.get(&dispatch.kernel.describe()) else { continue };
-        if let Some(variant) = dispatch.kernel.variants().into_iter().find(|v| v.variant_name() == name) {
+        if let Some(variant) = dispatch.kernel.variants().into_iter().find(|v| v.variant_name() == name && v.runs_on(gpu)) {
             dispatch.kernel = variant;
             applied += 1;
         }

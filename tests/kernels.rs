@@ -11,7 +11,7 @@ use googlenet::verify::{check_op, kernel_sweep, random_inputs};
 
 fn sweep(kernel: &str) {
     let (gpu, kernels) = common::gpu();
-    let cases: Vec<_> = kernel_sweep().into_iter().filter(|op| op.kernel_name() == kernel).collect();
+    let cases: Vec<_> = kernel_sweep(gpu).into_iter().filter(|op| op.kernel_name() == kernel).collect();
     assert!(!cases.is_empty(), "the sweep has no cases for {kernel}");
     let failures: Vec<String> = cases
         .iter()
@@ -43,16 +43,18 @@ fn conv_kxk_groups() {
     sweep("conv kxk group");
 }
 
+// lavapipe's subgroups are 8 wide, so these run in CI; on an adapter without 8-wide subgroups
+// the sweep has no cases for them and they fail saying so.
 #[test]
-fn conv_kxk_direct() {
-    sweep("conv kxk direct");
-    sweep("conv kxk group direct");
+fn conv_kxk_subgroup() {
+    sweep("conv kxk subgroup");
+    sweep("conv kxk group subgroup");
 }
 
 #[test]
-fn conv_1x1_direct() {
-    sweep("conv 1x1 direct");
-    sweep("conv 1x1 group direct");
+fn conv_1x1_subgroup() {
+    sweep("conv 1x1 subgroup");
+    sweep("conv 1x1 group subgroup");
 }
 
 #[test]

@@ -3,9 +3,17 @@
 
 use googlenet::gpu::{KernelId, SHADER_FILES};
 
-fn validate(source: &str) -> Result<(), String> {
+/// Validates with the default capabilities, plus subgroup operations in compute shaders for a
+/// kernel written for subgroups.
+fn validate(source: &str, subgroups: bool) -> Result<(), String> {
+    use naga::valid::{Capabilities, ShaderStages, SubgroupOperationSet, ValidationFlags, Validator};
     let module = naga::front::wgsl::parse_str(source).map_err(|e| e.emit_to_string(source))?;
-    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default())
+    let capabilities = if subgroups { Capabilities::default() | Capabilities::SUBGROUP } else { Capabilities::default() };
+    let mut validator = Validator::new(ValidationFlags::all(), capabilities);
+    if subgroups {
+        validator.subgroup_stages(ShaderStages::COMPUTE).subgroup_operations(SubgroupOperationSet::BASIC | SubgroupOperationSet::BALLOT);
+    }
+    validator
         .validate(&module)
         .map_err(|e| e.emit_to_string(source))?;
     Ok(())
@@ -14,7 +22,7 @@ fn validate(source: &str) -> Result<(), String> {
 #[test]
 fn every_kernel_module_validates() {
     for id in KernelId::ALL {
-        if let Err(e) = validate(&id.source()) {
+        if let Err(e) = validate(&id.source(), id.subgroup_width().is_some()) {
             panic!("kernel {id:?} ({}) does not validate:\n{e}", id.files().join(" + "));
         }
     }
@@ -52,5 +60,5 @@ fn every_shader_file_is_embedded_and_used() {
 #[test]
 fn a_broken_shader_is_rejected() {
     // The validator itself must catch errors, or the tests above prove nothing.
-    assert!(validate("@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }").is_err());
+    assert!(validate("@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }", false).is_err());
 }

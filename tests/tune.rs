@@ -61,10 +61,10 @@ fn another_adapter_or_a_missing_cache_keeps_the_defaults() {
     let mut cache = TuneCache::default();
     let mut other = std::collections::BTreeMap::new();
     let mut plan = Plan::build(&graph, 1, &PlanOptions::default()).unwrap();
-    other.insert(plan.dispatches[0].kernel.describe(), "direct".to_string());
+    other.insert(plan.dispatches[0].kernel.describe(), "subgroup".to_string());
     cache.adapters.insert(format!("{} (another driver)", adapter_key(gpu)), other);
     assert_eq!(apply(gpu, &mut plan, &cache), 0);
-    assert!(plan.dispatches.iter().all(|d| d.kernel.variant_name() != "direct"));
+    assert!(plan.dispatches.iter().all(|d| d.kernel.variant_name() != "subgroup"));
     assert!(TuneCache::load(&scratch("absent")).unwrap().adapters.is_empty());
 }
 

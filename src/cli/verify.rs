@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use googlenet::gpu::{Gpu, Pipelines};
 use googlenet::models::googlenet::{googlenet, Options};
+use googlenet::ops::ConvVariant;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
 use googlenet::verify::{check_network, check_op, kernel_sweep, random_inputs, CaseResult, NetworkCheck, NETWORK_RTOL};
@@ -12,12 +13,13 @@ use googlenet::Result;
 pub fn run(json: bool) -> Result<ExitCode> {
     let gpu = Gpu::new()?;
     let kernels = Pipelines::new();
-    let results: Vec<CaseResult> = kernel_sweep()
+    let results: Vec<CaseResult> = kernel_sweep(&gpu)
         .iter()
         .enumerate()
         .map(|(i, op)| check_op(&gpu, &kernels, op.as_ref(), &random_inputs(op.as_ref(), i as u64)))
         .collect();
     let failures = results.iter().filter(|r| !r.passed).count();
+    let not_offered: Vec<String> = ConvVariant::ALL.iter().filter(|v| !v.runs_on(&gpu)).map(|v| format!("{v:?}").to_lowercase()).collect();
     // The whole network (with its auxiliary classifiers) on one synthetic image.
     let graph = googlenet(Options { aux: true, ..Options::default() });
     let [c, h, w] = graph.input_chw;
@@ -29,11 +31,15 @@ pub fn run(json: bool) -> Result<ExitCode> {
             "cases": results,
             "passed": results.len() - failures,
             "failed": failures,
+            "conv_variants_not_offered": not_offered,
             "network": network,
         });
         println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
     } else {
         print_table(&gpu.describe(), &results);
+        if !not_offered.is_empty() {
+            println!("conv variants this adapter does not offer (not run): {}", not_offered.join(", "));
+        }
         print_network(&network);
     }
     Ok(if failures == 0 && network.passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })

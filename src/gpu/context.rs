@@ -62,6 +62,11 @@ impl Gpu {
         }
     }
 
+    /// Whether subgroup operations are available and every subgroup is exactly `width` wide.
+    pub fn has_subgroups_of(&self, width: u32) -> bool {
+        self.features.contains(wgpu::Features::SUBGROUP) && self.info.subgroup_min_size == width && self.info.subgroup_max_size == width
+    }
+
     /// One line naming the adapter, for reports.
     pub fn describe(&self) -> String {
         let info = &self.info;

@@ -4,13 +4,13 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::Gpu;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Every WGSL file in `shaders/`, embedded in the binary.
 pub const SHADER_FILES: &[(&str, &str)] = &[
     ("conv_common.wgsl", include_str!("../../shaders/conv_common.wgsl")),
     ("conv_tiled.wgsl", include_str!("../../shaders/conv_tiled.wgsl")),
-    ("conv_direct.wgsl", include_str!("../../shaders/conv_direct.wgsl")),
+    ("conv_subgroup.wgsl", include_str!("../../shaders/conv_subgroup.wgsl")),
     ("conv_kxk.wgsl", include_str!("../../shaders/conv_kxk.wgsl")),
     ("conv_1x1.wgsl", include_str!("../../shaders/conv_1x1.wgsl")),
     ("pool.wgsl", include_str!("../../shaders/pool.wgsl")),
@@ -24,8 +24,8 @@ pub const SHADER_FILES: &[(&str, &str)] = &[
 pub enum KernelId {
     ConvKxk,
     Conv1x1,
-    ConvKxkDirect,
-    Conv1x1Direct,
+    ConvKxkSubgroup,
+    Conv1x1Subgroup,
     MaxPool,
     AvgPool,
     Lrn,
@@ -38,8 +38,8 @@ impl KernelId {
     pub const ALL: [KernelId; 10] = [
         KernelId::ConvKxk,
         KernelId::Conv1x1,
-        KernelId::ConvKxkDirect,
-        KernelId::Conv1x1Direct,
+        KernelId::ConvKxkSubgroup,
+        KernelId::Conv1x1Subgroup,
         KernelId::MaxPool,
         KernelId::AvgPool,
         KernelId::Lrn,
@@ -53,13 +53,21 @@ impl KernelId {
         match self {
             KernelId::ConvKxk => &["conv_common.wgsl", "conv_tiled.wgsl", "conv_kxk.wgsl"],
             KernelId::Conv1x1 => &["conv_common.wgsl", "conv_tiled.wgsl", "conv_1x1.wgsl"],
-            KernelId::ConvKxkDirect => &["conv_common.wgsl", "conv_direct.wgsl", "conv_kxk.wgsl"],
-            KernelId::Conv1x1Direct => &["conv_common.wgsl", "conv_direct.wgsl", "conv_1x1.wgsl"],
+            KernelId::ConvKxkSubgroup => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_kxk.wgsl"],
+            KernelId::Conv1x1Subgroup => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl"],
             KernelId::MaxPool | KernelId::AvgPool => &["pool.wgsl"],
             KernelId::Lrn => &["lrn.wgsl"],
             KernelId::FullyConnected => &["fully_connected.wgsl"],
             KernelId::Softmax => &["softmax.wgsl"],
             KernelId::ChannelAffine => &["channel_affine.wgsl"],
+        }
+    }
+
+    /// The subgroup width the kernel is written for, if it uses subgroup operations.
+    pub fn subgroup_width(self) -> Option<u32> {
+        match self {
+            KernelId::ConvKxkSubgroup | KernelId::Conv1x1Subgroup => Some(8),
+            _ => None,
         }
     }
 
@@ -100,6 +108,18 @@ impl Pipelines {
         let mut pipelines = self.pipelines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(pipeline) = pipelines.get(&id) {
             return Ok(pipeline.clone());
+        }
+        if let Some(width) = id.subgroup_width().filter(|&w| !gpu.has_subgroups_of(w)) {
+            return Err(Error::Unsupported {
+                op: format!("kernel {id:?}"),
+                message: format!(
+                    "needs subgroups exactly {width} wide; {} offers {}..{} wide{}",
+                    gpu.info.name,
+                    gpu.info.subgroup_min_size,
+                    gpu.info.subgroup_max_size,
+                    if gpu.features.contains(wgpu::Features::SUBGROUP) { "" } else { " and no subgroup operations" }
+                ),
+            });
         }
         let pipeline = gpu.checked(&format!("compiling kernel {id:?}"), || {
             let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {

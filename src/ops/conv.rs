@@ -7,7 +7,7 @@ use bytemuck::Zeroable;
 use super::{accumulation_tolerance, parallel, Kernel, Pool2d, PoolKind};
 use crate::error::{Error, Result};
 use crate::geometry::{nchw_index, window_output_len, ChannelSlice, Pads};
-use crate::gpu::{KernelId, Launch};
+use crate::gpu::{Gpu, KernelId, Launch};
 
 /// One convolution's shape. Its weight is `[out_channels][in_channels][kernel_h][kernel_w]`, its
 /// bias `[out_channels]`; on the GPU it runs inside a [`ConvGroup`].
@@ -77,19 +77,27 @@ pub enum ConvVariant {
     /// the design for real GPUs.
     #[default]
     Tiled,
-    /// No workgroup memory: 32 channels per invocation, weights broadcast (`conv_direct.wgsl`):
-    /// for CPU-like adapters.
-    Direct,
+    /// No workgroup memory: a 16x4 register block per invocation, weights shared across an
+    /// 8-wide subgroup (`conv_subgroup.wgsl`): for CPU-like adapters.
+    Subgroup,
 }
 
 impl ConvVariant {
-    pub const ALL: [ConvVariant; 2] = [ConvVariant::Tiled, ConvVariant::Direct];
+    pub const ALL: [ConvVariant; 2] = [ConvVariant::Tiled, ConvVariant::Subgroup];
+
+    /// Whether `gpu` can run this variant's kernels.
+    pub fn runs_on(self, gpu: &Gpu) -> bool {
+        match self {
+            ConvVariant::Tiled => true,
+            ConvVariant::Subgroup => gpu.has_subgroups_of(8),
+        }
+    }
 
     /// Output channels per row of workgroups, and pixels per workgroup.
     fn tile(self) -> (usize, usize) {
         match self {
             ConvVariant::Tiled => (64, 64),
-            ConvVariant::Direct => (32, 64),
+            ConvVariant::Subgroup => (16, 32),
         }
     }
 }
@@ -302,8 +310,8 @@ impl ConvGroup {
         match (self.is_pointwise(), self.variant) {
             (true, ConvVariant::Tiled) => KernelId::Conv1x1,
             (false, ConvVariant::Tiled) => KernelId::ConvKxk,
-            (true, ConvVariant::Direct) => KernelId::Conv1x1Direct,
-            (false, ConvVariant::Direct) => KernelId::ConvKxkDirect,
+            (true, ConvVariant::Subgroup) => KernelId::Conv1x1Subgroup,
+            (false, ConvVariant::Subgroup) => KernelId::ConvKxkSubgroup,
         }
     }
 
@@ -332,10 +340,10 @@ impl Kernel for ConvGroup {
             (true, true, ConvVariant::Tiled) => "conv 1x1 group",
             (false, false, ConvVariant::Tiled) => "conv kxk",
             (false, true, ConvVariant::Tiled) => "conv kxk group",
-            (true, false, ConvVariant::Direct) => "conv 1x1 direct",
-            (true, true, ConvVariant::Direct) => "conv 1x1 group direct",
-            (false, false, ConvVariant::Direct) => "conv kxk direct",
-            (false, true, ConvVariant::Direct) => "conv kxk group direct",
+            (true, false, ConvVariant::Subgroup) => "conv 1x1 subgroup",
+            (true, true, ConvVariant::Subgroup) => "conv 1x1 group subgroup",
+            (false, false, ConvVariant::Subgroup) => "conv kxk subgroup",
+            (false, true, ConvVariant::Subgroup) => "conv kxk group subgroup",
         }
     }
 
@@ -418,10 +426,14 @@ impl Kernel for ConvGroup {
         ConvVariant::ALL.iter().map(|&v| Box::new(self.clone().with_variant(v)) as Box<dyn Kernel>).collect()
     }
 
+    fn runs_on(&self, gpu: &Gpu) -> bool {
+        self.variant.runs_on(gpu)
+    }
+
     fn variant_name(&self) -> &'static str {
         match self.variant {
             ConvVariant::Tiled => "tiled",
-            ConvVariant::Direct => "direct",
+            ConvVariant::Subgroup => "subgroup",
         }
     }
 }

@@ -18,7 +18,7 @@ pub use pool::{Pool2d, PoolKind};
 pub use softmax::Softmax;
 
 use crate::error::Result;
-use crate::gpu::Launch;
+use crate::gpu::{Gpu, Launch};
 
 /// One kernel invocation with a fixed shape: the unit that tests, `verify` and benches run on
 /// both the GPU and the CPU reference.
@@ -50,6 +50,11 @@ pub trait Kernel: Send + Sync + std::fmt::Debug {
 
     fn variant_name(&self) -> &'static str {
         "default"
+    }
+
+    /// Whether `gpu` offers what this kernel needs (a variant may need optional features).
+    fn runs_on(&self, _gpu: &Gpu) -> bool {
+        true
     }
 }
 

@@ -4,6 +4,7 @@
 //! channel slices of larger buffers (whose other channels must keep their NaN sentinel).
 
 use crate::geometry::{ChannelSlice, Pads};
+use crate::gpu::Gpu;
 use crate::graph::PoolSpec;
 use crate::ops::{Conv2d, ConvGroup, ConvVariant, ChannelAffine, FullyConnected, Kernel, Lrn, OutputSlot, Pool2d, PoolKind, Softmax};
 
@@ -165,12 +166,12 @@ fn boxed<T: Kernel + 'static>(ops: Vec<T>) -> impl Iterator<Item = Box<dyn Kerne
     ops.into_iter().map(|op| Box::new(op) as Box<dyn Kernel>)
 }
 
-/// Every kernel case that `verify` and the tests run.
-pub fn kernel_sweep() -> Vec<Box<dyn Kernel>> {
+/// Every kernel case that `verify` and the tests run on `gpu`: each conv case in each conv
+/// variant the adapter offers.
+pub fn kernel_sweep(gpu: &Gpu) -> Vec<Box<dyn Kernel>> {
     let mut ops = Vec::new();
-    // Every conv case in every variant of the conv kernels.
     let convs: Vec<ConvGroup> = conv_cases().into_iter().chain(pointwise_cases()).map(ConvGroup::single).chain(conv_group_cases()).collect();
-    for variant in ConvVariant::ALL {
+    for variant in ConvVariant::ALL.into_iter().filter(|v| v.runs_on(gpu)) {
         ops.extend(boxed(convs.iter().cloned().map(|g| g.with_variant(variant)).collect()));
     }
     ops.extend(boxed(pool_cases(PoolKind::Max)));
