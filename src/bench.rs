@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::gpu::{Gpu, Pipelines, Prepared};
+use crate::engine::Engine;
 use crate::ops::Kernel;
 use crate::plan::Plan;
 use crate::verify::random_inputs;
@@ -96,6 +97,18 @@ pub fn time_kernel(gpu: &Gpu, pipelines: &Pipelines, kernel: &dyn Kernel, iters:
     for _ in 0..iters.max(1) {
         let started = Instant::now();
         prepared.run(gpu)?;
+        samples.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(Stats::of(&samples).expect("at least one sample").median)
+}
+
+/// Median end-to-end milliseconds of `iters` runs of a whole plan on `input`, after one warm-up.
+pub fn time_engine(engine: &Engine, input: &[f32], iters: usize) -> Result<f64> {
+    engine.run(input)?;
+    let mut samples = Vec::with_capacity(iters);
+    for _ in 0..iters.max(1) {
+        let started = Instant::now();
+        engine.run(input)?;
         samples.push(started.elapsed().as_secs_f64() * 1e3);
     }
     Ok(Stats::of(&samples).expect("at least one sample").median)

@@ -117,6 +117,10 @@ impl<'g> Engine<'g> {
         &self.plan
     }
 
+    pub fn into_plan(self) -> Plan {
+        self.plan
+    }
+
     /// Runs the network on `input` (`[batch, C, H, W]` as planned) and returns the plan's
     /// outputs by name.
     pub fn run(&self, input: &[f32]) -> Result<Vec<(String, Tensor)>> {

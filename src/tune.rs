@@ -7,15 +7,21 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::bench::time_kernel;
+use crate::bench::{time_engine, time_kernel};
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::gpu::{Gpu, Pipelines};
-use crate::plan::Plan;
+use crate::graph::Graph;
+use crate::plan::{Plan, PlanOptions};
+use crate::rng::Rng;
 
-/// Chosen variant name by kernel shape, per adapter.
+/// Per adapter: the chosen variant name by kernel shape, and whether the inception pools run as
+/// their own dispatches (`PlanOptions::separate_pools`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct TuneCache {
     pub adapters: BTreeMap<String, BTreeMap<String, String>>,
+    #[serde(default)]
+    pub separate_pools: BTreeMap<String, bool>,
 }
 
 /// The cache's key for this adapter: its name and driver, so a driver update re-tunes.
@@ -105,4 +111,54 @@ pub fn apply(gpu: &Gpu, plan: &mut Plan, cache: &TuneCache) -> usize {
         }
     }
     applied
+}
+
+/// The plan for `options` with this adapter's cached choices: how the pools run, and each
+/// dispatch's variant. Without a cache entry, `options` and the default variants as they are.
+pub fn tuned_plan(gpu: &Gpu, graph: &Graph, batch: usize, options: &PlanOptions, cache: &TuneCache) -> Result<Plan> {
+    let separate_pools = cache.separate_pools.get(&adapter_key(gpu)).copied().unwrap_or(options.separate_pools);
+    let mut plan = Plan::build(graph, batch, &PlanOptions { separate_pools, ..options.clone() })?;
+    apply(gpu, &mut plan, cache);
+    Ok(plan)
+}
+
+/// A plan tuned dispatch by dispatch, then timed whole.
+pub struct TunedPlan {
+    pub plan: Plan,
+    pub dispatches: Vec<Tuned>,
+    /// Median end-to-end milliseconds of a run.
+    pub ms: f64,
+}
+
+/// Both ways of running the inception pools.
+pub struct NetworkTuning {
+    pub fused: TunedPlan,
+    pub separate: TunedPlan,
+}
+
+impl NetworkTuning {
+    pub fn separate_pools_win(&self) -> bool {
+        self.separate.ms < self.fused.ms
+    }
+
+    pub fn chosen(&self) -> &TunedPlan {
+        if self.separate_pools_win() { &self.separate } else { &self.fused }
+    }
+}
+
+/// Tunes the network's plan (with `options`) both with pools fused into their projection convs
+/// and with separate pool dispatches, and keeps the faster way in `cache`.
+pub fn tune_network(gpu: &Gpu, pipelines: &Pipelines, graph: &Graph, batch: usize, options: &PlanOptions, cache: &mut TuneCache, iters: usize) -> Result<NetworkTuning> {
+    let [c, h, w] = graph.input_chw;
+    let input = Rng::new(5).symmetric_vec(batch * c * h * w);
+    let mut tune_whole = |separate_pools: bool| -> Result<TunedPlan> {
+        let mut plan = Plan::build(graph, batch, &PlanOptions { separate_pools, ..options.clone() })?;
+        let dispatches = tune(gpu, pipelines, &mut plan, cache, iters)?;
+        let engine = Engine::new(gpu, pipelines, plan)?;
+        let ms = time_engine(&engine, &input, iters)?;
+        Ok(TunedPlan { plan: engine.into_plan(), dispatches, ms })
+    };
+    let tuning = NetworkTuning { fused: tune_whole(false)?, separate: tune_whole(true)? };
+    cache.separate_pools.insert(adapter_key(gpu), tuning.separate_pools_win());
+    Ok(tuning)
 }

@@ -8,7 +8,7 @@ use googlenet::plan::{Plan, PlanOptions};
 use googlenet::reference::run_reference;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
-use googlenet::verify::{check_network, check_value, module_outputs};
+use googlenet::verify::{check_network, check_plan, check_value, module_outputs};
 
 fn random_images(batch: usize, seed: u64) -> Tensor {
     let mut rng = Rng::new(seed);
@@ -23,6 +23,28 @@ fn batch_1_agrees_with_the_reference_in_every_module() {
     assert_eq!(check.values.len(), MODULES.len() + 1);
     assert!(check.passed, "{:#?}", check);
     assert_eq!(check.values.last().unwrap().name, OUTPUT);
+}
+
+#[test]
+fn separate_pools_and_subgroup_convs_agree_with_the_reference() {
+    // The configuration lavapipe tunes to: pools as their own dispatches, every conv on the
+    // subgroup kernels.
+    let (gpu, pipelines) = common::gpu();
+    let graph = googlenet(Options { aux: true, ..Options::default() });
+    let options = PlanOptions { keep: module_outputs(&graph), separate_pools: true, ..Default::default() };
+    let mut plan = Plan::build(&graph, 2, &options).unwrap();
+    let mut convs = 0;
+    for dispatch in &mut plan.dispatches {
+        if let Some(subgroup) = dispatch.kernel.variants().into_iter().find(|v| v.variant_name() == "subgroup") {
+            dispatch.kernel = subgroup;
+            convs += 1;
+        }
+    }
+    assert!(convs > 20, "{convs} conv dispatches");
+    let own_pool = |d: &googlenet::plan::Dispatch| d.kernel.kernel_name() == "max pool" && d.nodes == ["inception_3a/pool"];
+    assert!(plan.dispatches.iter().any(own_pool), "the pools run on their own");
+    let check = check_plan(gpu, pipelines, &graph, plan, &random_images(2, 3)).unwrap();
+    assert!(check.passed, "{:#?}", check);
 }
 
 #[test]

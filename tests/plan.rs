@@ -156,3 +156,16 @@ fn an_empty_tensor_is_refused_before_lowering() {
     let err = Plan::build(&g, 1, &PlanOptions::default()).err().expect("zero output channels are refused").to_string();
     assert!(err.contains("empty tensor"), "{err}");
 }
+
+#[test]
+fn separate_pools_add_a_pool_dispatch_per_module() {
+    let graph = googlenet(Options::default());
+    let plan = Plan::build(&graph, 1, &PlanOptions { separate_pools: true, ..Default::default() }).unwrap();
+    for module in &plan.modules {
+        let kernels: Vec<&str> = module.dispatches.iter().map(|&d| plan.dispatches[d].kernel.kernel_name()).collect();
+        assert_eq!(kernels.iter().filter(|&&k| k == "max pool").count(), 1, "{}: {kernels:?}", module.name);
+        for &d in &module.dispatches {
+            assert!(!plan.dispatches[d].kernel.describe().contains("pooled-input"), "{}: a conv still pools", module.name);
+        }
+    }
+}

@@ -14,7 +14,7 @@ use googlenet::gpu::Gpu;
 use googlenet::graph::Graph;
 use googlenet::models::{load, ModelChoice};
 use googlenet::plan::{Plan, PlanOptions};
-use googlenet::tune::{apply, default_cache_path, TuneCache};
+use googlenet::tune::{default_cache_path, TuneCache};
 use googlenet::Result;
 
 /// Which network to run, shared by the commands that run one.
@@ -42,12 +42,9 @@ impl ModelArgs {
 /// The plan for `graph`, with the kernel variants `googlenet tune` chose for this adapter (the
 /// defaults where it has not been run; a broken cache is reported and ignored).
 pub fn tuned_plan(gpu: &Gpu, graph: &Graph, batch: usize, options: &PlanOptions) -> Result<Plan> {
-    let mut plan = Plan::build(graph, batch, options)?;
-    match TuneCache::load(&default_cache_path()) {
-        Ok(cache) => {
-            apply(gpu, &mut plan, &cache);
-        }
-        Err(e) => eprintln!("warning: {e}; using the default kernel variants"),
-    }
-    Ok(plan)
+    let cache = TuneCache::load(&default_cache_path()).unwrap_or_else(|e| {
+        eprintln!("warning: {e}; using the default kernel variants");
+        TuneCache::default()
+    });
+    googlenet::tune::tuned_plan(gpu, graph, batch, options, &cache)
 }

@@ -7,8 +7,11 @@ use googlenet::models::googlenet::{googlenet, Options};
 use googlenet::ops::ConvVariant;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
-use googlenet::verify::{check_network, check_op, kernel_sweep, random_inputs, CaseResult, NetworkCheck, NETWORK_RTOL};
+use googlenet::verify::{check_op, check_plan, module_outputs, kernel_sweep, random_inputs, CaseResult, NetworkCheck, NETWORK_RTOL};
+use googlenet::plan::PlanOptions;
 use googlenet::Result;
+
+use super::tuned_plan;
 
 pub fn run(json: bool) -> Result<ExitCode> {
     let gpu = Gpu::new()?;
@@ -24,7 +27,9 @@ pub fn run(json: bool) -> Result<ExitCode> {
     let graph = googlenet(Options { aux: true, ..Options::default() });
     let [c, h, w] = graph.input_chw;
     let image = Tensor::new(vec![1, c, h, w], Rng::new(11).symmetric_vec(c * h * w));
-    let network = check_network(&gpu, &kernels, &graph, &image)?;
+    // The plan `run` would use here: tuned variants and pool placement where cached.
+    let plan = tuned_plan(&gpu, &graph, 1, &PlanOptions { keep: module_outputs(&graph), ..Default::default() })?;
+    let network = check_plan(&gpu, &kernels, &graph, plan, &image)?;
     if json {
         let report = serde_json::json!({
             "adapter": gpu.describe(),

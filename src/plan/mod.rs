@@ -25,6 +25,10 @@ pub struct PlanOptions {
     /// One dispatch per conv, one branch after another (no grouping): the baseline that shows
     /// what running the inception branches together gains.
     pub serial: bool,
+    /// Run each 3x3/1 max pool that feeds a 1x1 conv (the inception pool branch) as its own
+    /// dispatch, instead of inside the conv (which then pools on the fly, once per tile of
+    /// output channels). The tuner measures which is faster on an adapter.
+    pub separate_pools: bool,
 }
 
 pub struct Plan {
@@ -61,7 +65,7 @@ pub struct PlannedModule {
 impl Plan {
     pub fn build(graph: &Graph, batch: usize, options: &PlanOptions) -> Result<Plan> {
         let shapes = infer_shapes(graph, batch)?;
-        let mut steps = steps::lower(graph, &shapes)?;
+        let mut steps = steps::lower(graph, &shapes, !options.separate_pools)?;
         let mut layout = layout::place(graph, &shapes, &mut steps)?;
         let mut outputs = Vec::new();
         for name in graph.outputs.iter().chain(&options.keep) {

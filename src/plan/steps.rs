@@ -74,7 +74,7 @@ impl Steps {
     }
 }
 
-pub fn lower(graph: &Graph, shapes: &HashMap<String, Vec<usize>>) -> Result<Steps> {
+pub fn lower(graph: &Graph, shapes: &HashMap<String, Vec<usize>>, fuse_pools: bool) -> Result<Steps> {
     let mut steps = Steps { steps: Vec::new(), aliases: HashMap::new(), concats: Vec::new() };
     // Nodes folded into the step before them, by output value (node names need not be unique).
     let mut absorbed: HashSet<&str> = HashSet::new();
@@ -150,7 +150,9 @@ pub fn lower(graph: &Graph, shapes: &HashMap<String, Vec<usize>>) -> Result<Step
         };
         steps.steps.push(Step { nodes: vec![node.name.clone()], op, input, output: node.output.clone() });
     }
-    fuse_pooled_inputs(graph, &mut steps);
+    if fuse_pools {
+        fuse_pooled_inputs(graph, &mut steps);
+    }
     Ok(steps)
 }
 

@@ -80,8 +80,12 @@ pub fn module_outputs(graph: &Graph) -> Vec<String> {
 /// Runs `graph` on `input` on the GPU and on the CPU reference and compares every module output
 /// and graph output.
 pub fn check_network(gpu: &Gpu, pipelines: &Pipelines, graph: &Graph, input: &Tensor) -> Result<NetworkCheck> {
-    let keep = module_outputs(graph);
-    let plan = Plan::build(graph, input.dims[0], &PlanOptions { keep, ..Default::default() })?;
+    let plan = Plan::build(graph, input.dims[0], &PlanOptions { keep: module_outputs(graph), ..Default::default() })?;
+    check_plan(gpu, pipelines, graph, plan, input)
+}
+
+/// As `check_network`, for a given plan of `graph` (which keeps `module_outputs(graph)`).
+pub fn check_plan(gpu: &Gpu, pipelines: &Pipelines, graph: &Graph, plan: Plan, input: &Tensor) -> Result<NetworkCheck> {
     let engine = Engine::new(gpu, pipelines, plan)?;
     let outputs = engine.run(&input.data)?;
     let reference = run_reference(graph, input)?;
