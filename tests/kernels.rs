@@ -58,6 +58,12 @@ fn conv_1x1_subgroup() {
 }
 
 #[test]
+fn winograd_transforms() {
+    sweep("winograd input");
+    sweep("winograd output");
+}
+
+#[test]
 fn max_pool() {
     sweep("max pool");
 }

@@ -18,6 +18,9 @@ pub const SHADER_FILES: &[(&str, &str)] = &[
     ("fully_connected.wgsl", include_str!("../../shaders/fully_connected.wgsl")),
     ("softmax.wgsl", include_str!("../../shaders/softmax.wgsl")),
     ("channel_affine.wgsl", include_str!("../../shaders/channel_affine.wgsl")),
+    ("winograd_common.wgsl", include_str!("../../shaders/winograd_common.wgsl")),
+    ("winograd_input.wgsl", include_str!("../../shaders/winograd_input.wgsl")),
+    ("winograd_output.wgsl", include_str!("../../shaders/winograd_output.wgsl")),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -32,10 +35,12 @@ pub enum KernelId {
     FullyConnected,
     Softmax,
     ChannelAffine,
+    WinogradInput,
+    WinogradOutput,
 }
 
 impl KernelId {
-    pub const ALL: [KernelId; 10] = [
+    pub const ALL: [KernelId; 12] = [
         KernelId::ConvKxk,
         KernelId::Conv1x1,
         KernelId::ConvKxkSubgroup,
@@ -46,6 +51,8 @@ impl KernelId {
         KernelId::FullyConnected,
         KernelId::Softmax,
         KernelId::ChannelAffine,
+        KernelId::WinogradInput,
+        KernelId::WinogradOutput,
     ];
 
     /// The WGSL files whose concatenation is this kernel's module (WGSL has no includes).
@@ -60,6 +67,8 @@ impl KernelId {
             KernelId::FullyConnected => &["fully_connected.wgsl"],
             KernelId::Softmax => &["softmax.wgsl"],
             KernelId::ChannelAffine => &["channel_affine.wgsl"],
+            KernelId::WinogradInput => &["winograd_common.wgsl", "winograd_input.wgsl"],
+            KernelId::WinogradOutput => &["winograd_common.wgsl", "winograd_output.wgsl"],
         }
     }
 

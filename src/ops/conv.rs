@@ -1,5 +1,5 @@
 //! 2-D convolution, NCHW, any kernel size, stride and per-side padding; bias and optional ReLU
-//! fused. Up to four convs reading one buffer run as one dispatch (`ConvGroup`); a group of 1x1,
+//! fused. Up to sixteen convs reading one buffer run as one dispatch (`ConvGroup`); a group of 1x1,
 //! stride-1, unpadded convs runs on the pointwise GEMM loader.
 
 use bytemuck::Zeroable;
@@ -101,8 +101,9 @@ impl ConvVariant {
         }
     }
 }
-/// Convolutions one dispatch can compute (an inception module's four branches).
-pub const MAX_PROBLEMS: usize = 4;
+/// Convolutions one dispatch can compute (an inception module's branches; the 16 GEMMs of a
+/// Winograd conv).
+pub const MAX_PROBLEMS: usize = 16;
 
 impl Conv2d {
     /// A conv that reads and writes whole buffers, with symmetric padding.
@@ -275,7 +276,7 @@ pub enum OutputSlot {
     Second = 1,
 }
 
-/// Up to four convolutions in one dispatch, all reading one input buffer (through their own
+/// Up to sixteen convolutions in one dispatch, all reading one input buffer (through their own
 /// channel slices) and writing one of two output buffers: the branches of an inception module
 /// without a barrier between them.
 ///

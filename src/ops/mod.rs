@@ -9,6 +9,7 @@ mod lrn;
 mod parallel;
 mod pool;
 mod softmax;
+mod winograd;
 
 pub use conv::{Conv2d, ConvGroup, ConvVariant, OutputSlot, MAX_PROBLEMS};
 pub use channel_affine::ChannelAffine;
@@ -16,6 +17,7 @@ pub use fully_connected::FullyConnected;
 pub use lrn::Lrn;
 pub use pool::{Pool2d, PoolKind};
 pub use softmax::Softmax;
+pub use winograd::{winograd_applies, winograd_gemms, winograd_weights, WinogradInput, WinogradOutput, WinogradTiles};
 
 use crate::error::Result;
 use crate::gpu::{Gpu, Launch};

@@ -1,5 +1,5 @@
 //! Steps to dispatches. Each step gets a level (1 + the levels of the steps that write what it
-//! reads); convs at one level that read one tensor are independent, so up to four of them become
+//! reads); convs at one level that read one tensor are independent, so up to sixteen of them become
 //! one dispatch (an inception module's 1x1, reduce and pooled-projection convs; then its 3x3 and
 //! 5x5 convs). A group writes at most two tensors: when its convs write more private tensors than
 //! that, those are stacked as channel slices of one new tensor.

@@ -6,7 +6,10 @@
 use crate::geometry::{ChannelSlice, Pads};
 use crate::gpu::Gpu;
 use crate::graph::PoolSpec;
-use crate::ops::{Conv2d, ConvGroup, ConvVariant, ChannelAffine, FullyConnected, Kernel, Lrn, OutputSlot, Pool2d, PoolKind, Softmax};
+use crate::ops::{
+    ChannelAffine, Conv2d, ConvGroup, ConvVariant, FullyConnected, Kernel, Lrn, OutputSlot, Pool2d, PoolKind, Softmax, WinogradInput,
+    WinogradOutput, WinogradTiles,
+};
 
 fn slice(offset: usize, total: usize) -> ChannelSlice {
     ChannelSlice { offset, total }
@@ -146,6 +149,28 @@ fn fully_connected_cases() -> Vec<FullyConnected> {
     cases
 }
 
+fn winograd_tiles(batch: usize, height: usize, width: usize) -> WinogradTiles {
+    WinogradTiles { batch, height, width }
+}
+
+fn winograd_input_cases() -> Vec<WinogradInput> {
+    vec![
+        WinogradInput { tiles: winograd_tiles(1, 7, 7), channels: 5, input: slice(0, 5) },
+        WinogradInput { tiles: winograd_tiles(3, 13, 10), channels: 6, input: slice(2, 10) },
+        WinogradInput { tiles: winograd_tiles(2, 1, 1), channels: 3, input: slice(0, 3) },
+        WinogradInput { tiles: winograd_tiles(1, 56, 55), channels: 4, input: slice(0, 4) },
+    ]
+}
+
+fn winograd_output_cases() -> Vec<WinogradOutput> {
+    vec![
+        WinogradOutput { tiles: winograd_tiles(1, 7, 7), channels: 5, relu: false, output: slice(0, 5) },
+        WinogradOutput { tiles: winograd_tiles(3, 13, 10), channels: 6, relu: true, output: slice(3, 11) },
+        WinogradOutput { tiles: winograd_tiles(2, 1, 1), channels: 3, relu: true, output: slice(0, 3) },
+        WinogradOutput { tiles: winograd_tiles(1, 56, 55), channels: 4, relu: false, output: slice(1, 5) },
+    ]
+}
+
 fn softmax_cases() -> Vec<Softmax> {
     vec![
         Softmax::rows(1, 1000),
@@ -180,5 +205,7 @@ pub fn kernel_sweep(gpu: &Gpu) -> Vec<Box<dyn Kernel>> {
     ops.extend(boxed(fully_connected_cases()));
     ops.extend(boxed(softmax_cases()));
     ops.extend(boxed(copy_cases()));
+    ops.extend(boxed(winograd_input_cases()));
+    ops.extend(boxed(winograd_output_cases()));
     ops
 }

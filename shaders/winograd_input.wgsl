@@ -1,0 +1,47 @@
+// Winograd F(2x2, 3x3) input transform (after `winograd_common.wgsl`): V = B^T d B for each
+// input channel and tile. Binding 2: V. One invocation per (tile, channel): gid.x, gid.y.
+
+@group(0) @binding(2) var<storage, read_write> transformed: array<f32>;
+
+// B^T x B's row step, applied to the rows of a 4x4 and then to its columns.
+fn b_rows(r: mat4x4<f32>) -> mat4x4<f32> {
+    return mat4x4(r[0] - r[2], r[1] + r[2], r[2] - r[1], r[1] - r[3]);
+}
+
+fn b_columns(r: vec4<f32>) -> vec4<f32> {
+    return vec4(r.x - r.z, r.y + r.z, r.z - r.y, r.y - r.w);
+}
+
+// Input element (y, x) of a channel plane starting at `plane`, 0 outside the image.
+fn padded(plane: u32, y: i32, x: i32) -> f32 {
+    if (y < 0 || x < 0 || y >= i32(params.h) || x >= i32(params.w)) {
+        return 0.0;
+    }
+    return input[plane + u32(y) * params.w + u32(x)];
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let t = gid.x;
+    let c = gid.y;
+    if (t >= tile_count()) {
+        return;
+    }
+    let per_image = params.tiles_h * params.tiles_w;
+    let image = t / per_image;
+    let y0 = i32((t % per_image) / params.tiles_w * 2u) - 1;
+    let x0 = i32(t % params.tiles_w * 2u) - 1;
+    let plane = (image * params.c_total + params.c_offset + c) * params.h * params.w;
+    var d: mat4x4<f32>;
+    for (var i = 0; i < 4; i++) {
+        d[i] = vec4(padded(plane, y0 + i, x0), padded(plane, y0 + i, x0 + 1), padded(plane, y0 + i, x0 + 2), padded(plane, y0 + i, x0 + 3));
+    }
+    let rows = b_rows(d);
+    let count = tile_count();
+    for (var i = 0u; i < 4u; i++) {
+        let v = b_columns(rows[i]);
+        for (var j = 0u; j < 4u; j++) {
+            transformed[((4u * i + j) * params.channels + c) * count + t] = v[j];
+        }
+    }
+}
