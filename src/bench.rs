@@ -44,12 +44,16 @@ pub struct Timed {
 }
 
 /// Floating-point operations of dispatch `d`: 2 per multiply-add for convs and FC layers, one
-/// per window element or element for the others.
+/// per window element or element for the others. A Winograd conv counts the direct conv's
+/// multiply-adds at its GEMMs and nothing at its transforms.
 pub fn dispatch_flops(plan: &Plan, d: usize) -> f64 {
-    let kernel = &plan.dispatches[d].kernel;
-    let name = kernel.kernel_name();
+    let dispatch = &plan.dispatches[d];
+    if let Some(work) = dispatch.direct_work {
+        return 2.0 * work as f64;
+    }
+    let name = dispatch.kernel.kernel_name();
     let factor = if name.starts_with("conv") || name == "fully connected" { 2.0 } else { 1.0 };
-    factor * kernel.work() as f64
+    factor * dispatch.kernel.work() as f64
 }
 
 /// The network's floating-point operations per run (at the plan's batch).

@@ -15,13 +15,39 @@ use crate::graph::Graph;
 use crate::plan::{Plan, PlanOptions};
 use crate::rng::Rng;
 
-/// Per adapter: the chosen variant name by kernel shape, and whether the inception pools run as
-/// their own dispatches (`PlanOptions::separate_pools`).
+/// Per adapter: the chosen variant name by kernel shape, and the plan-level choices.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct TuneCache {
     pub adapters: BTreeMap<String, BTreeMap<String, String>>,
     #[serde(default)]
-    pub separate_pools: BTreeMap<String, bool>,
+    pub plans: BTreeMap<String, PlanChoice>,
+}
+
+/// How the network is planned, beyond each dispatch's variant: the tuner times the whole
+/// network each way (see `PlanOptions`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanChoice {
+    pub separate_pools: bool,
+    pub winograd: bool,
+}
+
+impl PlanChoice {
+    pub const ALL: [PlanChoice; 4] = [
+        PlanChoice { separate_pools: false, winograd: false },
+        PlanChoice { separate_pools: true, winograd: false },
+        PlanChoice { separate_pools: false, winograd: true },
+        PlanChoice { separate_pools: true, winograd: true },
+    ];
+
+    pub fn options(self, options: &PlanOptions) -> PlanOptions {
+        PlanOptions { separate_pools: self.separate_pools, winograd: self.winograd, ..options.clone() }
+    }
+
+    pub fn describe(self) -> String {
+        let pools = if self.separate_pools { "separate pools" } else { "pools inside the 1x1 convs" };
+        let convs = if self.winograd { "Winograd 3x3 convs" } else { "direct 3x3 convs" };
+        format!("{pools}, {convs}")
+    }
 }
 
 /// The cache's key for this adapter: its name and driver, so a driver update re-tunes.
@@ -113,52 +139,38 @@ pub fn apply(gpu: &Gpu, plan: &mut Plan, cache: &TuneCache) -> usize {
     applied
 }
 
-/// The plan for `options` with this adapter's cached choices: how the pools run, and each
+/// The plan for `options` with this adapter's cached choices: the plan-level ones, then each
 /// dispatch's variant. Without a cache entry, `options` and the default variants as they are.
 pub fn tuned_plan(gpu: &Gpu, graph: &Graph, batch: usize, options: &PlanOptions, cache: &TuneCache) -> Result<Plan> {
-    let separate_pools = cache.separate_pools.get(&adapter_key(gpu)).copied().unwrap_or(options.separate_pools);
-    let mut plan = Plan::build(graph, batch, &PlanOptions { separate_pools, ..options.clone() })?;
+    let options = cache.plans.get(&adapter_key(gpu)).map_or_else(|| options.clone(), |choice| choice.options(options));
+    let mut plan = Plan::build(graph, batch, &options)?;
     apply(gpu, &mut plan, cache);
     Ok(plan)
 }
 
 /// A plan tuned dispatch by dispatch, then timed whole.
 pub struct TunedPlan {
+    pub choice: PlanChoice,
     pub plan: Plan,
     pub dispatches: Vec<Tuned>,
     /// Median end-to-end milliseconds of a run.
     pub ms: f64,
 }
 
-/// Both ways of running the inception pools.
-pub struct NetworkTuning {
-    pub fused: TunedPlan,
-    pub separate: TunedPlan,
-}
-
-impl NetworkTuning {
-    pub fn separate_pools_win(&self) -> bool {
-        self.separate.ms < self.fused.ms
-    }
-
-    pub fn chosen(&self) -> &TunedPlan {
-        if self.separate_pools_win() { &self.separate } else { &self.fused }
-    }
-}
-
-/// Tunes the network's plan (with `options`) both with pools fused into their projection convs
-/// and with separate pool dispatches, and keeps the faster way in `cache`.
-pub fn tune_network(gpu: &Gpu, pipelines: &Pipelines, graph: &Graph, batch: usize, options: &PlanOptions, cache: &mut TuneCache, iters: usize) -> Result<NetworkTuning> {
+/// Tunes the network's plan (with `options`) in every `PlanChoice`, keeps the fastest choice in
+/// `cache`, and returns the candidates, fastest first.
+pub fn tune_network(gpu: &Gpu, pipelines: &Pipelines, graph: &Graph, batch: usize, options: &PlanOptions, cache: &mut TuneCache, iters: usize) -> Result<Vec<TunedPlan>> {
     let [c, h, w] = graph.input_chw;
     let input = Rng::new(5).symmetric_vec(batch * c * h * w);
-    let mut tune_whole = |separate_pools: bool| -> Result<TunedPlan> {
-        let mut plan = Plan::build(graph, batch, &PlanOptions { separate_pools, ..options.clone() })?;
+    let mut candidates = Vec::with_capacity(PlanChoice::ALL.len());
+    for choice in PlanChoice::ALL {
+        let mut plan = Plan::build(graph, batch, &choice.options(options))?;
         let dispatches = tune(gpu, pipelines, &mut plan, cache, iters)?;
         let engine = Engine::new(gpu, pipelines, plan)?;
         let ms = time_engine(&engine, &input, iters)?;
-        Ok(TunedPlan { plan: engine.into_plan(), dispatches, ms })
-    };
-    let tuning = NetworkTuning { fused: tune_whole(false)?, separate: tune_whole(true)? };
-    cache.separate_pools.insert(adapter_key(gpu), tuning.separate_pools_win());
-    Ok(tuning)
+        candidates.push(TunedPlan { choice, plan: engine.into_plan(), dispatches, ms });
+    }
+    candidates.sort_by(|a, b| a.ms.total_cmp(&b.ms));
+    cache.plans.insert(adapter_key(gpu), candidates[0].choice);
+    Ok(candidates)
 }

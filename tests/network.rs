@@ -25,26 +25,38 @@ fn batch_1_agrees_with_the_reference_in_every_module() {
     assert_eq!(check.values.last().unwrap().name, OUTPUT);
 }
 
-#[test]
-fn separate_pools_and_subgroup_convs_agree_with_the_reference() {
-    // The configuration lavapipe tunes to: pools as their own dispatches, every conv on the
-    // subgroup kernels.
+/// The network planned with separate pools and Winograd 3x3 convs, every conv in `variant`,
+/// against the reference.
+fn check_separate_pools_and_winograd(variant: &str) {
     let (gpu, pipelines) = common::gpu();
     let graph = googlenet(Options { aux: true, ..Options::default() });
-    let options = PlanOptions { keep: module_outputs(&graph), separate_pools: true, ..Default::default() };
+    let options = PlanOptions { keep: module_outputs(&graph), separate_pools: true, winograd: true, ..Default::default() };
     let mut plan = Plan::build(&graph, 2, &options).unwrap();
     let mut convs = 0;
     for dispatch in &mut plan.dispatches {
-        if let Some(subgroup) = dispatch.kernel.variants().into_iter().find(|v| v.variant_name() == "subgroup") {
-            dispatch.kernel = subgroup;
+        if let Some(chosen) = dispatch.kernel.variants().into_iter().find(|v| v.variant_name() == variant) {
+            dispatch.kernel = chosen;
             convs += 1;
         }
     }
     assert!(convs > 20, "{convs} conv dispatches");
     let own_pool = |d: &googlenet::plan::Dispatch| d.kernel.kernel_name() == "max pool" && d.nodes == ["inception_3a/pool"];
     assert!(plan.dispatches.iter().any(own_pool), "the pools run on their own");
+    let winograd = plan.dispatches.iter().filter(|d| d.kernel.kernel_name() == "winograd output").count();
+    assert_eq!(winograd, 10, "conv2/3x3 and the nine modules' 3x3 convs");
     let check = check_plan(gpu, pipelines, &graph, plan, &random_images(2, 3)).unwrap();
     assert!(check.passed, "{:#?}", check);
+}
+
+#[test]
+fn separate_pools_and_winograd_on_the_subgroup_kernels_agree_with_the_reference() {
+    // The configuration lavapipe tunes to.
+    check_separate_pools_and_winograd("subgroup");
+}
+
+#[test]
+fn separate_pools_and_winograd_on_the_tiled_kernels_agree_with_the_reference() {
+    check_separate_pools_and_winograd("tiled");
 }
 
 #[test]

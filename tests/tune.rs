@@ -10,7 +10,7 @@ use googlenet::plan::{Plan, PlanOptions};
 use googlenet::reference::run_reference;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
-use googlenet::tune::{adapter_key, apply, tune, tune_network, tuned_plan, TuneCache};
+use googlenet::tune::{adapter_key, apply, tune, tune_network, tuned_plan, PlanChoice, TuneCache};
 use googlenet::verify::check_value;
 
 fn scratch(name: &str) -> PathBuf {
@@ -78,31 +78,34 @@ fn a_corrupt_cache_is_a_clear_error() {
 }
 
 #[test]
-fn the_network_tuning_keeps_the_faster_pool_placement() {
+fn the_network_tuning_keeps_the_fastest_plan_choice() {
     let (gpu, pipelines) = common::gpu();
     let graph = small_graph();
     let mut cache = TuneCache::default();
-    let tuning = tune_network(gpu, pipelines, &graph, 1, &PlanOptions::default(), &mut cache, 1).unwrap();
-    let (fused_ms, separate_ms) = (tuning.fused.ms, tuning.separate.ms);
-    assert!(fused_ms > 0.0 && separate_ms > 0.0);
-    let separate = cache.separate_pools[&adapter_key(gpu)];
-    assert_eq!(separate, separate_ms < fused_ms);
-    let own_pools = |plan: &Plan| plan.dispatches.iter().filter(|d| d.kernel.kernel_name() == "max pool").count();
-    assert!(own_pools(&tuning.separate.plan) > own_pools(&tuning.fused.plan), "the zoo graph's inception pools get their own dispatches");
-    // Later plans follow the cached placement, whatever the caller's default.
-    for asked in [false, true] {
-        let plan = tuned_plan(gpu, &graph, 1, &PlanOptions { separate_pools: asked, ..Default::default() }, &cache).unwrap();
-        let expected = if separate { &tuning.separate.plan } else { &tuning.fused.plan };
-        assert_eq!(own_pools(&plan), own_pools(expected));
+    let candidates = tune_network(gpu, pipelines, &graph, 1, &PlanOptions::default(), &mut cache, 1).unwrap();
+    assert_eq!(candidates.len(), PlanChoice::ALL.len());
+    assert!(candidates.windows(2).all(|w| w[0].ms <= w[1].ms), "fastest first");
+    assert_eq!(cache.plans[&adapter_key(gpu)], candidates[0].choice);
+    let count = |plan: &Plan, kernel: &str| plan.dispatches.iter().filter(|d| d.kernel.kernel_name() == kernel).count();
+    for c in &candidates {
+        let expected_pools = if c.choice.separate_pools { 9 + 4 } else { 4 };
+        assert_eq!(count(&c.plan, "max pool"), expected_pools, "{}", c.choice.describe());
+        assert_eq!(count(&c.plan, "winograd output"), if c.choice.winograd { 10 } else { 0 }, "{}", c.choice.describe());
+    }
+    // Later plans follow the cached choice, whatever the caller's default.
+    for asked in PlanChoice::ALL {
+        let plan = tuned_plan(gpu, &graph, 1, &asked.options(&PlanOptions::default()), &cache).unwrap();
+        assert_eq!(count(&plan, "max pool"), count(&candidates[0].plan, "max pool"));
+        assert_eq!(count(&plan, "winograd output"), count(&candidates[0].plan, "winograd output"));
     }
 }
 
 #[test]
-fn a_cache_without_pool_choices_still_loads() {
+fn a_cache_without_plan_choices_still_loads() {
     let path = scratch("older");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, r#"{"adapters": {"some gpu": {"n1 3x7x7 -> 5": "tiled"}}}"#).unwrap();
     let cache = TuneCache::load(&path).unwrap();
     assert_eq!(cache.adapters.len(), 1);
-    assert!(cache.separate_pools.is_empty());
+    assert!(cache.plans.is_empty());
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use googlenet::gpu::{Gpu, Pipelines};
 use googlenet::plan::{Plan, PlanOptions};
-use googlenet::tune::{adapter_key, default_cache_path, tune, tune_network, TuneCache, TunedPlan};
+use googlenet::tune::{adapter_key, default_cache_path, tune, tune_network, TuneCache};
 use googlenet::Result;
 
 use super::ModelArgs;
@@ -19,34 +19,34 @@ pub fn run(model: &ModelArgs, batch: usize, iters: usize, cache_path: Option<Pat
         eprintln!("warning: {e}; starting a new cache");
         TuneCache::default()
     });
-    // The concurrent plan both ways of running the pools, and the serial one `bench --serial`
+    // The concurrent plan in every plan-level choice, and the serial one `bench --serial`
     // compares it with.
     let pipelines = Pipelines::new();
-    let network = tune_network(&gpu, &pipelines, &graph, batch, &PlanOptions::default(), &mut cache, iters)?;
-    let separate_pools = network.separate_pools_win();
-    let TunedPlan { plan, dispatches: tuned, .. } = network.chosen();
-    let mut serial = Plan::build(&graph, batch, &PlanOptions { serial: true, separate_pools, ..Default::default() })?;
+    let candidates = tune_network(&gpu, &pipelines, &graph, batch, &PlanOptions::default(), &mut cache, iters)?;
+    let best = &candidates[0];
+    let mut serial = Plan::build(&graph, batch, &best.choice.options(&PlanOptions { serial: true, ..Default::default() }))?;
     tune(&gpu, &pipelines, &mut serial, &mut cache, iters)?;
     cache.save(&path)?;
-    let (fused_ms, separate_ms) = (network.fused.ms, network.separate.ms);
     if json {
+        let plans: Vec<_> = candidates.iter().map(|c| serde_json::json!({"choice": c.choice, "ms": c.ms})).collect();
         let report = serde_json::json!({
             "adapter": adapter_key(&gpu),
             "cache": path,
             "batch": batch,
-            "fused_pools_ms": fused_ms,
-            "separate_pools_ms": separate_ms,
-            "separate_pools": separate_pools,
-            "dispatches": tuned,
+            "plans": plans,
+            "chosen": best.choice,
+            "dispatches": best.dispatches,
         });
         println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
         return Ok(ExitCode::SUCCESS);
     }
     println!("adapter: {}", adapter_key(&gpu));
-    println!(
-        "inception pools: inside their 1x1 convs {fused_ms:.2} ms, as separate dispatches {separate_ms:.2} ms (whole network, tuned): {}",
-        if separate_pools { "separate" } else { "inside" }
-    );
+    println!("whole network, each plan tuned (median end to end):");
+    for c in &candidates {
+        println!("  {:>9.2} ms  {}", c.ms, c.choice.describe());
+    }
+    println!("chosen: {}", best.choice.describe());
+    let (plan, tuned) = (&best.plan, &best.dispatches);
     for t in tuned {
         let times: Vec<String> = t.times_ms.iter().map(|(name, ms)| format!("{name} {ms:.2} ms")).collect();
         let nodes = &plan.dispatches[t.dispatch].nodes;

@@ -29,6 +29,8 @@ pub struct PlanOptions {
     /// dispatch, instead of inside the conv (which then pools on the fly, once per tile of
     /// output channels). The tuner measures which is faster on an adapter.
     pub separate_pools: bool,
+    /// Compute 3x3, stride-1, pad-1 convs by Winograd F(2x2, 3x3) (three dispatches each).
+    pub winograd: bool,
 }
 
 pub struct Plan {
@@ -64,8 +66,8 @@ pub struct PlannedModule {
 
 impl Plan {
     pub fn build(graph: &Graph, batch: usize, options: &PlanOptions) -> Result<Plan> {
-        let shapes = infer_shapes(graph, batch)?;
-        let mut steps = steps::lower(graph, &shapes, !options.separate_pools)?;
+        let mut shapes = infer_shapes(graph, batch)?;
+        let mut steps = steps::lower(graph, &mut shapes, !options.separate_pools, options.winograd)?;
         let mut layout = layout::place(graph, &shapes, &mut steps)?;
         let mut outputs = Vec::new();
         for name in graph.outputs.iter().chain(&options.keep) {

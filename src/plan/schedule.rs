@@ -10,7 +10,7 @@ use super::layout::{Layout, TensorId, View};
 use super::steps::{Step, StepOp};
 use crate::error::{Error, Result};
 use crate::geometry::ChannelSlice;
-use crate::ops::{Conv2d, ConvGroup, Kernel, OutputSlot, MAX_PROBLEMS};
+use crate::ops::{winograd_gemms, Conv2d, ConvGroup, Kernel, OutputSlot, WinogradInput, WinogradOutput, MAX_PROBLEMS};
 
 /// One kernel launch of the plan.
 pub struct Dispatch {
@@ -26,6 +26,9 @@ pub struct Dispatch {
     /// The graph nodes computed.
     pub nodes: Vec<String>,
     pub level: usize,
+    /// For part of a conv computed by a cheaper algorithm (Winograd), the multiply-adds the
+    /// direct conv would do, counted here in its place (0 for the transforms); None otherwise.
+    pub direct_work: Option<usize>,
 }
 
 /// For each tensor, the steps that write it.
@@ -208,9 +211,26 @@ fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize) ->
             whole_input(first, layout)?;
             (Box::new(softmax.clone()), vec![], vec![output(first)])
         }
+        StepOp::WinogradInput(op) => {
+            let op = WinogradInput { input: layout.view(&first.input).slice, ..op.clone() };
+            (Box::new(op), vec![], vec![output(first)])
+        }
+        StepOp::WinogradGemm { tiles, in_channels, out_channels, weight, .. } => {
+            let gemms = winograd_gemms(*tiles, *in_channels, *out_channels);
+            (Box::new(gemms), vec![weight.clone(), vec![0.0; 16 * out_channels]], vec![output(first), None])
+        }
+        StepOp::WinogradOutput { op, bias } => {
+            let op = WinogradOutput { output: layout.view(&first.output).slice, ..op.clone() };
+            (Box::new(op), vec![bias.clone()], vec![output(first)])
+        }
     };
     kernel.check()?;
-    Ok(Dispatch { kernel, input, constants, outputs, writes, nodes, level })
+    let direct_work = match &first.op {
+        StepOp::WinogradGemm { direct_work, .. } => Some(*direct_work),
+        StepOp::WinogradInput(_) | StepOp::WinogradOutput { .. } => Some(0),
+        _ => None,
+    };
+    Ok(Dispatch { kernel, input, constants, outputs, writes, nodes, level, direct_work })
 }
 
 /// Groups the steps into dispatches, in an order that respects every dependency (by level, then
