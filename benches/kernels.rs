@@ -1,5 +1,6 @@
-//! Each kernel at GoogLeNet's real layer shapes (batch 1, 224x224 input), GPU and CPU reference
-//! side by side. Throughput is in multiply-adds (or window elements) per second.
+//! Each kernel at GoogLeNet's real layer shapes (batch 1, 224x224 input), GPU (every variant this
+//! adapter offers) and CPU reference side by side. Throughput is in multiply-adds (or window
+//! elements) per second.
 //!
 //! On a software Vulkan device the GPU numbers are CPU-bound: compare the two columns of one
 //! run, not runs on different machines.
@@ -8,7 +9,10 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use googlenet::gpu::{Gpu, Pipelines, Prepared};
-use googlenet::ops::{Conv2d, ConvGroup, FullyConnected, Kernel, Lrn, Pool2d, PoolKind, Softmax};
+use googlenet::geometry::ChannelSlice;
+use googlenet::ops::{
+    winograd_gemms, Conv2d, ConvGroup, FullyConnected, Kernel, Lrn, Pool2d, PoolKind, Softmax, WinogradInput, WinogradOutput, WinogradTiles,
+};
 use googlenet::verify::random_inputs;
 
 /// A conv with its ReLU fused, as GoogLeNet runs every conv.
@@ -16,6 +20,10 @@ fn conv_relu(in_channels: usize, size: usize, out_channels: usize, kernel: usize
     let mut conv = Conv2d::simple(1, in_channels, size, size, out_channels, kernel, stride, kernel / 2);
     conv.relu = true;
     Box::new(ConvGroup::single(conv))
+}
+
+fn conv2_tiles() -> WinogradTiles {
+    WinogradTiles { batch: 1, height: 56, width: 56 }
 }
 
 fn googlenet_layers() -> Vec<(&'static str, Box<dyn Kernel>)> {
@@ -35,6 +43,12 @@ fn googlenet_layers() -> Vec<(&'static str, Box<dyn Kernel>)> {
         ),
         ("fc 1024->1000", Box::new(FullyConnected::new(1, 1024, 1000))),
         ("softmax 1000", Box::new(Softmax::rows(1, 1000))),
+        ("winograd input conv2 64 @56", Box::new(WinogradInput { tiles: conv2_tiles(), channels: 64, input: ChannelSlice::whole(64) })),
+        ("winograd gemms conv2 64->192 @56", Box::new(winograd_gemms(conv2_tiles(), 64, 192))),
+        (
+            "winograd output conv2 192 @56",
+            Box::new(WinogradOutput { tiles: conv2_tiles(), channels: 192, relu: true, output: ChannelSlice::whole(192) }),
+        ),
     ]
 }
 
@@ -49,11 +63,18 @@ fn kernels(c: &mut Criterion) {
         let input_refs: Vec<&[f32]> = inputs.iter().map(Vec::as_slice).collect();
         let mut outputs: Vec<Vec<f32>> = op.output_lens().into_iter().map(|len| vec![0.0; len]).collect();
         let output_refs: Vec<&[f32]> = outputs.iter().map(Vec::as_slice).collect();
-        let prepared = Prepared::new(&gpu, &compiled, &op.launch(), &input_refs, &output_refs).expect("launch prepares");
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::Elements(op.work() as u64));
         group.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2));
-        group.bench_function("gpu", |b| b.iter(|| prepared.run(&gpu).expect("kernel runs")));
+        let mut variants: Vec<Box<dyn Kernel>> = op.variants().into_iter().filter(|v| v.runs_on(&gpu)).collect();
+        if variants.is_empty() {
+            variants.push(op);
+        }
+        for variant in &variants {
+            let prepared = Prepared::new(&gpu, &compiled, &variant.launch(), &input_refs, &output_refs).expect("launch prepares");
+            group.bench_function(format!("gpu {}", variant.variant_name()), |b| b.iter(|| prepared.run(&gpu).expect("kernel runs")));
+        }
+        let op = &variants[0];
         group.bench_function("cpu reference", |b| b.iter(|| op.reference(&input_refs, &mut outputs)));
         group.finish();
     }
