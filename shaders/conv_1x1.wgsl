@@ -29,7 +29,7 @@ fn next_tap(p: u32, tap: Tap) -> Tap {
 fn load_tap(p: u32, column: Column, tap: Tap, pooled: bool) -> f32 {
     let at = column.base + tap.offset;
     if (!pooled) {
-        return input[at];
+        return input_at(at);
     }
     let q = params.problems[p];
     let h = i32(q.in_h);
@@ -40,7 +40,7 @@ fn load_tap(p: u32, column: Column, tap: Tap, pooled: bool) -> f32 {
             let y = column.y + dy;
             let x = column.x + dx;
             if (y >= 0 && y < h && x >= 0 && x < w) {
-                best = max(best, input[at + dy * w + dx]);
+                best = max(best, input_at(at + dy * w + dx));
             }
         }
     }

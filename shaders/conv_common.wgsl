@@ -6,7 +6,9 @@
 // A loader splits the lookup of B[k][n] in two, so a core that walks k for a fixed n does the
 // per-column divisions once: `column_of(p, n)` -> Column (where output column n reads from),
 // `first_tap(p, k)` -> Tap (where reduction index k reads from, relative to a column),
-// `next_tap(p, tap)` (the tap of k + 1, without dividing) and `load_tap(p, column, tap, pooled)`.
+// `next_tap(p, tap)` (the tap of k + 1, without dividing), `load_tap(p, column, tap, pooled)`,
+// and `load_quad(p, quad, tap, pooled)`: four consecutive columns at once. A loader declares the
+// input binding (as f32s, or as vec4s where it loads whole quads).
 // `pooled` is the problem's pool_input flag, passed in so that a core can give pooled problems
 // their own copy of its loop (a constant there) instead of a branch on every load.
 //
@@ -15,8 +17,8 @@
 //   n = (image, output row, column) (N = batch * out_h * out_w)
 //   k = (input channel, ky, kx)     (K = in_channels * kernel_h * kernel_w)
 //
-// Bindings: 0 params (uniform ConvGroupParams), 1 input (NCHW; problem p reads in_channels from
-// in_c_offset of in_c_total), 2 weight (problem p's [M][K] at weight_offset), 3 bias (problem p's
+// Bindings: 0 params (uniform ConvGroupParams), 1 input (declared by the loader; NCHW, problem p
+// reads in_channels from in_c_offset of in_c_total), 2 weight (problem p's [M][K] at weight_offset), 3 bias (problem p's
 // [M] at bias_offset), 4 and 5 the two output buffers (problem p writes output `output_slot`,
 // channels out_c_offset .. out_c_offset + M of out_c_total: a slice of a concat buffer).
 //
@@ -61,7 +63,6 @@ struct ConvGroupParams {
 }
 
 @group(0) @binding(0) var<uniform> params: ConvGroupParams;
-@group(0) @binding(1) var<storage, read> input: array<f32>;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> output0: array<f32>;
@@ -80,6 +81,23 @@ struct Tap {
     offset: i32,
     ky: u32,
     kx: u32,
+}
+
+// Four consecutive output columns n .. n + 3 (each clamped to the last column).
+struct Quad {
+    c0: Column,
+    c1: Column,
+    c2: Column,
+    c3: Column,
+}
+
+fn quad_of(p: u32, n: u32, last: u32) -> Quad {
+    return Quad(column_of(p, min(n, last)), column_of(p, min(n + 1u, last)), column_of(p, min(n + 2u, last)), column_of(p, min(n + 3u, last)));
+}
+
+// A quad's elements at `tap`, one load each (for loaders whose quads are not contiguous).
+fn load_each(p: u32, quad: Quad, tap: Tap, pooled: bool) -> vec4<f32> {
+    return vec4(load_tap(p, quad.c0, tap, pooled), load_tap(p, quad.c1, tap, pooled), load_tap(p, quad.c2, tap, pooled), load_tap(p, quad.c3, tap, pooled));
 }
 
 // Element (k, n) of problem p's B matrix, for cores that look up elements one by one.

@@ -46,5 +46,5 @@ fn load_tap(p: u32, column: Column, tap: Tap, pooled: bool) -> f32 {
     if (y < 0 || x < 0 || y >= i32(q.in_h) || x >= i32(q.in_w)) {
         return 0.0;
     }
-    return input[column.base + tap.offset];
+    return input_at(column.base + tap.offset);
 }

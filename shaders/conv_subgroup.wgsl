@@ -5,7 +5,7 @@
 // subgroup (the engine offers this core only on such adapters).
 //
 // A workgroup computes 16 output channels x 32 columns; invocation `lane` keeps 16 channels x 4
-// columns (lane, lane + 8, lane + 16, lane + 24) in registers. K is walked 8 at a time: each
+// consecutive columns (a quad: 4 * lane .. 4 * lane + 3) in registers. K is walked 8 at a time: each
 // lane loads the 16 channels' weights at k0 + lane, and step j takes lane j's with
 // subgroupBroadcast, so a weight costs one load per 8 lanes instead of 8. The inputs are the
 // only per-column loads, each used for 16 multiply-adds. A row of workgroups is 16 channels.
@@ -14,19 +14,12 @@ const ROWS: u32 = 16u;
 const LANES: u32 = 8u;
 const COLUMNS_PER_LANE: u32 = 4u;
 
-// 16 channels (matrix column i holds channels 4i .. 4i + 3) at each of a lane's 4 columns.
+// 16 channels (matrix column i holds channels 4i .. 4i + 3) at each column of a lane's quad.
 struct Block {
     c0: mat4x4<f32>,
     c1: mat4x4<f32>,
     c2: mat4x4<f32>,
     c3: mat4x4<f32>,
-}
-
-struct Columns {
-    c0: Column,
-    c1: Column,
-    c2: Column,
-    c3: Column,
 }
 
 // Weights of channels m0 .. m0 + 15 at reduction index k; channels past the last repeat it and
@@ -44,12 +37,11 @@ fn weights(p: u32, m0: u32, k: u32) -> mat4x4<f32> {
     return w;
 }
 
-// One step along k: acc += w (the 16 channels' weights) x the 4 columns' inputs at `tap`, which
-// then moves to the next k. Past the end (`live` false) the inputs count as 0.
-fn step(p: u32, acc: ptr<function, Block>, tap: ptr<function, Tap>, columns: Columns, pooled: bool, live: bool, w: mat4x4<f32>) {
+// One step along k: acc += w (the 16 channels' weights) x the quad's inputs at `tap`, which then
+// moves to the next k. Past the end (`live` false) the inputs count as 0.
+fn step(p: u32, acc: ptr<function, Block>, tap: ptr<function, Tap>, quad: Quad, pooled: bool, live: bool, w: mat4x4<f32>) {
     let t = *tap;
-    let loaded = vec4(load_tap(p, columns.c0, t, pooled), load_tap(p, columns.c1, t, pooled), load_tap(p, columns.c2, t, pooled), load_tap(p, columns.c3, t, pooled));
-    let x = select(vec4(0.0), loaded, live);
+    let x = select(vec4(0.0), load_quad(p, quad, t, pooled), live);
     (*acc).c0 += w * x.x;
     (*acc).c1 += w * x.y;
     (*acc).c2 += w * x.z;
@@ -74,8 +66,8 @@ fn store_column(p: u32, m0: u32, n: u32, values: mat4x4<f32>) {
     }
 }
 
-// The 16 channels from m0 at the lane's 4 columns, summed over all of k.
-fn accumulate(p: u32, m0: u32, lane: u32, columns: Columns, pooled: bool) -> Block {
+// The 16 channels from m0 at the lane's quad, summed over all of k.
+fn accumulate(p: u32, m0: u32, lane: u32, quad: Quad, pooled: bool) -> Block {
     let q = params.problems[p];
     let k_len = q.in_channels * q.kernel_h * q.kernel_w;
     var acc: Block;
@@ -83,14 +75,14 @@ fn accumulate(p: u32, m0: u32, lane: u32, columns: Columns, pooled: bool) -> Blo
     for (var k0 = 0u; k0 < k_len; k0 += LANES) {
         let w = weights(p, m0, k0 + lane);
         // subgroupBroadcast takes a constant lane, so the eight steps are spelled out.
-        step(p, &acc, &tap, columns, pooled, k0 < k_len, mat4x4(subgroupBroadcast(w[0], 0u), subgroupBroadcast(w[1], 0u), subgroupBroadcast(w[2], 0u), subgroupBroadcast(w[3], 0u)));
-        step(p, &acc, &tap, columns, pooled, k0 + 1u < k_len, mat4x4(subgroupBroadcast(w[0], 1u), subgroupBroadcast(w[1], 1u), subgroupBroadcast(w[2], 1u), subgroupBroadcast(w[3], 1u)));
-        step(p, &acc, &tap, columns, pooled, k0 + 2u < k_len, mat4x4(subgroupBroadcast(w[0], 2u), subgroupBroadcast(w[1], 2u), subgroupBroadcast(w[2], 2u), subgroupBroadcast(w[3], 2u)));
-        step(p, &acc, &tap, columns, pooled, k0 + 3u < k_len, mat4x4(subgroupBroadcast(w[0], 3u), subgroupBroadcast(w[1], 3u), subgroupBroadcast(w[2], 3u), subgroupBroadcast(w[3], 3u)));
-        step(p, &acc, &tap, columns, pooled, k0 + 4u < k_len, mat4x4(subgroupBroadcast(w[0], 4u), subgroupBroadcast(w[1], 4u), subgroupBroadcast(w[2], 4u), subgroupBroadcast(w[3], 4u)));
-        step(p, &acc, &tap, columns, pooled, k0 + 5u < k_len, mat4x4(subgroupBroadcast(w[0], 5u), subgroupBroadcast(w[1], 5u), subgroupBroadcast(w[2], 5u), subgroupBroadcast(w[3], 5u)));
-        step(p, &acc, &tap, columns, pooled, k0 + 6u < k_len, mat4x4(subgroupBroadcast(w[0], 6u), subgroupBroadcast(w[1], 6u), subgroupBroadcast(w[2], 6u), subgroupBroadcast(w[3], 6u)));
-        step(p, &acc, &tap, columns, pooled, k0 + 7u < k_len, mat4x4(subgroupBroadcast(w[0], 7u), subgroupBroadcast(w[1], 7u), subgroupBroadcast(w[2], 7u), subgroupBroadcast(w[3], 7u)));
+        step(p, &acc, &tap, quad, pooled, k0 < k_len, mat4x4(subgroupBroadcast(w[0], 0u), subgroupBroadcast(w[1], 0u), subgroupBroadcast(w[2], 0u), subgroupBroadcast(w[3], 0u)));
+        step(p, &acc, &tap, quad, pooled, k0 + 1u < k_len, mat4x4(subgroupBroadcast(w[0], 1u), subgroupBroadcast(w[1], 1u), subgroupBroadcast(w[2], 1u), subgroupBroadcast(w[3], 1u)));
+        step(p, &acc, &tap, quad, pooled, k0 + 2u < k_len, mat4x4(subgroupBroadcast(w[0], 2u), subgroupBroadcast(w[1], 2u), subgroupBroadcast(w[2], 2u), subgroupBroadcast(w[3], 2u)));
+        step(p, &acc, &tap, quad, pooled, k0 + 3u < k_len, mat4x4(subgroupBroadcast(w[0], 3u), subgroupBroadcast(w[1], 3u), subgroupBroadcast(w[2], 3u), subgroupBroadcast(w[3], 3u)));
+        step(p, &acc, &tap, quad, pooled, k0 + 4u < k_len, mat4x4(subgroupBroadcast(w[0], 4u), subgroupBroadcast(w[1], 4u), subgroupBroadcast(w[2], 4u), subgroupBroadcast(w[3], 4u)));
+        step(p, &acc, &tap, quad, pooled, k0 + 5u < k_len, mat4x4(subgroupBroadcast(w[0], 5u), subgroupBroadcast(w[1], 5u), subgroupBroadcast(w[2], 5u), subgroupBroadcast(w[3], 5u)));
+        step(p, &acc, &tap, quad, pooled, k0 + 6u < k_len, mat4x4(subgroupBroadcast(w[0], 6u), subgroupBroadcast(w[1], 6u), subgroupBroadcast(w[2], 6u), subgroupBroadcast(w[3], 6u)));
+        step(p, &acc, &tap, quad, pooled, k0 + 7u < k_len, mat4x4(subgroupBroadcast(w[0], 7u), subgroupBroadcast(w[1], 7u), subgroupBroadcast(w[2], 7u), subgroupBroadcast(w[3], 7u)));
     }
     return acc;
 }
@@ -101,19 +93,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) 
     let q = params.problems[p];
     let m0 = (wid.y - q.first_tile) * ROWS;
     let last = params.batch * q.out_h * q.out_w - 1u;
-    let n = wid.x * LANES * COLUMNS_PER_LANE + lane;
+    let n = (wid.x * LANES + lane) * COLUMNS_PER_LANE;
     // Columns past the last one compute a copy of it (subgroup operations need every lane) and
     // store nothing.
-    let columns = Columns(column_of(p, min(n, last)), column_of(p, min(n + 8u, last)), column_of(p, min(n + 16u, last)), column_of(p, min(n + 24u, last)));
+    let quad = quad_of(p, n, last);
     // Two calls with a constant flag: each gets a loop without a branch per load.
     var acc: Block;
     if (q.pool_input != 0u) {
-        acc = accumulate(p, m0, lane, columns, true);
+        acc = accumulate(p, m0, lane, quad, true);
     } else {
-        acc = accumulate(p, m0, lane, columns, false);
+        acc = accumulate(p, m0, lane, quad, false);
     }
     store_column(p, m0, n, acc.c0);
-    store_column(p, m0, n + 8u, acc.c1);
-    store_column(p, m0, n + 16u, acc.c2);
-    store_column(p, m0, n + 24u, acc.c3);
+    store_column(p, m0, n + 1u, acc.c1);
+    store_column(p, m0, n + 2u, acc.c2);
+    store_column(p, m0, n + 3u, acc.c3);
 }

@@ -58,6 +58,12 @@ fn conv_1x1_subgroup() {
 }
 
 #[test]
+fn conv_1x1_subgroup_vec4() {
+    sweep("conv 1x1 subgroup-vec4");
+    sweep("conv 1x1 group subgroup-vec4");
+}
+
+#[test]
 fn winograd_transforms() {
     sweep("winograd input");
     sweep("winograd output");

@@ -31,7 +31,7 @@ fn tuning_picks_a_variant_per_conv_keeps_results_and_round_trips() {
     let convs = plan.dispatches.iter().filter(|d| d.kernel.kernel_name().starts_with("conv")).count();
     assert_eq!(tuned.len(), convs, "every conv dispatch is tuned");
     for t in &tuned {
-        assert_eq!(t.times_ms.len(), 2);
+        assert!(t.times_ms.len() >= 2, "every variant that fits is timed");
         let fastest = t.times_ms.iter().min_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
         assert_eq!(t.chosen, fastest.0);
         assert_eq!(plan.dispatches[t.dispatch].kernel.variant_name(), t.chosen);

@@ -13,6 +13,8 @@ pub const SHADER_FILES: &[(&str, &str)] = &[
     ("conv_subgroup.wgsl", include_str!("../../shaders/conv_subgroup.wgsl")),
     ("conv_kxk.wgsl", include_str!("../../shaders/conv_kxk.wgsl")),
     ("conv_1x1.wgsl", include_str!("../../shaders/conv_1x1.wgsl")),
+    ("conv_input.wgsl", include_str!("../../shaders/conv_input.wgsl")),
+    ("conv_input_vec4.wgsl", include_str!("../../shaders/conv_input_vec4.wgsl")),
     ("pool.wgsl", include_str!("../../shaders/pool.wgsl")),
     ("lrn.wgsl", include_str!("../../shaders/lrn.wgsl")),
     ("fully_connected.wgsl", include_str!("../../shaders/fully_connected.wgsl")),
@@ -29,6 +31,7 @@ pub enum KernelId {
     Conv1x1,
     ConvKxkSubgroup,
     Conv1x1Subgroup,
+    Conv1x1SubgroupVec4,
     MaxPool,
     AvgPool,
     Lrn,
@@ -40,11 +43,12 @@ pub enum KernelId {
 }
 
 impl KernelId {
-    pub const ALL: [KernelId; 12] = [
+    pub const ALL: [KernelId; 13] = [
         KernelId::ConvKxk,
         KernelId::Conv1x1,
         KernelId::ConvKxkSubgroup,
         KernelId::Conv1x1Subgroup,
+        KernelId::Conv1x1SubgroupVec4,
         KernelId::MaxPool,
         KernelId::AvgPool,
         KernelId::Lrn,
@@ -58,10 +62,11 @@ impl KernelId {
     /// The WGSL files whose concatenation is this kernel's module (WGSL has no includes).
     pub fn files(self) -> &'static [&'static str] {
         match self {
-            KernelId::ConvKxk => &["conv_common.wgsl", "conv_tiled.wgsl", "conv_kxk.wgsl"],
-            KernelId::Conv1x1 => &["conv_common.wgsl", "conv_tiled.wgsl", "conv_1x1.wgsl"],
-            KernelId::ConvKxkSubgroup => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_kxk.wgsl"],
-            KernelId::Conv1x1Subgroup => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl"],
+            KernelId::ConvKxk => &["conv_common.wgsl", "conv_tiled.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"],
+            KernelId::Conv1x1 => &["conv_common.wgsl", "conv_tiled.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"],
+            KernelId::ConvKxkSubgroup => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"],
+            KernelId::Conv1x1Subgroup => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"],
+            KernelId::Conv1x1SubgroupVec4 => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input_vec4.wgsl"],
             KernelId::MaxPool | KernelId::AvgPool => &["pool.wgsl"],
             KernelId::Lrn => &["lrn.wgsl"],
             KernelId::FullyConnected => &["fully_connected.wgsl"],
@@ -75,7 +80,7 @@ impl KernelId {
     /// The subgroup width the kernel is written for, if it uses subgroup operations.
     pub fn subgroup_width(self) -> Option<u32> {
         match self {
-            KernelId::ConvKxkSubgroup | KernelId::Conv1x1Subgroup => Some(8),
+            KernelId::ConvKxkSubgroup | KernelId::Conv1x1Subgroup | KernelId::Conv1x1SubgroupVec4 => Some(8),
             _ => None,
         }
     }

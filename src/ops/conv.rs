@@ -80,16 +80,27 @@ pub enum ConvVariant {
     /// No workgroup memory: a 16x4 register block per invocation, weights shared across an
     /// 8-wide subgroup (`conv_subgroup.wgsl`): for CPU-like adapters.
     Subgroup,
+    /// `Subgroup` loading each invocation's 4 columns as one vec4 (`conv_input_vec4.wgsl`): 1x1
+    /// convs over pixel counts that are multiples of 4, without a pooled input.
+    SubgroupVec4,
 }
 
 impl ConvVariant {
-    pub const ALL: [ConvVariant; 2] = [ConvVariant::Tiled, ConvVariant::Subgroup];
+    pub const ALL: [ConvVariant; 3] = [ConvVariant::Tiled, ConvVariant::Subgroup, ConvVariant::SubgroupVec4];
 
     /// Whether `gpu` can run this variant's kernels.
     pub fn runs_on(self, gpu: &Gpu) -> bool {
         match self {
             ConvVariant::Tiled => true,
-            ConvVariant::Subgroup => gpu.has_subgroups_of(8),
+            ConvVariant::Subgroup | ConvVariant::SubgroupVec4 => gpu.has_subgroups_of(8),
+        }
+    }
+
+    /// Whether this variant can compute `group`.
+    pub fn fits(self, group: &ConvGroup) -> bool {
+        match self {
+            ConvVariant::Tiled | ConvVariant::Subgroup => true,
+            ConvVariant::SubgroupVec4 => group.convs.iter().all(|(c, _)| c.is_pointwise() && !c.pool_input && (c.in_h * c.in_w) % 4 == 0),
         }
     }
 
@@ -97,7 +108,7 @@ impl ConvVariant {
     fn tile(self) -> (usize, usize) {
         match self {
             ConvVariant::Tiled => (64, 64),
-            ConvVariant::Subgroup => (16, 32),
+            ConvVariant::Subgroup | ConvVariant::SubgroupVec4 => (16, 32),
         }
     }
 }
@@ -313,6 +324,8 @@ impl ConvGroup {
             (false, ConvVariant::Tiled) => KernelId::ConvKxk,
             (true, ConvVariant::Subgroup) => KernelId::Conv1x1Subgroup,
             (false, ConvVariant::Subgroup) => KernelId::ConvKxkSubgroup,
+            // `check` refuses a kxk group in this variant.
+            (_, ConvVariant::SubgroupVec4) => KernelId::Conv1x1SubgroupVec4,
         }
     }
 
@@ -345,6 +358,8 @@ impl Kernel for ConvGroup {
             (true, true, ConvVariant::Subgroup) => "conv 1x1 group subgroup",
             (false, false, ConvVariant::Subgroup) => "conv kxk subgroup",
             (false, true, ConvVariant::Subgroup) => "conv kxk group subgroup",
+            (_, false, ConvVariant::SubgroupVec4) => "conv 1x1 subgroup-vec4",
+            (_, true, ConvVariant::SubgroupVec4) => "conv 1x1 group subgroup-vec4",
         }
     }
 
@@ -363,6 +378,9 @@ impl Kernel for ConvGroup {
         };
         if self.convs.len() > MAX_PROBLEMS {
             return Err(Error::shape(op, format!("{} convolutions, at most {MAX_PROBLEMS} per dispatch", self.convs.len())));
+        }
+        if !self.variant.fits(self) {
+            return Err(Error::shape(op, format!("the {} kernels cannot compute {}", self.variant_name(), self.describe())));
         }
         for (conv, slot) in &self.convs {
             conv.check()?;
@@ -424,7 +442,12 @@ impl Kernel for ConvGroup {
     }
 
     fn variants(&self) -> Vec<Box<dyn Kernel>> {
-        ConvVariant::ALL.iter().map(|&v| Box::new(self.clone().with_variant(v)) as Box<dyn Kernel>).collect()
+        ConvVariant::ALL
+            .iter()
+            .map(|&v| self.clone().with_variant(v))
+            .filter(|g| g.variant.fits(g))
+            .map(|g| Box::new(g) as Box<dyn Kernel>)
+            .collect()
     }
 
     fn runs_on(&self, gpu: &Gpu) -> bool {
@@ -435,6 +458,7 @@ impl Kernel for ConvGroup {
         match self.variant {
             ConvVariant::Tiled => "tiled",
             ConvVariant::Subgroup => "subgroup",
+            ConvVariant::SubgroupVec4 => "subgroup-vec4",
         }
     }
 }

@@ -56,6 +56,12 @@ fn pointwise_cases() -> Vec<Conv2d> {
     let mut sliced = Conv2d::simple(3, 13, 7, 7, 64, 1, 1, 0);
     (sliced.input, sliced.output, sliced.relu) = (slice(7, 40), slice(64, 256), true);
     cases.push(sliced);
+    // Pixel counts that are multiples of 4 (the vec4 loader's), off its 32-column tile.
+    cases.push(Conv2d::simple(3, 13, 4, 7, 33, 1, 1, 0));
+    cases.push(Conv2d::simple(1, 130, 2, 2, 17, 1, 1, 0));
+    let mut sliced_quads = Conv2d::simple(2, 17, 6, 6, 70, 1, 1, 0);
+    (sliced_quads.input, sliced_quads.output, sliced_quads.relu) = (slice(5, 30), slice(3, 80), true);
+    cases.push(sliced_quads);
     cases
 }
 
@@ -86,7 +92,14 @@ fn conv_group_cases() -> Vec<ConvGroup> {
     let mixed_sizes = ConvGroup::new(vec![(unstrided, First), (strided, Second)]);
     let mut pooled = with_slices(Conv2d::simple(1, 17, 13, 11, 9, 1, 1, 0), slice(4, 23), slice(1, 12));
     pooled.pool_input = true;
-    vec![inception_1x1, inception_kxk, mixed_sizes, ConvGroup::single(pooled)]
+    // The first wave of a module with a separate pool, at a pixel count that is a multiple of 4.
+    let quads = |out, output| with_slices(Conv2d::simple(3, 13, 6, 2, out, 1, 1, 0), slice(2, 15), output);
+    let separate_pool_1x1 = ConvGroup::new(vec![
+        (quads(5, slice(0, 20)), First),
+        (quads(70, slice(0, 73)), Second),
+        (quads(3, slice(70, 73)), Second),
+    ]);
+    vec![inception_1x1, inception_kxk, mixed_sizes, ConvGroup::single(pooled), separate_pool_1x1]
 }
 
 fn pool_cases(kind: PoolKind) -> Vec<Pool2d> {
@@ -197,7 +210,7 @@ pub fn kernel_sweep(gpu: &Gpu) -> Vec<Box<dyn Kernel>> {
     let mut ops = Vec::new();
     let convs: Vec<ConvGroup> = conv_cases().into_iter().chain(pointwise_cases()).map(ConvGroup::single).chain(conv_group_cases()).collect();
     for variant in ConvVariant::ALL.into_iter().filter(|v| v.runs_on(gpu)) {
-        ops.extend(boxed(convs.iter().cloned().map(|g| g.with_variant(variant)).collect()));
+        ops.extend(boxed(convs.iter().cloned().map(|g| g.with_variant(variant)).filter(|g| variant.fits(g)).collect()));
     }
     ops.extend(boxed(pool_cases(PoolKind::Max)));
     ops.extend(boxed(average_cases()));
