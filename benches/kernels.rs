@@ -11,7 +11,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use googlenet::gpu::{Gpu, Pipelines, Prepared};
 use googlenet::geometry::ChannelSlice;
 use googlenet::ops::{
-    winograd_gemms, Conv2d, ConvGroup, FullyConnected, Kernel, Lrn, Pool2d, PoolKind, Softmax, WinogradInput, WinogradOutput, WinogradTiles,
+    gpu_inputs, winograd_gemms, Conv2d, ConvGroup, FullyConnected, Kernel, Lrn, Pool2d, PoolKind, Softmax, WinogradInput, WinogradOutput, WinogradTiles,
 };
 use googlenet::verify::random_inputs;
 
@@ -71,7 +71,9 @@ fn kernels(c: &mut Criterion) {
             variants.push(op);
         }
         for variant in &variants {
-            let prepared = Prepared::new(&gpu, &compiled, &variant.launch(), &input_refs, &output_refs).expect("launch prepares");
+            let packed = gpu_inputs(variant.as_ref(), &input_refs);
+            let packed_refs: Vec<&[f32]> = packed.iter().map(Vec::as_slice).collect();
+            let prepared = Prepared::new(&gpu, &compiled, &variant.launch(), &packed_refs, &output_refs).expect("launch prepares");
             group.bench_function(format!("gpu {}", variant.variant_name()), |b| b.iter(|| prepared.run(&gpu).expect("kernel runs")));
         }
         let op = &variants[0];

@@ -18,7 +18,8 @@
 //   k = (input channel, ky, kx)     (K = in_channels * kernel_h * kernel_w)
 //
 // Bindings: 0 params (uniform ConvGroupParams), 1 input (declared by the loader; NCHW, problem p
-// reads in_channels from in_c_offset of in_c_total), 2 weight (problem p's [M][K] at weight_offset), 3 bias (problem p's
+// reads in_channels from in_c_offset of in_c_total), 2 weight (declared by the core, in its
+// layout; problem p's start at weight_offset), 3 bias (problem p's
 // [M] at bias_offset), 4 and 5 the two output buffers (problem p writes output `output_slot`,
 // channels out_c_offset .. out_c_offset + M of out_c_total: a slice of a concat buffer).
 //
@@ -63,7 +64,6 @@ struct ConvGroupParams {
 }
 
 @group(0) @binding(0) var<uniform> params: ConvGroupParams;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> output0: array<f32>;
 @group(0) @binding(5) var<storage, read_write> output1: array<f32>;

@@ -22,19 +22,16 @@ struct Block {
     c3: mat4x4<f32>,
 }
 
-// Weights of channels m0 .. m0 + 15 at reduction index k; channels past the last repeat it and
-// k past the end reads the last, so every load stays in the problem's weights.
+// Weights packed on the host: per problem, per block of 16 output channels, per k (K padded to
+// a multiple of 8), the block's 16 weights as 4 vec4s; zero past the last channel and past K.
+@group(0) @binding(2) var<storage, read> weight: array<vec4<f32>>;
+
+// Weights of channels m0 .. m0 + 15 (a block) at reduction index k.
 fn weights(p: u32, m0: u32, k: u32) -> mat4x4<f32> {
     let q = params.problems[p];
-    let k_len = q.in_channels * q.kernel_h * q.kernel_w;
-    let at = q.weight_offset + min(k, k_len - 1u);
-    var w: mat4x4<f32>;
-    for (var i = 0u; i < 4u; i++) {
-        let rows = min(vec4(m0 + 4u * i) + vec4(0u, 1u, 2u, 3u), vec4(q.out_channels - 1u));
-        let at4 = vec4(at) + rows * k_len;
-        w[i] = vec4(weight[at4.x], weight[at4.y], weight[at4.z], weight[at4.w]);
-    }
-    return w;
+    let k_padded = (q.in_channels * q.kernel_h * q.kernel_w + 7u) / 8u * 8u;
+    let at = q.weight_offset + (m0 / ROWS * k_padded + k) * 4u;
+    return mat4x4(weight[at], weight[at + 1u], weight[at + 2u], weight[at + 3u]);
 }
 
 // One step along k: acc += w (the 16 channels' weights) x the quad's inputs at `tap`, which then

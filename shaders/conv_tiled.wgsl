@@ -7,6 +7,9 @@
 // neighbouring addresses in workgroup memory and in the output. A row of workgroups is 64
 // output channels.
 
+// Weights as [M][K] per problem.
+@group(0) @binding(2) var<storage, read> weight: array<f32>;
+
 const TILE_M: u32 = 64u;
 const TILE_N: u32 = 64u;
 const TILE_K: u32 = 16u;

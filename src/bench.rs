@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::gpu::{Gpu, Pipelines, Prepared};
 use crate::engine::Engine;
-use crate::ops::Kernel;
+use crate::ops::{gpu_inputs, Kernel};
 use crate::plan::Plan;
 use crate::verify::random_inputs;
 
@@ -93,6 +93,7 @@ pub fn modules(plan: &Plan, dispatch_ms: &[f64]) -> Vec<Timed> {
 pub fn time_kernel(gpu: &Gpu, pipelines: &Pipelines, kernel: &dyn Kernel, iters: usize) -> Result<f64> {
     let inputs = random_inputs(kernel, 1);
     let outputs: Vec<Vec<f32>> = kernel.output_lens().into_iter().map(|len| vec![0.0; len]).collect();
+    let inputs = gpu_inputs(kernel, &inputs.iter().map(Vec::as_slice).collect::<Vec<_>>());
     let input_refs: Vec<&[f32]> = inputs.iter().map(Vec::as_slice).collect();
     let output_refs: Vec<&[f32]> = outputs.iter().map(Vec::as_slice).collect();
     let prepared = Prepared::new(gpu, pipelines, &kernel.launch(), &input_refs, &output_refs)?;

@@ -77,7 +77,13 @@ impl<'g> Engine<'g> {
             let pipeline = pipelines.pipeline(gpu, launch.kernel)?;
             let label = d.nodes.first().map_or("dispatch", String::as_str);
             let params = uniform_buffer(gpu, label, &launch.params);
-            let constants = d.constants.iter().map(|c| storage_buffer(gpu, label, c)).collect::<Result<Vec<_>>>()?;
+            // Constants are inputs 1.. of the kernel (after the activation it reads).
+            let constants = d
+                .constants
+                .iter()
+                .enumerate()
+                .map(|(i, c)| storage_buffer(gpu, label, d.kernel.pack_input(1 + i, c).as_deref().unwrap_or(c)))
+                .collect::<Result<Vec<_>>>()?;
             let mut bound: Vec<&wgpu::Buffer> = vec![&params, &buffers[plan.buffer(d.input)]];
             bound.extend(&constants);
             bound.extend(d.outputs.iter().map(|o| o.map_or(&unused, |t| &buffers[plan.buffer(t)])));

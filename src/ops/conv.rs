@@ -333,6 +333,43 @@ impl ConvGroup {
         self.convs.iter().filter(|(_, s)| *s == slot).map(|(c, _)| c.output_len()).max().unwrap_or(0)
     }
 
+    /// Whether this group's kernels read weights packed by `pack_weights`.
+    fn packs_weights(&self) -> bool {
+        matches!(self.variant, ConvVariant::Subgroup | ConvVariant::SubgroupVec4)
+    }
+
+    /// The subgroup kernels' weight layout: per conv, per block of 16 output channels, per
+    /// reduction index k, the block's 16 weights side by side (4 vec4s), with channels past the
+    /// last and k up to a multiple of 8 zero, so one invocation's weights at a k are 4 vec4 loads.
+    fn pack_weights(&self, weights: &[f32]) -> Vec<f32> {
+        let mut packed = Vec::new();
+        for ((conv, _), (at, _)) in self.convs.iter().zip(self.offsets()) {
+            let k_len = conv.reduction_len();
+            let k_padded = k_len.next_multiple_of(8);
+            for block in 0..conv.out_channels.div_ceil(16) {
+                for k in 0..k_padded {
+                    packed.extend((block * 16..block * 16 + 16).map(|m| {
+                        if m < conv.out_channels && k < k_len { weights[at + m * k_len + k] } else { 0.0 }
+                    }));
+                }
+            }
+        }
+        packed
+    }
+
+    /// Where each conv's weights start in `pack_weights`' layout, in vec4s.
+    fn packed_offsets(&self) -> Vec<usize> {
+        let mut at = 0;
+        self.convs
+            .iter()
+            .map(|(c, _)| {
+                let here = at;
+                at += c.out_channels.div_ceil(16) * c.reduction_len().next_multiple_of(8) * 4;
+                here
+            })
+            .collect()
+    }
+
     /// Splits the packed weight and bias buffers into each conv's part.
     fn offsets(&self) -> Vec<(usize, usize)> {
         let mut at = (0, 0);
@@ -424,7 +461,9 @@ impl Kernel for ConvGroup {
         params.problem_count = self.convs.len() as u32;
         let (rows, columns) = self.variant.tile();
         let mut first_tile = 0;
+        let packed = self.packed_offsets();
         for (i, ((conv, slot), (w, b))) in self.convs.iter().zip(self.offsets()).enumerate() {
+            let w = if self.packs_weights() { packed[i] } else { w };
             params.problems[i] = conv.problem(w, b, *slot, first_tile);
             first_tile += conv.out_channels.div_ceil(rows);
         }
@@ -452,6 +491,10 @@ impl Kernel for ConvGroup {
 
     fn runs_on(&self, gpu: &Gpu) -> bool {
         self.variant.runs_on(gpu)
+    }
+
+    fn pack_input(&self, index: usize, data: &[f32]) -> Option<Vec<f32>> {
+        (index == 1 && self.packs_weights()).then(|| self.pack_weights(data))
     }
 
     fn variant_name(&self) -> &'static str {

@@ -54,10 +54,21 @@ pub trait Kernel: Send + Sync + std::fmt::Debug {
         "default"
     }
 
+    /// Input `index` (in binding order) laid out as the GPU kernel reads it, where that differs
+    /// from the layout `reference` takes (a variant may pack its weights for its loads).
+    fn pack_input(&self, _index: usize, _data: &[f32]) -> Option<Vec<f32>> {
+        None
+    }
+
     /// Whether `gpu` offers what this kernel needs (a variant may need optional features).
     fn runs_on(&self, _gpu: &Gpu) -> bool {
         true
     }
+}
+
+/// Every input of `op` as its GPU kernel reads it (see `Kernel::pack_input`).
+pub fn gpu_inputs(op: &dyn Kernel, inputs: &[&[f32]]) -> Vec<Vec<f32>> {
+    inputs.iter().enumerate().map(|(i, data)| op.pack_input(i, data).unwrap_or_else(|| data.to_vec())).collect()
 }
 
 /// Tolerance for a result that sums `terms` products in f32.

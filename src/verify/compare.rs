@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::gpu::{run_once, Gpu, Pipelines};
-use crate::ops::Kernel;
+use crate::ops::{gpu_inputs, Kernel};
 use crate::rng::Rng;
 
 /// The outcome of one case, as `verify` prints it.
@@ -90,7 +90,9 @@ fn run_both(gpu: &Gpu, kernels: &Pipelines, op: &dyn Kernel, inputs: &[Vec<f32>]
     let mut reference: Vec<Vec<f32>> = op.output_lens().into_iter().map(|len| vec![f32::NAN; len]).collect();
     let input_refs: Vec<&[f32]> = inputs.iter().map(Vec::as_slice).collect();
     let sentinels: Vec<&[f32]> = reference.iter().map(Vec::as_slice).collect();
-    let gpu_out = run_once(gpu, kernels, &op.launch(), &input_refs, &sentinels)?;
+    let packed = gpu_inputs(op, &input_refs);
+    let packed_refs: Vec<&[f32]> = packed.iter().map(Vec::as_slice).collect();
+    let gpu_out = run_once(gpu, kernels, &op.launch(), &packed_refs, &sentinels)?;
     op.reference(&input_refs, &mut reference);
     Ok((gpu_out, reference))
 }
