@@ -46,6 +46,17 @@ fn step(p: u32, acc: ptr<function, Block>, tap: ptr<function, Tap>, quad: Quad, 
     *tap = next_tap(p, t);
 }
 
+// The biases of channels m0 .. m0 + 15, laid out as a Block column (past the last channel: 0).
+fn bias_block(p: u32, m0: u32) -> mat4x4<f32> {
+    let q = params.problems[p];
+    var b: mat4x4<f32>;
+    for (var i = 0u; i < ROWS && m0 + i < q.out_channels; i++) {
+        b[i / 4u][i % 4u] = bias[q.bias_offset + m0 + i];
+    }
+    return b;
+}
+
+// Stores column n of the block (already biased), with the problem's ReLU.
 fn store_column(p: u32, m0: u32, n: u32, values: mat4x4<f32>) {
     let q = params.problems[p];
     let pixels = q.out_h * q.out_w;
@@ -53,13 +64,10 @@ fn store_column(p: u32, m0: u32, n: u32, values: mat4x4<f32>) {
         return;
     }
     let first_plane = n / pixels * q.out_c_total + q.out_c_offset;
+    let relu = q.relu != 0u;
     for (var i = 0u; i < ROWS && m0 + i < q.out_channels; i++) {
-        let m = m0 + i;
-        var v = values[i / 4u][i % 4u] + bias[q.bias_offset + m];
-        if (q.relu != 0u) {
-            v = max(v, 0.0);
-        }
-        store(p, (first_plane + m) * pixels + n % pixels, v);
+        let v = values[i / 4u][i % 4u];
+        store(p, (first_plane + m0 + i) * pixels + n % pixels, select(v, max(v, 0.0), relu));
     }
 }
 
@@ -101,8 +109,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) 
     } else {
         acc = accumulate(p, m0, lane, quad, false);
     }
-    store_column(p, m0, n, acc.c0);
-    store_column(p, m0, n + 1u, acc.c1);
-    store_column(p, m0, n + 2u, acc.c2);
-    store_column(p, m0, n + 3u, acc.c3);
+    let b = bias_block(p, m0);
+    store_column(p, m0, n, acc.c0 + b);
+    store_column(p, m0, n + 1u, acc.c1 + b);
+    store_column(p, m0, n + 2u, acc.c2 + b);
+    store_column(p, m0, n + 3u, acc.c3 + b);
 }
