@@ -122,15 +122,34 @@ pub fn tune(gpu: &Gpu, pipelines: &Pipelines, plan: &mut Plan, cache: &mut TuneC
     Ok(tuned)
 }
 
-/// Applies the cached choices for this adapter to the plan; dispatches without one keep their
-/// default. Returns how many dispatches took a cached choice.
+/// A kernel shape with its batch sizes (`n<digits>` words) blanked out.
+fn without_batch(shape: &str) -> String {
+    shape
+        .split(' ')
+        .map(|word| match word.strip_prefix('n') {
+            Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => "n*",
+            _ => word,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Applies the cached choices for this adapter to the plan: for each dispatch the choice made at
+/// its shape, else at the same shape with another batch size (a batch never tuned takes the
+/// layer's choice at a tuned one); dispatches without either keep their default. Returns how
+/// many dispatches took a cached choice.
 pub fn apply(gpu: &Gpu, plan: &mut Plan, cache: &TuneCache) -> usize {
     let Some(choices) = cache.adapters.get(&adapter_key(gpu)) else {
         return 0;
     };
     let mut applied = 0;
     for dispatch in &mut plan.dispatches {
-        let Some(name) = choices.get(&dispatch.kernel.describe()) else { continue };
+        let shape = dispatch.kernel.describe();
+        let other_batch = || {
+            let wanted = without_batch(&shape);
+            choices.iter().find(|(tuned, _)| without_batch(tuned) == wanted).map(|(_, name)| name)
+        };
+        let Some(name) = choices.get(&shape).or_else(other_batch) else { continue };
         if let Some(variant) = dispatch.kernel.variants().into_iter().find(|v| v.variant_name() == name && v.runs_on(gpu)) {
             dispatch.kernel = variant;
             applied += 1;

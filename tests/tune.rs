@@ -109,3 +109,17 @@ fn a_cache_without_plan_choices_still_loads() {
     assert_eq!(cache.adapters.len(), 1);
     assert!(cache.plans.is_empty());
 }
+
+#[test]
+fn a_batch_never_tuned_takes_the_choices_made_at_another() {
+    let (gpu, pipelines) = common::gpu();
+    let graph = small_graph();
+    let mut cache = TuneCache::default();
+    let mut batch_1 = Plan::build(&graph, 1, &PlanOptions::default()).unwrap();
+    tune(gpu, pipelines, &mut batch_1, &mut cache, 1).unwrap();
+    let mut batch_3 = Plan::build(&graph, 3, &PlanOptions::default()).unwrap();
+    let convs = batch_3.dispatches.iter().filter(|d| d.kernel.kernel_name().starts_with("conv")).count();
+    assert_eq!(apply(gpu, &mut batch_3, &cache), convs);
+    let names = |plan: &Plan| plan.dispatches.iter().map(|d| d.kernel.variant_name()).collect::<Vec<_>>();
+    assert_eq!(names(&batch_3), names(&batch_1));
+}
