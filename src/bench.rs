@@ -97,23 +97,21 @@ pub fn time_kernel(gpu: &Gpu, pipelines: &Pipelines, kernel: &dyn Kernel, iters:
     let input_refs: Vec<&[f32]> = inputs.iter().map(Vec::as_slice).collect();
     let output_refs: Vec<&[f32]> = outputs.iter().map(Vec::as_slice).collect();
     let prepared = Prepared::new(gpu, pipelines, &kernel.launch(), &input_refs, &output_refs)?;
-    prepared.run(gpu)?;
-    let mut samples = Vec::with_capacity(iters);
-    for _ in 0..iters.max(1) {
-        let started = Instant::now();
-        prepared.run(gpu)?;
-        samples.push(started.elapsed().as_secs_f64() * 1e3);
-    }
-    Ok(Stats::of(&samples).expect("at least one sample").median)
+    median_ms(iters, || prepared.run(gpu))
 }
 
 /// Median end-to-end milliseconds of `iters` runs of a whole plan on `input`, after one warm-up.
 pub fn time_engine(engine: &Engine, input: &[f32], iters: usize) -> Result<f64> {
-    engine.run(input)?;
+    median_ms(iters, || engine.run(input).map(drop))
+}
+
+/// Median wall-clock milliseconds of `iters` (at least one) calls of `run`, after one warm-up.
+fn median_ms(iters: usize, mut run: impl FnMut() -> Result<()>) -> Result<f64> {
+    run()?;
     let mut samples = Vec::with_capacity(iters);
     for _ in 0..iters.max(1) {
         let started = Instant::now();
-        engine.run(input)?;
+        run()?;
         samples.push(started.elapsed().as_secs_f64() * 1e3);
     }
     Ok(Stats::of(&samples).expect("at least one sample").median)

@@ -260,9 +260,9 @@ impl Kernel for WinogradOutput {
                 let at = |i: usize, j: usize| m[((4 * i + j) * self.channels + c) * count + t];
                 // A^T M: combine rows; then each row times A: combine columns.
                 let cols: [[f32; 2]; 4] = std::array::from_fn(|j| a_step([at(0, j), at(1, j), at(2, j), at(3, j)]));
-                for i in 0..2 {
-                    let y = a_step(std::array::from_fn(|j| cols[j][i]));
-                    for (j, value) in y.into_iter().enumerate() {
+                let at_m: [[f32; 4]; 2] = std::array::from_fn(|i| std::array::from_fn(|j| cols[j][i]));
+                for (i, row) in at_m.into_iter().enumerate() {
+                    for (j, value) in a_step(row).into_iter().enumerate() {
                         let (oy, ox) = (y0 + i, x0 + j);
                         if oy < h && ox < w {
                             let v = value + bias[c];
