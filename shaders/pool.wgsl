@@ -3,8 +3,9 @@
 // Bindings: 0 params (uniform PoolParams), 1 input (in_c_total channels, of which `channels` from
 // in_c_offset are read), 2 output (out_c_total channels; only channels out_c_offset ..
 // out_c_offset + channels are written).
-// One thread computes one output element (image, channel, oy, ox). The launcher picks out_h/out_w
-// (floor or ceil mode) so that every window starts inside the image or its top/left padding.
+// One thread computes a 2x2 block of outputs of one channel (see Block). The launcher picks
+// out_h/out_w (floor or ceil mode) so that every window starts inside the image or its top/left
+// padding.
 //
 // max_pool: padding never wins: only in-image elements are compared.
 // avg_pool: ONNX semantics. count_include_pad = 1 divides by the part of the window that lies in
@@ -42,9 +43,6 @@ struct PoolParams {
 
 // One pooling window: its corner in padded coordinates and its clip to the image.
 struct Window {
-    image: u32,
-    channel: u32,
-    out_index: u32,
     y0: i32,
     x0: i32,
     y_begin: u32,
@@ -53,79 +51,135 @@ struct Window {
     x_end: u32,
 }
 
-// Decodes a flat thread index into its window; false when the index is past the output.
-fn window_of(gid: vec3<u32>, groups: vec3<u32>, w: ptr<function, Window>) -> bool {
+fn window_at(oy: u32, ox: u32) -> Window {
+    var w: Window;
+    if (params.adaptive != 0u) {
+        w.y0 = i32(oy * params.in_h / params.out_h);
+        w.x0 = i32(ox * params.in_w / params.out_w);
+        w.y_begin = u32(w.y0);
+        w.x_begin = u32(w.x0);
+        w.y_end = ((oy + 1u) * params.in_h + params.out_h - 1u) / params.out_h;
+        w.x_end = ((ox + 1u) * params.in_w + params.out_w - 1u) / params.out_w;
+        return w;
+    }
+    w.y0 = i32(oy * params.stride_h) - i32(params.pad_top);
+    w.x0 = i32(ox * params.stride_w) - i32(params.pad_left);
+    w.y_begin = u32(max(w.y0, 0));
+    w.x_begin = u32(max(w.x0, 0));
+    w.y_end = u32(clamp(w.y0 + i32(params.kernel_h), 0, i32(params.in_h)));
+    w.x_end = u32(clamp(w.x0 + i32(params.kernel_w), 0, i32(params.in_w)));
+    return w;
+}
+
+// A thread's 2x2 block of outputs (rows oy, oy + 1, columns ox, ox + 1 of one channel of one
+// image): their windows, and the union of those it reads, each input once. Neighbouring windows
+// overlap (stride < kernel), so a block reads far fewer inputs than its four windows do.
+struct Block {
+    plane: u32,
+    out_plane: u32,
+    oy: u32,
+    ox: u32,
+    // Windows of (oy, ox), (oy, ox + 1), (oy + 1, ox), (oy + 1, ox + 1).
+    w: array<Window, 4>,
+}
+
+// Decodes a flat thread index into its block; false when the index is past the output.
+fn block_of(gid: vec3<u32>, groups: vec3<u32>, b: ptr<function, Block>) -> bool {
     let index = gid.x + gid.y * groups.x * 256u;
-    let pixels = params.out_h * params.out_w;
-    if (index >= params.batch * params.channels * pixels) {
+    let blocks_h = (params.out_h + 1u) / 2u;
+    let blocks_w = (params.out_w + 1u) / 2u;
+    let blocks = blocks_h * blocks_w;
+    if (index >= params.batch * params.channels * blocks) {
         return false;
     }
-    let p = index % pixels;
-    let plane = index / pixels;
-    (*w).image = plane / params.channels;
-    (*w).channel = plane % params.channels;
-    let oy = p / params.out_w;
-    let ox = p % params.out_w;
-    (*w).out_index = ((*w).image * params.out_c_total + params.out_c_offset + (*w).channel) * pixels + p;
-    (*w).y0 = i32(oy * params.stride_h) - i32(params.pad_top);
-    (*w).x0 = i32(ox * params.stride_w) - i32(params.pad_left);
-    if (params.adaptive != 0u) {
-        (*w).y0 = i32(oy * params.in_h / params.out_h);
-        (*w).x0 = i32(ox * params.in_w / params.out_w);
-        (*w).y_begin = u32((*w).y0);
-        (*w).x_begin = u32((*w).x0);
-        (*w).y_end = ((oy + 1u) * params.in_h + params.out_h - 1u) / params.out_h;
-        (*w).x_end = ((ox + 1u) * params.in_w + params.out_w - 1u) / params.out_w;
-        return true;
+    let plane = index / blocks;
+    let image = plane / params.channels;
+    let channel = plane % params.channels;
+    (*b).plane = image * params.in_c_total + params.in_c_offset + channel;
+    (*b).out_plane = image * params.out_c_total + params.out_c_offset + channel;
+    (*b).oy = index % blocks / blocks_w * 2u;
+    (*b).ox = index % blocks_w * 2u;
+    for (var i = 0u; i < 4u; i++) {
+        (*b).w[i] = window_at((*b).oy + i / 2u, (*b).ox + i % 2u);
     }
-    (*w).y_begin = u32(max((*w).y0, 0));
-    (*w).x_begin = u32(max((*w).x0, 0));
-    (*w).y_end = u32(clamp((*w).y0 + i32(params.kernel_h), 0, i32(params.in_h)));
-    (*w).x_end = u32(clamp((*w).x0 + i32(params.kernel_w), 0, i32(params.in_w)));
     return true;
 }
 
-fn input_row(w: Window, y: u32) -> u32 {
-    let plane = w.image * params.in_c_total + params.in_c_offset + w.channel;
-    return (plane * params.in_h + y) * params.in_w;
+// Which of the block's four windows hold input (y, x).
+fn holders(b: Block, y: u32, x: u32) -> vec4<bool> {
+    var inside: vec4<bool>;
+    for (var i = 0u; i < 4u; i++) {
+        let w = b.w[i];
+        inside[i] = y >= w.y_begin && y < w.y_end && x >= w.x_begin && x < w.x_end;
+    }
+    return inside;
+}
+
+// The end of the rows and of the columns the block reads (a window of an output past the
+// last one may reach past the image; nothing there is read).
+fn rows_end(b: Block) -> u32 {
+    return min(max(b.w[0].y_end, b.w[2].y_end), params.in_h);
+}
+
+fn columns_end(b: Block) -> u32 {
+    return min(max(b.w[0].x_end, b.w[1].x_end), params.in_w);
+}
+
+fn input_row(b: Block, y: u32) -> u32 {
+    return (b.plane * params.in_h + y) * params.in_w;
+}
+
+// Writes the block's outputs that lie inside the output.
+fn store_block(b: Block, values: vec4<f32>) {
+    for (var i = 0u; i < 4u; i++) {
+        let oy = b.oy + i / 2u;
+        let ox = b.ox + i % 2u;
+        if (oy < params.out_h && ox < params.out_w) {
+            output[(b.out_plane * params.out_h + oy) * params.out_w + ox] = values[i];
+        }
+    }
 }
 
 @compute @workgroup_size(256)
 fn max_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    var w: Window;
-    if (!window_of(gid, groups, &w)) {
+    var b: Block;
+    if (!block_of(gid, groups, &b)) {
         return;
     }
-    var best = -3.40282347e38;
-    for (var y = w.y_begin; y < w.y_end; y++) {
-        let row = input_row(w, y);
-        for (var x = w.x_begin; x < w.x_end; x++) {
-            best = max(best, input[row + x]);
+    var best = vec4(-3.40282347e38);
+    for (var y = b.w[0].y_begin; y < rows_end(b); y++) {
+        let row = input_row(b, y);
+        for (var x = b.w[0].x_begin; x < columns_end(b); x++) {
+            best = select(best, max(best, vec4(input[row + x])), holders(b, y, x));
         }
     }
-    output[w.out_index] = best;
+    store_block(b, best);
 }
 
 @compute @workgroup_size(256)
 fn avg_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    var w: Window;
-    if (!window_of(gid, groups, &w)) {
+    var b: Block;
+    if (!block_of(gid, groups, &b)) {
         return;
     }
-    var sum = 0.0;
-    for (var y = w.y_begin; y < w.y_end; y++) {
-        let row = input_row(w, y);
-        for (var x = w.x_begin; x < w.x_end; x++) {
-            sum += input[row + x];
+    var sum = vec4(0.0);
+    for (var y = b.w[0].y_begin; y < rows_end(b); y++) {
+        let row = input_row(b, y);
+        for (var x = b.w[0].x_begin; x < columns_end(b); x++) {
+            sum += select(vec4(0.0), vec4(input[row + x]), holders(b, y, x));
         }
     }
-    var count = f32((w.y_end - w.y_begin) * (w.x_end - w.x_begin));
-    if (params.count_include_pad != 0u) {
-        let padded_h = i32(params.in_h + params.pad_bottom);
-        let padded_w = i32(params.in_w + params.pad_right);
-        let rows = min(w.y0 + i32(params.kernel_h), padded_h) - w.y0;
-        let cols = min(w.x0 + i32(params.kernel_w), padded_w) - w.x0;
-        count = f32(rows * cols);
+    var count: vec4<f32>;
+    for (var i = 0u; i < 4u; i++) {
+        let w = b.w[i];
+        count[i] = f32((w.y_end - w.y_begin) * (w.x_end - w.x_begin));
+        if (params.count_include_pad != 0u) {
+            let padded_h = i32(params.in_h + params.pad_bottom);
+            let padded_w = i32(params.in_w + params.pad_right);
+            let rows = min(w.y0 + i32(params.kernel_h), padded_h) - w.y0;
+            let cols = min(w.x0 + i32(params.kernel_w), padded_w) - w.x0;
+            count[i] = f32(rows * cols);
+        }
     }
-    output[w.out_index] = sum / count;
+    store_block(b, sum / count);
 }

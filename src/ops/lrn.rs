@@ -124,7 +124,8 @@ impl Kernel for Lrn {
             bias: self.bias,
             _pad: 0,
         };
-        let items = self.batch * self.channels * self.height * self.width;
+        // One thread per 4 channels of a pixel.
+        let items = self.batch * self.channels.div_ceil(4) * self.height * self.width;
         Launch::new(KernelId::Lrn, &params, flat_workgroups(items, 256))
     }
 

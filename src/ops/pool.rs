@@ -248,7 +248,8 @@ impl Kernel for Pool2d {
             PoolKind::Max => KernelId::MaxPool,
             PoolKind::Average { .. } => KernelId::AvgPool,
         };
-        let items = self.batch * self.channels * self.out_h() * self.out_w();
+        // One thread per 2x2 block of outputs.
+        let items = self.batch * self.channels * self.out_h().div_ceil(2) * self.out_w().div_ceil(2);
         Launch::new(kernel, &params, flat_workgroups(items, GROUP_SIZE))
     }
 
