@@ -89,7 +89,8 @@ pub fn modules(plan: &Plan, dispatch_ms: &[f64]) -> Vec<Timed> {
         .collect()
 }
 
-/// Median milliseconds of one dispatch of `kernel` alone (random inputs, after one warm-up run).
+/// Milliseconds of one dispatch of `kernel` alone: the fastest of `iters` runs (random inputs,
+/// after one warm-up run).
 pub fn time_kernel(gpu: &Gpu, pipelines: &Pipelines, kernel: &dyn Kernel, iters: usize) -> Result<f64> {
     let inputs = random_inputs(kernel, 1);
     let outputs: Vec<Vec<f32>> = kernel.output_lens().into_iter().map(|len| vec![0.0; len]).collect();
@@ -97,16 +98,18 @@ pub fn time_kernel(gpu: &Gpu, pipelines: &Pipelines, kernel: &dyn Kernel, iters:
     let input_refs: Vec<&[f32]> = inputs.iter().map(Vec::as_slice).collect();
     let output_refs: Vec<&[f32]> = outputs.iter().map(Vec::as_slice).collect();
     let prepared = Prepared::new(gpu, pipelines, &kernel.launch(), &input_refs, &output_refs)?;
-    median_ms(iters, || prepared.run(gpu))
+    fastest_ms(iters, || prepared.run(gpu))
 }
 
-/// Median end-to-end milliseconds of `iters` runs of a whole plan on `input`, after one warm-up.
+/// End-to-end milliseconds of a whole plan on `input`: the fastest of `iters` runs, after one
+/// warm-up.
 pub fn time_engine(engine: &Engine, input: &[f32], iters: usize) -> Result<f64> {
-    median_ms(iters, || engine.run(input).map(drop))
+    fastest_ms(iters, || engine.run(input).map(drop))
 }
 
-/// Median wall-clock milliseconds of `iters` (at least one) calls of `run`, after one warm-up.
-fn median_ms(iters: usize, mut run: impl FnMut() -> Result<()>) -> Result<f64> {
+/// Wall-clock milliseconds of the fastest of `iters` (at least one) calls of `run`, after one
+/// warm-up: what the tuner compares, as noise from a shared machine only ever adds time.
+fn fastest_ms(iters: usize, mut run: impl FnMut() -> Result<()>) -> Result<f64> {
     run()?;
     let mut samples = Vec::with_capacity(iters);
     for _ in 0..iters.max(1) {
@@ -114,7 +117,7 @@ fn median_ms(iters: usize, mut run: impl FnMut() -> Result<()>) -> Result<f64> {
         run()?;
         samples.push(started.elapsed().as_secs_f64() * 1e3);
     }
-    Ok(Stats::of(&samples).expect("at least one sample").median)
+    Ok(Stats::of(&samples).expect("at least one sample").min)
 }
 
 /// The GEMM rate the 1x1 conv kernels reach at this plan's 1x1 shapes, each timed alone:

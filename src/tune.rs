@@ -90,7 +90,7 @@ impl TuneCache {
     }
 }
 
-/// One tuned dispatch: its shape, each variant's median time, the choice.
+/// One tuned dispatch: its shape, each variant's time (fastest run), the choice.
 #[derive(Clone, Debug, Serialize)]
 pub struct Tuned {
     pub dispatch: usize,
@@ -172,7 +172,7 @@ pub struct TunedPlan {
     pub choice: PlanChoice,
     pub plan: Plan,
     pub dispatches: Vec<Tuned>,
-    /// Median end-to-end milliseconds of a run.
+    /// End-to-end milliseconds of the fastest run.
     pub ms: f64,
 }
 

@@ -41,7 +41,7 @@ pub fn run(model: &ModelArgs, batch: usize, iters: usize, cache_path: Option<Pat
         return Ok(ExitCode::SUCCESS);
     }
     println!("adapter: {}", adapter_key(&gpu));
-    println!("whole network, each plan tuned (median end to end):");
+    println!("whole network, each plan tuned (fastest run, end to end):");
     for c in &candidates {
         println!("  {:>9.2} ms  {}", c.ms, c.choice.describe());
     }
