@@ -5,8 +5,9 @@
 // i * x_stride_feature, so a transposed operand needs no copy), 2 weight ([out_features]
 // [in_features]), 3 bias (bias_stride_batch = 0: one vector for every row; = out_features: a full
 // matrix), 4 output ([batch][out_features]).
-// One workgroup of 64 threads computes one output (o, b): each thread sums a strided part of the
-// row, then a tree reduction in workgroup memory adds the 64 partial sums.
+// This file: the parameters and the bias and output bindings; x and the weight are declared by
+// the kernel, `fully_connected_reduce.wgsl` (any strides; for GPUs) or
+// `fully_connected_rows.wgsl` (vec4 loads; for CPU-like adapters).
 
 struct FcParams {
     batch: u32,
@@ -20,36 +21,13 @@ struct FcParams {
 }
 
 @group(0) @binding(0) var<uniform> params: FcParams;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> output: array<f32>;
 
-const THREADS: u32 = 64u;
-var<workgroup> partial: array<f32, 64>;
-
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-    let o = wid.x;
-    let b = wid.y;
-    var sum = 0.0;
-    for (var i = lane; i < params.in_features; i += THREADS) {
-        sum = fma(x[b * params.x_stride_batch + i * params.x_stride_feature],
-                  weight[o * params.in_features + i], sum);
+fn finish(b: u32, o: u32, dot: f32) {
+    var v = dot + bias[b * params.bias_stride_batch + o];
+    if (params.relu != 0u) {
+        v = max(v, 0.0);
     }
-    partial[lane] = sum;
-    workgroupBarrier();
-    for (var half = THREADS / 2u; half > 0u; half /= 2u) {
-        if (lane < half) {
-            partial[lane] += partial[lane + half];
-        }
-        workgroupBarrier();
-    }
-    if (lane == 0u) {
-        var v = partial[0] + bias[b * params.bias_stride_batch + o];
-        if (params.relu != 0u) {
-            v = max(v, 0.0);
-        }
-        output[b * params.out_features + o] = v;
-    }
+    output[b * params.out_features + o] = v;
 }

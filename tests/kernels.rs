@@ -99,3 +99,23 @@ fn channel_affine() {
     sweep("channel affine");
     sweep("channel affine + relu");
 }
+
+#[test]
+fn the_sweep_covers_every_variant() {
+    // lavapipe offers every variant; on it each family must reach the sweep in each of them.
+    let (gpu, _) = common::gpu();
+    let sweep = kernel_sweep(gpu);
+    let variants_of = |prefix: &str| {
+        let mut names: Vec<&str> = sweep.iter().filter(|op| op.kernel_name().starts_with(prefix)).map(|op| op.variant_name()).collect();
+        names.sort();
+        names.dedup();
+        names
+    };
+    assert_eq!(variants_of("fully connected"), ["reduce", "rows"]);
+    if gpu.has_subgroups_of(8) {
+        assert_eq!(variants_of("conv 1x1"), ["subgroup", "subgroup-vec4", "tiled"]);
+        assert_eq!(variants_of("conv kxk"), ["subgroup", "tiled"]);
+    } else {
+        assert_eq!(variants_of("conv"), ["tiled"]);
+    }
+}

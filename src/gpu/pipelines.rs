@@ -18,6 +18,8 @@ pub const SHADER_FILES: &[(&str, &str)] = &[
     ("pool.wgsl", include_str!("../../shaders/pool.wgsl")),
     ("lrn.wgsl", include_str!("../../shaders/lrn.wgsl")),
     ("fully_connected.wgsl", include_str!("../../shaders/fully_connected.wgsl")),
+    ("fully_connected_reduce.wgsl", include_str!("../../shaders/fully_connected_reduce.wgsl")),
+    ("fully_connected_rows.wgsl", include_str!("../../shaders/fully_connected_rows.wgsl")),
     ("softmax.wgsl", include_str!("../../shaders/softmax.wgsl")),
     ("channel_affine.wgsl", include_str!("../../shaders/channel_affine.wgsl")),
     ("winograd_common.wgsl", include_str!("../../shaders/winograd_common.wgsl")),
@@ -36,6 +38,7 @@ pub enum KernelId {
     AvgPool,
     Lrn,
     FullyConnected,
+    FullyConnectedRows,
     Softmax,
     ChannelAffine,
     WinogradInput,
@@ -43,7 +46,7 @@ pub enum KernelId {
 }
 
 impl KernelId {
-    pub const ALL: [KernelId; 13] = [
+    pub const ALL: [KernelId; 14] = [
         KernelId::ConvKxk,
         KernelId::Conv1x1,
         KernelId::ConvKxkSubgroup,
@@ -53,6 +56,7 @@ impl KernelId {
         KernelId::AvgPool,
         KernelId::Lrn,
         KernelId::FullyConnected,
+        KernelId::FullyConnectedRows,
         KernelId::Softmax,
         KernelId::ChannelAffine,
         KernelId::WinogradInput,
@@ -69,7 +73,8 @@ impl KernelId {
             KernelId::Conv1x1SubgroupVec4 => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input_vec4.wgsl"],
             KernelId::MaxPool | KernelId::AvgPool => &["pool.wgsl"],
             KernelId::Lrn => &["lrn.wgsl"],
-            KernelId::FullyConnected => &["fully_connected.wgsl"],
+            KernelId::FullyConnected => &["fully_connected.wgsl", "fully_connected_reduce.wgsl"],
+            KernelId::FullyConnectedRows => &["fully_connected.wgsl", "fully_connected_rows.wgsl"],
             KernelId::Softmax => &["softmax.wgsl"],
             KernelId::ChannelAffine => &["channel_affine.wgsl"],
             KernelId::WinogradInput => &["winograd_common.wgsl", "winograd_input.wgsl"],

@@ -11,7 +11,7 @@ use crate::tensor::{element_count, Tensor};
 use crate::error::{Error, Result};
 use crate::geometry::ChannelSlice;
 use crate::graph::{ConvSpec, PoolSpec};
-use crate::ops::{ConvGroup, ChannelAffine, FullyConnected, Lrn, Kernel, Pool2d, PoolKind, Softmax};
+use crate::ops::{ChannelAffine, ConvGroup, FcVariant, FullyConnected, Kernel, Lrn, Pool2d, PoolKind, Softmax};
 
 /// One op and the data for its input buffers.
 pub struct Step {
@@ -180,6 +180,7 @@ fn gemm(node: &NodeProto, opset: i64, a: &Tensor, b: &Tensor, c: Option<&Tensor>
         x_stride_feature: if trans_a { m } else { 1 },
         bias_stride_batch: n,
         relu: false,
+        variant: FcVariant::default(),
     };
     op.check()?;
     Ok(single(op, vec![a.data.clone(), weight, bias], vec![m, n]))

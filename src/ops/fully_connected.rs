@@ -16,6 +16,18 @@ pub struct FullyConnected {
     pub x_stride_feature: usize,
     pub bias_stride_batch: usize,
     pub relu: bool,
+    pub variant: FcVariant,
+}
+
+/// How a fully connected layer is computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FcVariant {
+    /// A workgroup per output with a tree reduction (`fully_connected_reduce.wgsl`): for GPUs.
+    #[default]
+    Reduce,
+    /// A thread per output, vec4 loads, no barriers (`fully_connected_rows.wgsl`): for CPU-like
+    /// adapters; needs `in_features` and x's row stride multiples of 4 and contiguous x rows.
+    Rows,
 }
 
 /// Mirrors `FcParams` in `shaders/fully_connected.wgsl`.
@@ -43,6 +55,14 @@ impl FullyConnected {
             x_stride_feature: 1,
             bias_stride_batch: 0,
             relu: false,
+            variant: FcVariant::default(),
+        }
+    }
+
+    fn fits(&self, variant: FcVariant) -> bool {
+        match variant {
+            FcVariant::Reduce => true,
+            FcVariant::Rows => self.in_features % 4 == 0 && self.x_stride_feature == 1 && self.x_stride_batch % 4 == 0,
         }
     }
 
@@ -71,6 +91,9 @@ impl Kernel for FullyConnected {
     fn check(&self) -> Result<()> {
         if [self.batch, self.in_features, self.out_features].contains(&0) {
             return Err(Error::shape("Gemm", format!("zero-sized dimension in {}", self.describe())));
+        }
+        if !self.fits(self.variant) {
+            return Err(Error::shape("Gemm", format!("the {} kernel cannot compute {}", self.variant_name(), self.describe())));
         }
         Ok(())
     }
@@ -111,7 +134,10 @@ impl Kernel for FullyConnected {
             relu: self.relu as u32,
             _pad: 0,
         };
-        Launch::new(KernelId::FullyConnected, &params, [self.out_features as u32, self.batch as u32, 1])
+        match self.variant {
+            FcVariant::Reduce => Launch::new(KernelId::FullyConnected, &params, [self.out_features as u32, self.batch as u32, 1]),
+            FcVariant::Rows => Launch::new(KernelId::FullyConnectedRows, &params, [self.out_features.div_ceil(64) as u32, self.batch as u32, 1]),
+        }
     }
 
     fn work(&self) -> usize {
@@ -120,5 +146,20 @@ impl Kernel for FullyConnected {
 
     fn tolerance(&self, reference: &[Vec<f32>]) -> f32 {
         accumulation_tolerance(self.in_features + 1, reference)
+    }
+
+    fn variants(&self) -> Vec<Box<dyn Kernel>> {
+        [FcVariant::Reduce, FcVariant::Rows]
+            .into_iter()
+            .filter(|&v| self.fits(v))
+            .map(|variant| Box::new(FullyConnected { variant, ..self.clone() }) as Box<dyn Kernel>)
+            .collect()
+    }
+
+    fn variant_name(&self) -> &'static str {
+        match self.variant {
+            FcVariant::Reduce => "reduce",
+            FcVariant::Rows => "rows",
+        }
     }
 }

@@ -13,7 +13,7 @@ mod winograd;
 
 pub use conv::{Conv2d, ConvGroup, ConvVariant, OutputSlot, MAX_PROBLEMS};
 pub use channel_affine::ChannelAffine;
-pub use fully_connected::FullyConnected;
+pub use fully_connected::{FcVariant, FullyConnected};
 pub use lrn::Lrn;
 pub use pool::{Pool2d, PoolKind};
 pub use softmax::Softmax;

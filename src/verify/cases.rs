@@ -7,7 +7,7 @@ use crate::geometry::{ChannelSlice, Pads};
 use crate::gpu::Gpu;
 use crate::graph::PoolSpec;
 use crate::ops::{
-    ChannelAffine, Conv2d, ConvGroup, ConvVariant, FullyConnected, Kernel, Lrn, OutputSlot, Pool2d, PoolKind, Softmax, WinogradInput,
+    ChannelAffine, Conv2d, ConvGroup, FullyConnected, Kernel, Lrn, OutputSlot, Pool2d, PoolKind, Softmax, WinogradInput,
     WinogradOutput, WinogradTiles,
 };
 
@@ -204,14 +204,12 @@ fn boxed<T: Kernel + 'static>(ops: Vec<T>) -> impl Iterator<Item = Box<dyn Kerne
     ops.into_iter().map(|op| Box::new(op) as Box<dyn Kernel>)
 }
 
-/// Every kernel case that `verify` and the tests run on `gpu`: each conv case in each conv
-/// variant the adapter offers.
+/// Every kernel case that `verify` and the tests run on `gpu`, in each variant of its kernel that
+/// fits it and that the adapter offers.
 pub fn kernel_sweep(gpu: &Gpu) -> Vec<Box<dyn Kernel>> {
     let mut ops = Vec::new();
     let convs: Vec<ConvGroup> = conv_cases().into_iter().chain(pointwise_cases()).map(ConvGroup::single).chain(conv_group_cases()).collect();
-    for variant in ConvVariant::ALL.into_iter().filter(|v| v.runs_on(gpu)) {
-        ops.extend(boxed(convs.iter().cloned().map(|g| g.with_variant(variant)).filter(|g| variant.fits(g)).collect()));
-    }
+    ops.extend(boxed(convs));
     ops.extend(boxed(pool_cases(PoolKind::Max)));
     ops.extend(boxed(average_cases()));
     ops.extend(boxed(lrn_cases()));
@@ -220,5 +218,12 @@ pub fn kernel_sweep(gpu: &Gpu) -> Vec<Box<dyn Kernel>> {
     ops.extend(boxed(copy_cases()));
     ops.extend(boxed(winograd_input_cases()));
     ops.extend(boxed(winograd_output_cases()));
-    ops
+    let mut variants: Vec<Box<dyn Kernel>> = Vec::new();
+    for op in ops {
+        match op.variants() {
+            none if none.is_empty() => variants.push(op),
+            some => variants.extend(some.into_iter().filter(|v| v.runs_on(gpu))),
+        }
+    }
+    variants
 }
