@@ -101,7 +101,9 @@ pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
                 println!("  class {class:>4}  {p:.5}");
             }
         }
-        println!("GPU: {gpu_ms:.1} ms for batch {batch} (upload, compute, read-back; engine built in {build_ms:.0} ms)");
+        println!(
+            "GPU: {gpu_ms:.1} ms for batch {batch}, first run (upload, compute, read-back; engine built in {build_ms:.0} ms; `googlenet bench` times warm runs)"
+        );
         if let Some((values, agree, cpu_ms)) = &check {
             println!("CPU reference: {cpu_ms:.1} ms");
             for v in values {
