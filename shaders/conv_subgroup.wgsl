@@ -5,10 +5,11 @@
 // subgroup (the engine offers this core only on such adapters).
 //
 // A workgroup computes 16 output channels x 32 columns; invocation `lane` keeps 16 channels x 4
-// consecutive columns (a quad: 4 * lane .. 4 * lane + 3) in registers. K is walked 8 at a time: each
-// lane loads the 16 channels' weights at k0 + lane, and step j takes lane j's with
-// subgroupBroadcast, so a weight costs one load per 8 lanes instead of 8. The inputs are the
-// only per-column loads, each used for 16 multiply-adds. A row of workgroups is 16 channels.
+// consecutive columns (a quad: 4 * lane .. 4 * lane + 3) in registers. K is walked 8 at a time:
+// each lane loads the 16 channels' weights at k0 + lane (4 vec4s, packed on the host), and step
+// j takes lane j's with subgroupBroadcast, so a weight costs one load per 8 lanes instead of 8.
+// The inputs are the only per-column loads, each used for 16 multiply-adds. A row of workgroups
+// is 16 channels.
 
 const ROWS: u32 = 16u;
 const LANES: u32 = 8u;
