@@ -22,7 +22,7 @@ pub fn run(json: bool) -> Result<ExitCode> {
         .map(|(i, op)| check_op(&gpu, &kernels, op.as_ref(), &random_inputs(op.as_ref(), i as u64)))
         .collect();
     let failures = results.iter().filter(|r| !r.passed).count();
-    let not_offered: Vec<String> = ConvVariant::ALL.iter().filter(|v| !v.runs_on(&gpu)).map(|v| format!("{v:?}").to_lowercase()).collect();
+    let not_offered: Vec<&str> = ConvVariant::ALL.iter().filter(|v| !v.runs_on(&gpu)).map(|v| v.name()).collect();
     // The whole network (with its auxiliary classifiers) on one synthetic image.
     let graph = googlenet(Options { aux: true, ..Options::default() });
     let [c, h, w] = graph.input_chw;

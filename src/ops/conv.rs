@@ -88,6 +88,15 @@ pub enum ConvVariant {
 impl ConvVariant {
     pub const ALL: [ConvVariant; 3] = [ConvVariant::Tiled, ConvVariant::Subgroup, ConvVariant::SubgroupVec4];
 
+    /// The name reports and the tuning cache use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConvVariant::Tiled => "tiled",
+            ConvVariant::Subgroup => "subgroup",
+            ConvVariant::SubgroupVec4 => "subgroup-vec4",
+        }
+    }
+
     /// Whether `gpu` can run this variant's kernels.
     pub fn runs_on(self, gpu: &Gpu) -> bool {
         match self {
@@ -498,10 +507,6 @@ impl Kernel for ConvGroup {
     }
 
     fn variant_name(&self) -> &'static str {
-        match self.variant {
-            ConvVariant::Tiled => "tiled",
-            ConvVariant::Subgroup => "subgroup",
-            ConvVariant::SubgroupVec4 => "subgroup-vec4",
-        }
+        self.variant.name()
     }
 }
