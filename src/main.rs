@@ -51,7 +51,7 @@ enum Command {
         top: usize,
         /// Input normalisation; by default torchvision's for .safetensors models and the built-in
         /// network, Caffe's (BGR, mean-subtracted 0-255) for .onnx models.
-        #[arg(long, value_enum)]
+        #[arg(long)]
         preprocess: Option<Preprocess>,
         /// Print the results as JSON.
         #[arg(long)]

@@ -4,11 +4,13 @@
 use std::path::Path;
 
 use image::imageops::FilterType;
+use image::DynamicImage;
 
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+/// How an image becomes the network's input: each model family was trained with its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preprocess {
     /// RGB in [0, 1], minus ImageNet mean, over ImageNet std (torchvision models).
     Torchvision,
@@ -26,7 +28,32 @@ const TORCHVISION_STD: [f32; 3] = [0.229, 0.224, 0.225];
 /// BVLC's ImageNet mean, in B, G, R order.
 const CAFFE_MEAN_BGR: [f32; 3] = [104.006_99, 116.668_77, 122.678_91];
 
-/// One image as a `[3, 224, 224]` tensor.
+impl Preprocess {
+    /// Every choice, in the order `name` lists them.
+    pub const ALL: [Preprocess; 3] = [Preprocess::Torchvision, Preprocess::Caffe, Preprocess::Inception];
+
+    /// The lower-case name the command line and reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preprocess::Torchvision => "torchvision",
+            Preprocess::Caffe => "caffe",
+            Preprocess::Inception => "inception",
+        }
+    }
+}
+
+impl std::str::FromStr for Preprocess {
+    type Err = String;
+
+    fn from_str(name: &str) -> std::result::Result<Self, String> {
+        Preprocess::ALL.into_iter().find(|p| p.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = Preprocess::ALL.iter().map(|p| p.name()).collect();
+            format!("unknown preprocessing `{name}`; expected one of {}", names.join(", "))
+        })
+    }
+}
+
+/// One image file as a `[3, 224, 224]` tensor.
 pub fn load_image(path: &Path, preprocess: Preprocess) -> Result<Tensor> {
     let image = image::ImageReader::open(path)
         .map_err(|e| Error::file(path, format!("cannot open: {e}")))?
@@ -34,9 +61,14 @@ pub fn load_image(path: &Path, preprocess: Preprocess) -> Result<Tensor> {
         .map_err(|e| Error::file(path, format!("cannot read: {e}")))?
         .decode()
         .map_err(|e| Error::file(path, format!("not a readable JPEG or PNG image: {e}")))?;
+    image_tensor(&image, preprocess).map_err(|message| Error::file(path, message))
+}
+
+/// A decoded image as a `[3, 224, 224]` tensor; the error says what is wrong with the image.
+pub fn image_tensor(image: &DynamicImage, preprocess: Preprocess) -> std::result::Result<Tensor, String> {
     let (w, h) = (image.width(), image.height());
     if w == 0 || h == 0 {
-        return Err(Error::file(path, "the image is empty"));
+        return Err("the image is empty".into());
     }
     // Short side to 256, keeping the aspect ratio; then the central 224x224.
     let scale = RESIZE as f64 / w.min(h) as f64;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -69,12 +70,25 @@ pub fn default_cache_path() -> PathBuf {
     base.join("googlenet").join("tune.json")
 }
 
+/// A cache holds a few lines per kernel shape and adapter: far below this.
+pub const MAX_CACHE_BYTES: u64 = 16 << 20;
+
 impl TuneCache {
     /// The cache at `path`; an absent file is an empty cache, an unreadable one an error.
+    /// A cache larger than `MAX_CACHE_BYTES` is refused unread.
     pub fn load(path: &Path) -> Result<Self> {
-        match std::fs::read_to_string(path) {
+        let read = || -> std::io::Result<String> {
+            use std::io::Read;
+            let mut text = String::new();
+            std::fs::File::open(path)?.take(MAX_CACHE_BYTES + 1).read_to_string(&mut text)?;
+            Ok(text)
+        };
+        match read() {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TuneCache::default()),
             Err(e) => Err(Error::file(path, format!("cannot read the tuning cache: {e}"))),
+            Ok(text) if text.len() as u64 > MAX_CACHE_BYTES => {
+                Err(Error::file(path, format!("larger than a tuning cache can be ({MAX_CACHE_BYTES} bytes); delete it to re-tune")))
+            }
             Ok(text) => serde_json::from_str(&text).map_err(|e| Error::file(path, format!("not a tuning cache ({e}); delete it to re-tune"))),
         }
     }
@@ -179,7 +193,7 @@ pub struct TunedPlan {
 /// Tunes the network's plan (with `options`) in every `PlanChoice`, keeps the fastest choice in
 /// `cache`, and returns the candidates, fastest first. The whole plans are timed in turns, one
 /// run each per round, so a machine that slows down for a while slows all of them alike.
-pub fn tune_network(gpu: &Gpu, pipelines: &Pipelines, graph: &Graph, batch: usize, options: &PlanOptions, cache: &mut TuneCache, iters: usize) -> Result<Vec<TunedPlan>> {
+pub fn tune_network(gpu: &Arc<Gpu>, pipelines: &Pipelines, graph: &Graph, batch: usize, options: &PlanOptions, cache: &mut TuneCache, iters: usize) -> Result<Vec<TunedPlan>> {
     let [c, h, w] = graph.input_chw;
     let input = Rng::new(5).symmetric_vec(batch * c * h * w);
     let mut tuned = Vec::with_capacity(PlanChoice::ALL.len());

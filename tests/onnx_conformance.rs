@@ -1,4 +1,4 @@
-//! ONNX's own operator test cases (`../shared/conformance`), run through the node mapping on
+//! ONNX's own operator test cases (`tests/data/onnx`), run through the node mapping on
 //! the GPU and on the CPU reference; both must match ONNX's expected output.
 //!
 //! Tolerance: ONNX's backend-test rtol 1e-3 and atol 1e-7, per element. The cases are small
@@ -80,7 +80,7 @@ fn single_op_type(dir: &std::path::Path) -> Result<String, Error> {
 
 fn run_suite(suite: &str) -> BTreeMap<String, usize> {
     let root = common::conformance_dir().join(suite);
-    let dirs = case_dirs(&root).unwrap_or_else(|e| panic!("{e} (set GOOGLENET_CONFORMANCE to the conformance folder)"));
+    let dirs = case_dirs(&root).unwrap_or_else(|e| panic!("{e}"));
     assert!(!dirs.is_empty(), "no cases under {}", root.display());
     let mut ran: BTreeMap<String, usize> = BTreeMap::new();
     let mut failures = Vec::new();

@@ -69,11 +69,11 @@ fn a_torchvision_style_onnx_googlenet_matches_onnxruntime() {
 
 #[test]
 fn a_torchvision_state_dict_matches_onnxruntime_on_the_same_weights() {
-    use googlenet::models::torchvision::{from_state_dict, LOGITS};
+    use googlenet::models::torchvision::{from_state_dict, OUTPUT};
     use googlenet::state_dict::StateDict;
     let mut dict = StateDict::read(&data("googlenet_torchvision.safetensors")).unwrap();
-    let mut graph = from_state_dict(&mut dict, false).unwrap();
-    // Compare the logits, which is what the ONNX export outputs.
-    graph.outputs = vec![LOGITS.to_string()];
+    let graph = from_state_dict(&mut dict, false).unwrap();
+    // Logits, as PyTorch's `model(x)` and the ONNX export give.
+    assert_eq!(graph.outputs, [OUTPUT]);
     agrees_with_onnxruntime(&graph, "googlenet_torchvision.expected.npy");
 }

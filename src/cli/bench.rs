@@ -6,15 +6,13 @@ use std::time::Instant;
 
 use googlenet::bench::{dispatch_flops, layers, modules, pointwise_rates, total_flops, Stats, Timed};
 use googlenet::engine::Engine;
-use googlenet::gpu::{Gpu, Pipelines};
-use googlenet::graph::Graph;
 use googlenet::plan::PlanOptions;
 use googlenet::reference::run_reference;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
-use googlenet::Result;
+use googlenet::{Result, Session};
 
-use super::{tuned_plan, ModelArgs};
+use super::ModelArgs;
 
 pub struct BenchArgs {
     pub batch: usize,
@@ -50,17 +48,16 @@ fn measure(engine: &Engine, input: &[f32], iters: usize) -> Result<Measured> {
     Ok(Measured { end_to_end: runs.iter().map(|r| r.0).collect(), gpu, dispatch_ms: median_run })
 }
 
-fn build<'g>(gpu: &'g Gpu, pipelines: &Pipelines, graph: &Graph, batch: usize, serial: bool) -> Result<Engine<'g>> {
-    Engine::new(gpu, pipelines, tuned_plan(gpu, graph, batch, &PlanOptions { serial, ..Default::default() })?)
+fn build(session: &Session, batch: usize, serial: bool) -> Result<Engine> {
+    Engine::new(session.gpu(), session.pipelines(), session.plan(batch, &PlanOptions { serial, ..Default::default() })?)
 }
 
 pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
-    let graph = model.load()?;
+    let session = model.session()?;
+    let (graph, gpu, pipelines) = (session.graph(), session.gpu(), session.pipelines());
     let [c, h, w] = graph.input_chw;
     let input = Tensor::new(vec![args.batch, c, h, w], Rng::new(3).symmetric_vec(args.batch * c * h * w));
-    let gpu = Gpu::new()?;
-    let pipelines = Pipelines::new();
-    let engine = build(&gpu, &pipelines, &graph, args.batch, false)?;
+    let engine = build(&session, args.batch, false)?;
     let flops = total_flops(engine.plan());
     let measured = measure(&engine, &input.data, args.iters)?;
     let end_to_end = Stats::of(&measured.end_to_end).expect("at least one iteration");
@@ -70,26 +67,26 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
         None => (Vec::new(), Vec::new()),
     };
     let serial = if args.serial {
-        let serial_engine = build(&gpu, &pipelines, &graph, args.batch, true)?;
+        let serial_engine = build(&session, args.batch, true)?;
         Some(Stats::of(&measure(&serial_engine, &input.data, args.iters)?.end_to_end).expect("at least one iteration"))
     } else {
         None
     };
     // The best GEMM rate the 1x1 kernels reach alone at the network's 1x1 shapes, and how close
     // the whole network and each 1x1 dispatch in it come to that.
-    let roofline = if args.roofline { Some(pointwise_rates(&gpu, &pipelines, engine.plan(), 5)?) } else { None };
+    let roofline = if args.roofline { Some(pointwise_rates(gpu, pipelines, engine.plan(), 5)?) } else { None };
     let best_gemm = roofline.as_ref().and_then(|r| r.iter().map(|&(_, g)| g).reduce(f64::max));
     if let Some(path) = &args.svg {
         if module_rows.is_empty() {
             return Err(googlenet::Error::file(path, "no per-module GPU times to draw: the adapter offers no timestamps inside passes"));
         }
         let title = format!("GPU time per inception module, batch {} ({})", args.batch, gpu.info.name);
-        googlenet::chart::bar_chart(path, &title, &module_rows)?;
+        super::chart::bar_chart(path, &title, &module_rows)?;
     }
     let mut cpu = Vec::new();
     for _ in 0..args.cpu_iters {
         let started = Instant::now();
-        run_reference(&graph, &input)?;
+        run_reference(graph, &input)?;
         cpu.push(started.elapsed().as_secs_f64() * 1e3);
     }
     let cpu = Stats::of(&cpu);

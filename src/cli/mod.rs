@@ -1,6 +1,7 @@
-//! The subcommands of the `googlenet` binary.
+//! The subcommands of the `googlenet` binary: thin clients of `Session`.
 
 pub mod bench;
+mod chart;
 pub mod classify;
 pub mod info;
 pub mod plan;
@@ -10,12 +11,7 @@ pub mod verify;
 
 use std::path::PathBuf;
 
-use googlenet::gpu::Gpu;
-use googlenet::graph::Graph;
-use googlenet::models::{load, ModelChoice};
-use googlenet::plan::{Plan, PlanOptions};
-use googlenet::tune::{default_cache_path, TuneCache};
-use googlenet::Result;
+use googlenet::{Result, Session, SessionBuilder};
 
 /// Which network to run, shared by the commands that run one.
 #[derive(clap::Args)]
@@ -34,17 +30,16 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    pub fn load(&self) -> Result<Graph> {
-        load(&ModelChoice { path: self.model.as_deref(), aux: self.aux, transform_input: self.transform_input })
+    /// The session's builder for this model, for a command to add its own settings.
+    pub fn builder(&self) -> SessionBuilder {
+        let builder = Session::builder().aux(self.aux).transform_input(self.transform_input);
+        match &self.model {
+            Some(path) => builder.model_file(path),
+            None => builder,
+        }
     }
-}
 
-/// The plan for `graph`, with the kernel variants `googlenet tune` chose for this adapter (the
-/// defaults where it has not been run; a broken cache is reported and ignored).
-pub fn tuned_plan(gpu: &Gpu, graph: &Graph, batch: usize, options: &PlanOptions) -> Result<Plan> {
-    let cache = TuneCache::load(&default_cache_path()).unwrap_or_else(|e| {
-        eprintln!("warning: {e}; using the default kernel variants");
-        TuneCache::default()
-    });
-    googlenet::tune::tuned_plan(gpu, graph, batch, options, &cache)
+    pub fn session(&self) -> Result<Session> {
+        self.builder().build()
+    }
 }

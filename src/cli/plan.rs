@@ -1,15 +1,23 @@
-//! `googlenet plan`: the dispatch waves of each inception module and the buffer assignment.
+//! `googlenet plan`: the dispatch waves of each inception module, the buffer assignment, and
+//! how a batch is split at the device's limits.
 
 use std::process::ExitCode;
 
-use googlenet::plan::{Plan, PlanOptions};
+use googlenet::plan::PlanOptions;
 use googlenet::Result;
 
 use super::ModelArgs;
 
 pub fn run(model: &ModelArgs, batch: usize) -> Result<ExitCode> {
-    let graph = model.load()?;
-    let plan = Plan::build(&graph, batch, &PlanOptions::default())?;
+    let session = model.session()?;
+    let split = session.split(batch)?;
+    let plan = session.plan(split[0], &PlanOptions::default())?;
     print!("{}", plan.report());
+    if split.len() > 1 {
+        let sizes: Vec<String> = split.iter().map(usize::to_string).collect();
+        println!("batch {batch} runs as {} sub-batches ({}) to stay within {}'s buffer limits; the plan above is one of {} images", split.len(), sizes.join(" + "), session.gpu().info.name, split[0]);
+    } else {
+        println!("batch {batch} runs whole");
+    }
     Ok(ExitCode::SUCCESS)
 }

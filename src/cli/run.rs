@@ -5,17 +5,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use googlenet::engine::Engine;
 use googlenet::error::Error;
-use googlenet::gpu::{Gpu, Pipelines};
-use googlenet::plan::PlanOptions;
 use googlenet::reference::run_reference;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
-use googlenet::verify::{check_value, top5_agree, top_k};
+use googlenet::verify::{check_value, top5_agree};
 use googlenet::{npy, Result};
 
-use super::{tuned_plan, ModelArgs};
+use super::ModelArgs;
+
+/// The most synthetic images `run --batch` makes (each is 0.6 MB of host memory).
+const MAX_SYNTHETIC_BATCH: usize = 4096;
 
 pub struct RunArgs {
     pub input: Option<PathBuf>,
@@ -29,6 +29,9 @@ fn load_input(args: &RunArgs, chw: [usize; 3]) -> Result<Tensor> {
     let Some(path) = &args.input else {
         // A seeded synthetic batch, so the command runs with no files at all.
         let batch = args.batch.unwrap_or(1);
+        if !(1..=MAX_SYNTHETIC_BATCH).contains(&batch) {
+            return Err(Error::shape("--batch", format!("{batch} synthetic images; give 1 to {MAX_SYNTHETIC_BATCH}, or an input .npy")));
+        }
         let mut rng = Rng::new(7);
         let dims = vec![batch, chw[0], chw[1], chw[2]];
         return Ok(Tensor::new(dims.clone(), rng.symmetric_vec(dims.iter().product())));
@@ -53,16 +56,17 @@ fn aux_path(main: &Path, name: &str) -> PathBuf {
 }
 
 pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
-    let graph = model.load()?;
+    let started = Instant::now();
+    let session = model.session()?;
+    let build_ms = started.elapsed().as_secs_f64() * 1e3;
+    let (graph, gpu) = (session.graph(), session.gpu());
     let input = load_input(&args, graph.input_chw)?;
     let batch = input.dims[0];
-    let gpu = Gpu::new()?;
     let started = Instant::now();
-    let engine = Engine::new(&gpu, &Pipelines::new(), tuned_plan(&gpu, &graph, batch, &PlanOptions::default())?)?;
-    let build_ms = started.elapsed().as_secs_f64() * 1e3;
-    let started = Instant::now();
-    let outputs = engine.run(&input.data)?;
+    let outputs = session.run(&input)?;
     let gpu_ms = started.elapsed().as_secs_f64() * 1e3;
+    let top5 = session.predictions(&outputs, 5)?;
+    let outputs = outputs.into_vec();
 
     if let Some(path) = &args.output {
         for (i, (name, tensor)) in outputs.iter().enumerate() {
@@ -71,7 +75,7 @@ pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
     }
     let check = if args.check {
         let started = Instant::now();
-        let reference = run_reference(&graph, &input)?;
+        let reference = run_reference(graph, &input)?;
         let cpu_ms = started.elapsed().as_secs_f64() * 1e3;
         let values: Vec<_> = outputs.iter().map(|(name, t)| check_value(name, t, &reference[name])).collect();
         let agree = outputs.iter().all(|(name, t)| top5_agree(t, &reference[name]));
@@ -80,14 +84,13 @@ pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
         None
     };
     let passed = check.as_ref().is_none_or(|(values, agree, _)| *agree && values.iter().all(|v| v.passed));
-    let top5 = top_k(&outputs[0].1, 5);
     if args.json {
         let report = serde_json::json!({
             "adapter": gpu.describe(),
             "batch": batch,
             "engine_build_ms": build_ms,
             "gpu_ms": gpu_ms,
-            "top5": top5.iter().map(|row| row.iter().map(|(c, p)| serde_json::json!({"class": c, "probability": p})).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "top5": top5.iter().map(|row| row.iter().map(|p| serde_json::json!({"class": p.class, "label": p.label, "probability": p.probability})).collect::<Vec<_>>()).collect::<Vec<_>>(),
             "check": check.as_ref().map(|(values, agree, cpu_ms)| serde_json::json!({
                 "cpu_reference_ms": cpu_ms, "values": values, "top5_agree": agree, "passed": passed,
             })),
@@ -97,12 +100,12 @@ pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
         println!("adapter: {}", gpu.describe());
         for (image, row) in top5.iter().enumerate() {
             println!("image {image}: top-5 classes");
-            for (class, p) in row {
-                println!("  class {class:>4}  {p:.5}");
+            for p in row {
+                println!("  {:.5}  {:>4}  {}", p.probability, p.class, p.label);
             }
         }
         println!(
-            "GPU: {gpu_ms:.1} ms for batch {batch}, first run (upload, compute, read-back; engine built in {build_ms:.0} ms; `googlenet bench` times warm runs)"
+            "GPU: {gpu_ms:.1} ms for batch {batch}, first run (planning, kernel compilation, upload, compute, read-back; model loaded and device opened in {build_ms:.0} ms; `googlenet bench` times warm runs)"
         );
         if let Some((values, agree, cpu_ms)) = &check {
             println!("CPU reference: {cpu_ms:.1} ms");

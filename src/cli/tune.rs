@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use googlenet::gpu::{Gpu, Pipelines};
 use googlenet::plan::{Plan, PlanOptions};
 use googlenet::tune::{adapter_key, default_cache_path, tune, tune_network, TuneCache};
 use googlenet::Result;
@@ -12,25 +11,26 @@ use googlenet::Result;
 use super::ModelArgs;
 
 pub fn run(model: &ModelArgs, batch: usize, iters: usize, cache_path: Option<PathBuf>, json: bool) -> Result<ExitCode> {
-    let graph = model.load()?;
-    let gpu = Gpu::new()?;
+    let session = model.builder().without_tune_cache().build()?;
+    let (graph, gpu, pipelines) = (session.graph(), session.gpu(), session.pipelines());
     let path = cache_path.unwrap_or_else(default_cache_path);
     let mut cache = TuneCache::load(&path).unwrap_or_else(|e| {
         eprintln!("warning: {e}; starting a new cache");
         TuneCache::default()
     });
+    // Fail now, not after minutes of tuning, where the cache cannot be written.
+    cache.save(&path)?;
     // The concurrent plan in every plan-level choice, and the serial one `bench --serial`
     // compares it with.
-    let pipelines = Pipelines::new();
-    let candidates = tune_network(&gpu, &pipelines, &graph, batch, &PlanOptions::default(), &mut cache, iters)?;
+    let candidates = tune_network(gpu, pipelines, graph, batch, &PlanOptions::default(), &mut cache, iters)?;
     let best = &candidates[0];
-    let mut serial = Plan::build(&graph, batch, &best.choice.options(&PlanOptions { serial: true, ..Default::default() }))?;
-    tune(&gpu, &pipelines, &mut serial, &mut cache, iters)?;
+    let mut serial = Plan::build(graph, batch, &best.choice.options(&PlanOptions { serial: true, ..Default::default() }))?;
+    tune(gpu, pipelines, &mut serial, &mut cache, iters)?;
     cache.save(&path)?;
     if json {
         let plans: Vec<_> = candidates.iter().map(|c| serde_json::json!({"choice": c.choice, "ms": c.ms})).collect();
         let report = serde_json::json!({
-            "adapter": adapter_key(&gpu),
+            "adapter": adapter_key(gpu),
             "cache": path,
             "batch": batch,
             "plans": plans,
@@ -40,7 +40,7 @@ pub fn run(model: &ModelArgs, batch: usize, iters: usize, cache_path: Option<Pat
         println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
         return Ok(ExitCode::SUCCESS);
     }
-    println!("adapter: {}", adapter_key(&gpu));
+    println!("adapter: {}", adapter_key(gpu));
     println!("whole network, each plan tuned (fastest run, end to end):");
     for c in &candidates {
         println!("  {:>9.2} ms  {}", c.ms, c.choice.describe());

@@ -2,34 +2,29 @@
 
 use std::process::ExitCode;
 
-use googlenet::gpu::{Gpu, Pipelines};
-use googlenet::models::googlenet::{googlenet, Options};
 use googlenet::ops::ConvVariant;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
 use googlenet::verify::{check_op, check_plan, module_outputs, kernel_sweep, random_inputs, CaseResult, NetworkCheck, NETWORK_RTOL};
 use googlenet::plan::PlanOptions;
-use googlenet::Result;
-
-use super::tuned_plan;
+use googlenet::{Result, Session};
 
 pub fn run(json: bool) -> Result<ExitCode> {
-    let gpu = Gpu::new()?;
-    let kernels = Pipelines::new();
-    let results: Vec<CaseResult> = kernel_sweep(&gpu)
+    // The whole network (with its auxiliary classifiers), planned as `run` would plan it here.
+    let session = Session::builder().aux(true).build()?;
+    let (gpu, kernels) = (session.gpu(), session.pipelines());
+    let results: Vec<CaseResult> = kernel_sweep(gpu)
         .iter()
         .enumerate()
-        .map(|(i, op)| check_op(&gpu, &kernels, op.as_ref(), &random_inputs(op.as_ref(), i as u64)))
+        .map(|(i, op)| check_op(gpu, kernels, op.as_ref(), &random_inputs(op.as_ref(), i as u64)))
         .collect();
     let failures = results.iter().filter(|r| !r.passed).count();
-    let not_offered: Vec<&str> = ConvVariant::ALL.iter().filter(|v| !v.runs_on(&gpu)).map(|v| v.name()).collect();
-    // The whole network (with its auxiliary classifiers) on one synthetic image.
-    let graph = googlenet(Options { aux: true, ..Options::default() });
+    let not_offered: Vec<&str> = ConvVariant::ALL.iter().filter(|v| !v.runs_on(gpu)).map(|v| v.name()).collect();
+    let graph = session.graph();
     let [c, h, w] = graph.input_chw;
     let image = Tensor::new(vec![1, c, h, w], Rng::new(11).symmetric_vec(c * h * w));
-    // The plan `run` would use here: tuned variants and pool placement where cached.
-    let plan = tuned_plan(&gpu, &graph, 1, &PlanOptions { keep: module_outputs(&graph), ..Default::default() })?;
-    let network = check_plan(&gpu, &kernels, &graph, plan, &image)?;
+    let plan = session.plan(1, &PlanOptions { keep: module_outputs(graph), ..Default::default() })?;
+    let network = check_plan(gpu, kernels, graph, plan, &image)?;
     if json {
         let report = serde_json::json!({
             "adapter": gpu.describe(),

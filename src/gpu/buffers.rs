@@ -5,22 +5,9 @@ use wgpu::util::DeviceExt;
 use super::Gpu;
 use crate::error::{Error, Result};
 
-fn check_size(gpu: &Gpu, what: &str, bytes: u64) -> Result<()> {
-    let limits = [
-        (gpu.limits.max_buffer_size, "max_buffer_size"),
-        (gpu.limits.max_storage_buffer_binding_size, "max_storage_buffer_binding_size"),
-    ];
-    for (limit, limit_name) in limits {
-        if bytes > limit {
-            return Err(Error::OverLimit { what: what.to_string(), needed: bytes, limit, limit_name });
-        }
-    }
-    Ok(())
-}
-
 /// A storage buffer holding `data`, readable and writable by kernels and copyable out.
 pub fn storage_buffer(gpu: &Gpu, label: &str, data: &[f32]) -> Result<wgpu::Buffer> {
-    check_size(gpu, &format!("buffer `{label}` ({} floats)", data.len()), (data.len() * 4) as u64)?;
+    gpu.check_buffer_size(&format!("buffer `{label}` ({} floats)", data.len()), (data.len() * 4) as u64)?;
     // wgpu refuses zero-sized bindings; an empty tensor still gets one (unused) element.
     let contents: &[f32] = if data.is_empty() { &[0.0] } else { data };
     Ok(gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -32,7 +19,7 @@ pub fn storage_buffer(gpu: &Gpu, label: &str, data: &[f32]) -> Result<wgpu::Buff
 
 /// A zero-filled storage buffer of `floats` elements (at least one: wgpu refuses empty bindings).
 pub fn zeroed_storage_buffer(gpu: &Gpu, label: &str, floats: usize) -> Result<wgpu::Buffer> {
-    check_size(gpu, &format!("buffer `{label}` ({floats} floats)"), (floats * 4) as u64)?;
+    gpu.check_buffer_size(&format!("buffer `{label}` ({floats} floats)"), (floats * 4) as u64)?;
     Ok(gpu.device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
         size: (floats.max(1) * 4) as u64,

@@ -25,12 +25,14 @@ impl Gpu {
     /// Opens the adapter that `WGPU_BACKEND`, `WGPU_ADAPTER_NAME` and `WGPU_POWER_PREF` select,
     /// or the default one.
     pub fn new() -> Result<Self> {
-        pollster::block_on(Self::open())
+        pollster::block_on(Self::open(&AdapterChoice::from_env()?))
     }
 
-    async fn open() -> Result<Self> {
+    /// Opens the adapter `choice` names (awaitable: what a browser build needs).
+    pub async fn open(choice: &AdapterChoice) -> Result<Self> {
+        check_backend_variable()?;
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-        let adapter = choose_adapter(&instance).await?;
+        let adapter = choose_adapter(&instance, choice).await?;
         let features = adapter.features() & wanted_features();
         let limits = adapter.limits();
         let (device, queue) = adapter
@@ -45,6 +47,28 @@ impl Gpu {
             .await
             .map_err(|e| Error::Device(e.to_string()))?;
         Ok(Gpu { device, queue, info: adapter.get_info(), features, limits })
+    }
+
+    /// An application's own device and queue: the engine uses the features and limits the
+    /// device was created with (request `SUBGROUP` and the adapter's limits for the fastest
+    /// kernels).
+    pub fn from_device(device: wgpu::Device, queue: wgpu::Queue) -> Self {
+        Gpu { info: device.adapter_info(), features: device.features(), limits: device.limits(), device, queue }
+    }
+
+    /// Whether a buffer of `bytes` is within `max_buffer_size` and
+    /// `max_storage_buffer_binding_size`; the error names `what`.
+    pub fn check_buffer_size(&self, what: &str, bytes: u64) -> Result<()> {
+        let limits = [
+            (self.limits.max_buffer_size, "max_buffer_size"),
+            (self.limits.max_storage_buffer_binding_size, "max_storage_buffer_binding_size"),
+        ];
+        for (limit, limit_name) in limits {
+            if bytes > limit {
+                return Err(Error::OverLimit { what: what.to_string(), needed: bytes, limit, limit_name });
+            }
+        }
+        Ok(())
     }
 
     /// Runs `work`, turning any wgpu validation or out-of-memory error it raises into an error
@@ -74,22 +98,55 @@ impl Gpu {
     }
 }
 
-async fn choose_adapter(instance: &wgpu::Instance) -> Result<wgpu::Adapter> {
-    if let Ok(wanted) = std::env::var("WGPU_ADAPTER_NAME") {
+/// Which adapter to open: by a substring of its name, else by power preference, else the default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AdapterChoice {
+    /// A case-insensitive substring of the adapter's name.
+    pub name: Option<String>,
+    pub power: Option<wgpu::PowerPreference>,
+}
+
+impl AdapterChoice {
+    /// `WGPU_ADAPTER_NAME` and `WGPU_POWER_PREF` (`low`, `high` or `none`); a value that is not
+    /// one of those is an error naming the variable.
+    pub fn from_env() -> Result<Self> {
+        let power = match std::env::var("WGPU_POWER_PREF") {
+            Err(_) => None,
+            Ok(value) => Some(match value.to_lowercase().as_str() {
+                "low" => wgpu::PowerPreference::LowPower,
+                "high" => wgpu::PowerPreference::HighPerformance,
+                "none" => wgpu::PowerPreference::None,
+                _ => return Err(Error::NoAdapter { detail: format!(": WGPU_POWER_PREF={value:?} is not `low`, `high` or `none`") }),
+            }),
+        };
+        Ok(AdapterChoice { name: std::env::var("WGPU_ADAPTER_NAME").ok(), power })
+    }
+}
+
+/// wgpu ignores a backend name it does not know in `WGPU_BACKEND`; a typo should not silently
+/// pick another backend.
+fn check_backend_variable() -> Result<()> {
+    const NAMES: [&str; 14] = ["vulkan", "vk", "dx12", "d3d12", "metal", "mtl", "opengl", "gles", "gl", "webgpu", "browser_webgpu", "primary", "secondary", "noop"];
+    let Ok(value) = std::env::var("WGPU_BACKEND") else { return Ok(()) };
+    match value.split(',').map(|n| n.trim().to_lowercase()).find(|n| !NAMES.contains(&n.as_str())) {
+        None => Ok(()),
+        Some(bad) => Err(Error::NoAdapter { detail: format!(": WGPU_BACKEND={value:?} names `{bad}`, which is none of {}", NAMES.join(", ")) }),
+    }
+}
+
+async fn choose_adapter(instance: &wgpu::Instance, choice: &AdapterChoice) -> Result<wgpu::Adapter> {
+    if let Some(wanted) = &choice.name {
         let adapters = instance.enumerate_adapters(wgpu::Backends::all()).await;
         let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
         return adapters
             .into_iter()
             .find(|a| a.get_info().name.to_lowercase().contains(&wanted.to_lowercase()))
             .ok_or_else(|| Error::NoAdapter {
-                detail: format!(" named like WGPU_ADAPTER_NAME={wanted:?} (adapters present: {names:?})"),
+                detail: format!(" named like {wanted:?} (adapters present: {names:?})"),
             });
     }
     instance
-        .request_adapter(&wgpu::RequestAdapterOptions {
-            power_preference: wgpu::PowerPreference::from_env().unwrap_or_default(),
-            ..Default::default()
-        })
+        .request_adapter(&wgpu::RequestAdapterOptions { power_preference: choice.power.unwrap_or_default(), ..Default::default() })
         .await
         .map_err(|e| Error::NoAdapter { detail: format!(" ({e})") })
 }

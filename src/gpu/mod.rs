@@ -6,6 +6,6 @@ mod pipelines;
 mod launch;
 
 pub use buffers::{read_back, storage_buffer, uniform_buffer, zeroed_storage_buffer};
-pub use context::Gpu;
+pub use context::{AdapterChoice, Gpu};
 pub use pipelines::{KernelId, Pipelines, SHADER_FILES};
 pub use launch::{flat_workgroups, run_once, Launch, Prepared};

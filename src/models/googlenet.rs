@@ -66,6 +66,7 @@ pub const AUX_OUTPUTS: [&str; 2] = ["loss1/prob", "loss2/prob"];
 struct Paper {
     b: Builder,
     rng: Rng,
+    seed: u64,
 }
 
 impl Paper {
@@ -111,7 +112,17 @@ impl Paper {
     }
 
     /// 5x5/3 average pool, 1x1 conv 128 + ReLU, FC 1024 + ReLU, dropout, FC 1000, softmax.
+    /// Its weights come from a stream of its own, so adding the heads leaves the main
+    /// network's weights (and output) as they are without them.
     fn aux_classifier(&mut self, name: &str, input: &str, in_c: usize) -> String {
+        let own = Rng::new(self.seed ^ name.bytes().fold(0u64, |h, b| h.wrapping_mul(131).wrapping_add(b as u64)));
+        let main = std::mem::replace(&mut self.rng, own);
+        let prob = self.aux_layers(name, input, in_c);
+        self.rng = main;
+        prob
+    }
+
+    fn aux_layers(&mut self, name: &str, input: &str, in_c: usize) -> String {
         let pool = self.pool(&format!("{name}/ave_pool"), input, false, 5, 3, 0, false);
         let conv = self.conv_relu(&format!("{name}/conv"), &pool, in_c, 128, 1, 1);
         let flat = self.push(&format!("{name}/flatten"), Op::Flatten, &[&conv]);
@@ -125,7 +136,7 @@ impl Paper {
 
 /// The built-in GoogLeNet with synthetic weights.
 pub fn googlenet(options: Options) -> Graph {
-    let mut b = Paper { b: Builder::default(), rng: Rng::new(options.seed) };
+    let mut b = Paper { b: Builder::default(), rng: Rng::new(options.seed), seed: options.seed };
     let mut x = b.conv_relu("conv1/7x7_s2", "data", 3, 64, 7, 2);
     x = b.pool("pool1/3x3_s2", &x, true, 3, 2, 0, true);
     x = b.b.lrn("pool1/norm1", &x);
@@ -187,5 +198,23 @@ mod tests {
         let graph = googlenet(Options::default());
         assert_eq!(graph.outputs, [OUTPUT]);
         assert!(graph.nodes.iter().all(|n| !n.name.starts_with("loss1") && !n.name.starts_with("loss2")));
+    }
+
+    #[test]
+    fn the_auxiliary_heads_leave_the_main_weights_as_they_are() {
+        let weights = |graph: &Graph| -> Vec<(String, Vec<f32>)> {
+            graph
+                .nodes
+                .iter()
+                .filter_map(|n| match &n.op {
+                    Op::Conv(c) if !n.name.starts_with("loss") => Some((n.name.clone(), c.weight.data.clone())),
+                    Op::Fc(f) if !n.name.starts_with("loss1") && !n.name.starts_with("loss2") => Some((n.name.clone(), f.weight.data.clone())),
+                    _ => None,
+                })
+                .collect()
+        };
+        let plain = weights(&googlenet(Options::default()));
+        assert_eq!(plain.len(), 2 + 1 + 9 * 6 + 1);
+        assert!(plain == weights(&googlenet(Options { aux: true, ..Options::default() })));
     }
 }

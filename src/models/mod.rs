@@ -1,40 +1,99 @@
-//! Built-in networks.
+//! Built-in networks, and where a session's network comes from.
 
 mod builder;
 pub mod googlenet;
 pub mod torchvision;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::graph::Graph;
+use crate::preprocess::Preprocess;
+use crate::state_dict::StateDict;
 
-/// What the engine runs: a model file, or the built-in GoogLeNet with synthetic weights.
-#[derive(Clone, Debug, Default)]
-pub struct ModelChoice<'a> {
-    /// `.onnx` (any GoogLeNet-like ONNX model) or `.safetensors` (a torchvision GoogLeNet state
-    /// dict); None for the built-in network.
-    pub path: Option<&'a Path>,
-    /// Built-in network: add the auxiliary classifiers.
+/// Where a network comes from.
+#[derive(Clone, Debug)]
+pub enum ModelSource {
+    /// The built-in GoogLeNet (the 2014 paper's Table 1) with seeded synthetic weights.
+    Builtin,
+    /// A `.onnx` (any GoogLeNet-like ONNX model; external data is read from its folder only) or
+    /// `.safetensors` (a torchvision GoogLeNet state dict) file.
+    File(PathBuf),
+    /// The bytes of an ONNX model (its weights inside it: there is no folder for external data).
+    OnnxBytes(Vec<u8>),
+    /// The bytes of a safetensors torchvision GoogLeNet state dict.
+    SafetensorsBytes(Vec<u8>),
+}
+
+/// The kinds of model the engine reads; each has the preprocessing its weights were trained with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelFormat {
+    Builtin,
+    Onnx,
+    Safetensors,
+}
+
+impl ModelFormat {
+    /// ONNX files are the model zoo's Caffe GoogLeNet (BGR, mean-subtracted 0-255); torchvision
+    /// state dicts and the built-in net take torchvision's normalisation.
+    pub fn default_preprocess(self) -> Preprocess {
+        match self {
+            ModelFormat::Onnx => Preprocess::Caffe,
+            ModelFormat::Builtin | ModelFormat::Safetensors => Preprocess::Torchvision,
+        }
+    }
+}
+
+/// How to build the network beyond its source.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    /// Built-in network: add the auxiliary classifiers (outputs `loss1/prob`, `loss2/prob`).
     pub aux: bool,
     /// torchvision state dicts: re-scale the input from ImageNet mean/std to [-1, 1] first, as
     /// torchvision's pretrained GoogLeNet expects.
     pub transform_input: bool,
 }
 
-pub fn load(choice: &ModelChoice) -> Result<Graph> {
-    let Some(path) = choice.path else {
-        return Ok(googlenet::googlenet(googlenet::Options { aux: choice.aux, ..Default::default() }));
-    };
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("onnx") => crate::onnx::import::import_onnx(path),
-        Some("safetensors") => {
-            let mut dict = crate::state_dict::StateDict::read(path)?;
-            torchvision::from_state_dict(&mut dict, choice.transform_input).map_err(|e| match e {
+impl ModelSource {
+    /// The format of the source; a file's comes from its extension.
+    pub fn format(&self) -> Result<ModelFormat> {
+        match self {
+            ModelSource::Builtin => Ok(ModelFormat::Builtin),
+            ModelSource::OnnxBytes(_) => Ok(ModelFormat::Onnx),
+            ModelSource::SafetensorsBytes(_) => Ok(ModelFormat::Safetensors),
+            ModelSource::File(path) => match path.extension().and_then(|e| e.to_str()) {
+                Some("onnx") => Ok(ModelFormat::Onnx),
+                Some("safetensors") => Ok(ModelFormat::Safetensors),
+                _ => Err(Error::file(path, "unknown model format: expected a .onnx or .safetensors file")),
+            },
+        }
+    }
+
+    /// The network, with weights. An option the format has no use for is an error, not ignored.
+    pub fn load(&self, options: LoadOptions) -> Result<Graph> {
+        let format = self.format()?;
+        let refuse = |flag: &str, applies: &str| Err(Error::unsupported(flag, format!("applies to {applies} only; this model is {format:?}")));
+        if options.aux && format != ModelFormat::Builtin {
+            return refuse("aux", "the built-in network (a model file has the outputs it declares)");
+        }
+        if options.transform_input && format != ModelFormat::Safetensors {
+            return refuse("transform_input", "torchvision state dicts (.safetensors)");
+        }
+        let state_dict = |dict: &mut StateDict, path: &Path| {
+            torchvision::from_state_dict(dict, options.transform_input).map_err(|e| match e {
                 Error::File { .. } => e,
                 other => Error::file(path, other.to_string()),
             })
+        };
+        match self {
+            ModelSource::Builtin => Ok(googlenet::googlenet(googlenet::Options { aux: options.aux, ..Default::default() })),
+            ModelSource::OnnxBytes(bytes) => crate::onnx::import::import_onnx_bytes(bytes),
+            ModelSource::SafetensorsBytes(bytes) => {
+                let name = Path::new("<safetensors bytes>");
+                state_dict(&mut StateDict::from_bytes(name, bytes)?, name)
+            }
+            ModelSource::File(path) if format == ModelFormat::Onnx => crate::onnx::import::import_onnx(path),
+            ModelSource::File(path) => state_dict(&mut StateDict::read(path)?, path),
         }
-        _ => Err(Error::file(path, "unknown model format: expected a .onnx or .safetensors file")),
     }
 }

@@ -14,9 +14,10 @@ use crate::geometry::Pads;
 use crate::graph::{BatchNormSpec, ConvSpec, FcSpec, Graph, Op};
 use crate::state_dict::StateDict;
 
-pub const OUTPUT: &str = "prob";
-pub const LOGITS: &str = "fc";
-pub const AUX_OUTPUTS: [&str; 2] = ["aux1/prob", "aux2/prob"];
+/// The graph outputs, named after the layers that compute them: logits, as `model(x)` gives in
+/// PyTorch (the auxiliary heads' logits in training mode).
+pub const OUTPUT: &str = "fc";
+pub const AUX_OUTPUTS: [&str; 2] = ["aux1.fc2", "aux2.fc2"];
 
 const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
@@ -70,13 +71,12 @@ impl Loader<'_> {
         let relu = self.b.push(&format!("{name}.fc1.relu"), Op::Relu, &[&fc1]);
         let drop = self.b.push(&format!("{name}.dropout"), Op::Identity, &[&relu]);
         let (fc2, _) = self.linear(&format!("{name}.fc2"), &drop, f1)?;
-        Ok(self.b.push(&format!("{name}/prob"), Op::Softmax, &[&fc2]))
+        Ok(fc2)
     }
 }
 
 /// The network a torchvision GoogLeNet state dict describes. The auxiliary heads are built when
-/// the dict holds them; the outputs are class probabilities (`prob`, then `aux1/prob`,
-/// `aux2/prob`), and the logits stay available as the value `fc`.
+/// the dict holds them; the outputs are logits (`fc`, then `aux1.fc2`, `aux2.fc2`).
 pub fn from_state_dict(dict: &mut StateDict, transform_input: bool) -> Result<Graph> {
     let aux = dict.contains("aux1.fc2.weight");
     let mut l = Loader { b: Builder::default(), dict };
@@ -107,8 +107,7 @@ pub fn from_state_dict(dict: &mut StateDict, transform_input: bool) -> Result<Gr
     x = l.b.push("avgpool", Op::GlobalAvgPool, &[&x]);
     x = l.b.push("flatten", Op::Flatten, &[&x]);
     x = l.b.push("dropout", Op::Identity, &[&x]);
-    let (logits, _) = l.linear(LOGITS, &x, channels)?;
-    l.b.push(OUTPUT, Op::Softmax, &[&logits]);
+    l.linear(OUTPUT, &x, channels)?;
     l.dict.finish()?;
     let mut outputs = vec![OUTPUT.to_string()];
     outputs.extend(aux_outputs);

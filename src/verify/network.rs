@@ -1,6 +1,8 @@
 //! The whole network on the GPU against the CPU reference, module by module, so a wrong module
 //! is named rather than just a wrong answer.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::engine::Engine;
@@ -79,13 +81,13 @@ pub fn module_outputs(graph: &Graph) -> Vec<String> {
 
 /// Runs `graph` on `input` on the GPU and on the CPU reference and compares every module output
 /// and graph output.
-pub fn check_network(gpu: &Gpu, pipelines: &Pipelines, graph: &Graph, input: &Tensor) -> Result<NetworkCheck> {
+pub fn check_network(gpu: &Arc<Gpu>, pipelines: &Pipelines, graph: &Graph, input: &Tensor) -> Result<NetworkCheck> {
     let plan = Plan::build(graph, input.dims[0], &PlanOptions { keep: module_outputs(graph), ..Default::default() })?;
     check_plan(gpu, pipelines, graph, plan, input)
 }
 
 /// As `check_network`, for a given plan of `graph` (which keeps `module_outputs(graph)`).
-pub fn check_plan(gpu: &Gpu, pipelines: &Pipelines, graph: &Graph, plan: Plan, input: &Tensor) -> Result<NetworkCheck> {
+pub fn check_plan(gpu: &Arc<Gpu>, pipelines: &Pipelines, graph: &Graph, plan: Plan, input: &Tensor) -> Result<NetworkCheck> {
     let engine = Engine::new(gpu, pipelines, plan)?;
     let outputs = engine.run(&input.data)?;
     let reference = run_reference(graph, input)?;

@@ -1,0 +1,156 @@
+//! Everything about a session beyond its model: preprocessing, adapter, tuning cache, limits.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::Session;
+use crate::engine::DEFAULT_CONTEXTS;
+use crate::error::Result;
+use crate::gpu::{AdapterChoice, Gpu};
+use crate::models::{LoadOptions, ModelSource};
+use crate::preprocess::Preprocess;
+use crate::tune::{default_cache_path, TuneCache};
+
+/// Which tuning cache a session applies.
+#[derive(Clone, Debug, Default)]
+enum CacheChoice {
+    /// `GOOGLENET_TUNE_CACHE`, else the user cache folder (see `tune::default_cache_path`).
+    #[default]
+    Default,
+    Path(PathBuf),
+    /// None: every dispatch in its default variant.
+    Off,
+}
+
+/// Builds a [`Session`]: `Session::builder().model_file("googlenet.onnx").build()?`.
+/// Unset, the session runs the built-in network on the adapter wgpu's environment variables
+/// choose, with the default tuning cache, up to `DEFAULT_CONTEXTS` runs in flight, and batches
+/// split only where the device's limits demand it.
+#[derive(Debug, Default)]
+pub struct SessionBuilder {
+    source: Option<ModelSource>,
+    load: LoadOptions,
+    preprocess: Option<Preprocess>,
+    adapter: Option<AdapterChoice>,
+    device: Option<(wgpu::Device, wgpu::Queue)>,
+    cache: CacheChoice,
+    max_batch: Option<usize>,
+    max_contexts: Option<usize>,
+    max_buffer_bytes: Option<u64>,
+}
+
+impl SessionBuilder {
+    /// The network in a `.onnx` or `.safetensors` file.
+    pub fn model_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.source = Some(ModelSource::File(path.into()));
+        self
+    }
+
+    /// The network from any source, files' bytes included (e.g. a file picked in a browser).
+    pub fn model(mut self, source: ModelSource) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// Built-in network: also compute the auxiliary classifiers (`loss1/prob`, `loss2/prob`).
+    pub fn aux(mut self, aux: bool) -> Self {
+        self.load.aux = aux;
+        self
+    }
+
+    /// torchvision state dicts: map ImageNet-normalised input to [-1, 1] before conv1, as
+    /// torchvision's pretrained GoogLeNet does (`transform_input=True`).
+    pub fn transform_input(mut self, transform: bool) -> Self {
+        self.load.transform_input = transform;
+        self
+    }
+
+    /// How `classify` turns images into input, instead of the model format's default.
+    pub fn preprocess(mut self, preprocess: Preprocess) -> Self {
+        self.preprocess = Some(preprocess);
+        self
+    }
+
+    /// The adapter to open (instead of the one `WGPU_ADAPTER_NAME` / `WGPU_POWER_PREF` choose).
+    pub fn adapter(mut self, choice: AdapterChoice) -> Self {
+        self.adapter = Some(choice);
+        self
+    }
+
+    /// Runs on the application's own device and queue (see `Gpu::from_device`).
+    pub fn device(mut self, device: wgpu::Device, queue: wgpu::Queue) -> Self {
+        self.device = Some((device, queue));
+        self
+    }
+
+    /// The tuning cache `googlenet tune` wrote, at `path`.
+    pub fn tune_cache(mut self, path: impl Into<PathBuf>) -> Self {
+        self.cache = CacheChoice::Path(path.into());
+        self
+    }
+
+    /// Applies no tuning cache: every dispatch runs its default variant.
+    pub fn without_tune_cache(mut self) -> Self {
+        self.cache = CacheChoice::Off;
+        self
+    }
+
+    /// Runs batches larger than `images` as several sub-batches of at most that many.
+    pub fn max_batch(mut self, images: usize) -> Self {
+        self.max_batch = Some(images.max(1));
+        self
+    }
+
+    /// At most `contexts` runs in flight per batch size (each holds its own activations);
+    /// further callers wait for one to finish.
+    pub fn max_contexts(mut self, contexts: usize) -> Self {
+        self.max_contexts = Some(contexts.max(1));
+        self
+    }
+
+    /// Keeps every buffer under `bytes` (below the device's own limits), splitting batches
+    /// that would need more.
+    pub fn max_buffer_bytes(mut self, bytes: u64) -> Self {
+        self.max_buffer_bytes = Some(bytes);
+        self
+    }
+
+    /// Loads the model, opens the device and reads the tuning cache.
+    pub fn build(self) -> Result<Session> {
+        pollster::block_on(self.build_async())
+    }
+
+    /// As `build`, awaitable.
+    pub async fn build_async(self) -> Result<Session> {
+        let source = self.source.unwrap_or(ModelSource::Builtin);
+        let format = source.format()?;
+        let graph = source.load(self.load)?;
+        let mut gpu = match self.device {
+            Some((device, queue)) => Gpu::from_device(device, queue),
+            None => Gpu::open(&match self.adapter {
+                Some(choice) => choice,
+                None => AdapterChoice::from_env()?,
+            })
+            .await?,
+        };
+        if let Some(bytes) = self.max_buffer_bytes {
+            let limits = &mut gpu.limits;
+            limits.max_buffer_size = limits.max_buffer_size.min(bytes);
+            limits.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size.min(bytes);
+        }
+        let cache = match self.cache {
+            CacheChoice::Off => TuneCache::default(),
+            CacheChoice::Path(path) => TuneCache::load(&path)?,
+            CacheChoice::Default => TuneCache::load(&default_cache_path())?,
+        };
+        Ok(Session::assemble(super::Parts {
+            gpu: Arc::new(gpu),
+            graph,
+            format,
+            preprocess: self.preprocess.unwrap_or(format.default_preprocess()),
+            cache,
+            max_batch: self.max_batch,
+            max_contexts: self.max_contexts.unwrap_or(DEFAULT_CONTEXTS),
+        }))
+    }
+}

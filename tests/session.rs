@@ -1,0 +1,187 @@
+//! The front door: `Session` opens every model kind, runs any batch (split at the device's
+//! limits into sub-batches whose results equal batch-1 results), and is correct when many
+//! threads share it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use googlenet::models::googlenet::{AUX_OUTPUTS, OUTPUT};
+use googlenet::plan::PlanOptions;
+use googlenet::rng::Rng;
+use googlenet::{Error, Preprocess, Session, Tensor};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+}
+
+/// The small model-zoo-style GoogLeNet (every channel count divided by 8): quick to run.
+fn small_session() -> googlenet::SessionBuilder {
+    Session::builder().model_file(data("googlenet_zoo.onnx")).without_tune_cache()
+}
+
+fn images(batch: usize, seed: u64) -> Tensor {
+    Tensor::new(vec![batch, 3, 224, 224], Rng::new(seed).symmetric_vec(batch * 3 * 224 * 224))
+}
+
+/// Image `i` of a batch as a batch of one.
+fn image_of(batch: &Tensor, i: usize) -> Tensor {
+    let size = 3 * 224 * 224;
+    Tensor::new(vec![1, 3, 224, 224], batch.data[i * size..(i + 1) * size].to_vec())
+}
+
+#[test]
+fn a_session_is_send_sync_and_static() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<Session>();
+}
+
+#[test]
+fn the_builtin_net_outputs_prob_and_with_aux_heads_its_auxiliary_outputs() {
+    let input = images(1, 1);
+    let plain = Session::builder().without_tune_cache().build().unwrap();
+    let outputs = plain.run(&input).unwrap();
+    assert_eq!(outputs.names().collect::<Vec<_>>(), [OUTPUT]);
+    assert_eq!(outputs.main().dims, [1, 1000]);
+    assert!((outputs.main().data.iter().sum::<f32>() - 1.0).abs() < 1e-4, "prob is a distribution");
+    assert!(outputs.get(AUX_OUTPUTS[0]).is_none());
+
+    let with_aux = Session::builder().aux(true).without_tune_cache().build().unwrap();
+    let outputs_aux = with_aux.run(&input).unwrap();
+    assert_eq!(outputs_aux.names().collect::<Vec<_>>(), [OUTPUT, AUX_OUTPUTS[0], AUX_OUTPUTS[1]]);
+    assert_eq!(outputs_aux.get("loss1/prob").unwrap().dims, [1, 1000]);
+    // The heads are extra outputs: the main one is what it is without them.
+    assert_eq!(outputs_aux.main(), outputs.main());
+}
+
+#[test]
+fn each_model_kind_gives_what_the_model_outputs_and_its_own_preprocessing() {
+    let onnx = small_session().build().unwrap();
+    assert_eq!(onnx.preprocess(), Preprocess::Caffe);
+    assert!(onnx.outputs_probabilities());
+    let dict = Session::builder().model_file(data("googlenet_torchvision.safetensors")).without_tune_cache().build().unwrap();
+    assert_eq!(dict.preprocess(), Preprocess::Torchvision);
+    assert!(!dict.outputs_probabilities(), "a torchvision state dict gives logits");
+    let logits = dict.run(&images(1, 2)).unwrap();
+    assert_eq!(logits.names().collect::<Vec<_>>(), ["fc"]);
+    assert!((logits.main().data.iter().sum::<f32>() - 1.0).abs() > 1e-2, "logits, not probabilities");
+    // The same state dict from its bytes, with the preprocessing overridden.
+    let bytes = std::fs::read(data("googlenet_torchvision.safetensors")).unwrap();
+    let from_bytes = Session::builder()
+        .model(googlenet::ModelSource::SafetensorsBytes(bytes))
+        .preprocess(Preprocess::Inception)
+        .without_tune_cache()
+        .build()
+        .unwrap();
+    assert_eq!(from_bytes.preprocess(), Preprocess::Inception);
+    assert_eq!(from_bytes.run(&images(1, 2)).unwrap(), logits);
+}
+
+#[test]
+fn classify_ranks_softmax_probabilities_of_a_logit_model() {
+    let session = Session::builder().model_file(data("googlenet_torchvision.safetensors")).without_tune_cache().build().unwrap();
+    let picture = image::RgbImage::from_fn(300, 257, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x * y) % 256) as u8]));
+    let photos = [image::DynamicImage::ImageRgb8(picture.clone()), image::DynamicImage::ImageRgb8(image::imageops::flip_horizontal(&picture))];
+    let top = session.classify(&photos, 5).unwrap();
+    assert_eq!(top.len(), 2);
+    for row in &top {
+        assert_eq!(row.len(), 5);
+        assert!(row.windows(2).all(|w| w[0].probability >= w[1].probability));
+        assert!(row.iter().all(|p| p.probability > 0.0 && p.probability < 1.0));
+        assert_eq!(row[0].label, googlenet::labels::class_name(row[0].class));
+    }
+    // The first image alone ranks the same, with the same probabilities.
+    assert_eq!(session.classify(&photos[..1], 5).unwrap()[0], top[0]);
+    assert!(session.classify(&[], 5).unwrap().is_empty());
+}
+
+#[test]
+fn a_wrong_input_is_refused_naming_what_the_network_takes() {
+    let session = small_session().build().unwrap();
+    for input in [
+        Tensor { dims: vec![1, 3, 224, 224], data: vec![0.0; 5] },
+        Tensor { dims: vec![0, 3, 224, 224], data: vec![] },
+        Tensor { dims: vec![1, 1, 224, 224], data: vec![0.0; 224 * 224] },
+        Tensor { dims: vec![3, 224, 224], data: vec![0.0; 3 * 224 * 224] },
+    ] {
+        let err = session.run(&input).unwrap_err();
+        assert!(matches!(err, Error::Shape { .. }), "{err}");
+    }
+}
+
+#[test]
+fn an_option_the_model_has_no_use_for_is_an_error() {
+    let err = Session::builder().model_file(data("googlenet_zoo.onnx")).aux(true).build().err().expect("refused").to_string();
+    assert!(err.contains("aux"), "{err}");
+    let err = Session::builder().model_file(data("googlenet_zoo.onnx")).transform_input(true).build().err().expect("refused").to_string();
+    assert!(err.contains("transform_input"), "{err}");
+}
+
+#[test]
+fn a_batch_past_the_buffer_limit_runs_as_sub_batches_with_batch_one_results() {
+    // Cap every buffer at what two images need: five images must run as 2 + 2 + 1.
+    let probe = small_session().build().unwrap();
+    let two = probe.plan(2, &PlanOptions::default()).unwrap();
+    let cap = *two.buffer_sizes.iter().max().unwrap() as u64 * 4;
+    let session = small_session().max_buffer_bytes(cap).build().unwrap();
+    assert_eq!(session.split(5).unwrap(), [2, 2, 1]);
+    assert_eq!(session.split(2).unwrap(), [2]);
+    let batch = images(5, 3);
+    let whole = session.run(&batch).unwrap();
+    assert_eq!(whole.main().dims, [5, probe.run(&image_of(&batch, 0)).unwrap().main().dims[1]]);
+    let classes = whole.main().dims[1];
+    for i in 0..5 {
+        let alone = session.run(&image_of(&batch, i)).unwrap();
+        assert_eq!(&whole.main().data[i * classes..(i + 1) * classes], alone.main().data.as_slice(), "image {i}");
+    }
+    // Without the cap the same batch runs whole, to the same results within f32 rounding.
+    let unsplit = probe.run(&batch).unwrap();
+    for (a, b) in unsplit.main().data.iter().zip(&whole.main().data) {
+        assert!((a - b).abs() <= 1e-5, "{a} vs {b}");
+    }
+}
+
+#[test]
+fn max_batch_splits_and_a_cap_below_one_image_is_an_error() {
+    let session = small_session().max_batch(3).build().unwrap();
+    assert_eq!(session.split(7).unwrap(), [3, 3, 1]);
+    let tiny = small_session().max_buffer_bytes(1024).build().unwrap();
+    let err = tiny.run(&images(1, 4)).unwrap_err();
+    assert!(matches!(err, Error::OverLimit { .. }), "{err}");
+}
+
+#[test]
+fn threads_sharing_a_session_get_their_sequential_results_bit_for_bit() {
+    const THREADS: usize = 4;
+    const CALLS: usize = 3;
+    let session = Arc::new(small_session().build().unwrap());
+    let input = |thread: usize, call: usize| images(1 + (thread + call) % 2, (100 * thread + call) as u64);
+    let expected: Vec<Vec<_>> = (0..THREADS).map(|t| (0..CALLS).map(|c| session.run(&input(t, c)).unwrap()).collect()).collect();
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let session = Arc::clone(&session);
+            std::thread::spawn(move || (0..CALLS).map(|c| session.run(&input(t, c)).unwrap()).collect::<Vec<_>>())
+        })
+        .collect();
+    for (t, handle) in handles.into_iter().enumerate() {
+        let got = handle.join().unwrap();
+        for (c, (got, expected)) in got.iter().zip(&expected[t]).enumerate() {
+            assert!(got == expected, "thread {t}, call {c}: differs from the sequential run");
+        }
+    }
+    let engine = session.engine(1).unwrap();
+    assert!(engine.contexts() >= 1 && engine.contexts() <= googlenet::engine::DEFAULT_CONTEXTS, "{} contexts", engine.contexts());
+}
+
+#[test]
+fn a_session_runs_on_an_applications_own_device() {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let adapter = pollster::block_on(instance.request_adapter(&Default::default())).expect("an adapter");
+    let (device, queue) = pollster::block_on(adapter.request_device(&Default::default())).expect("a device");
+    let session = small_session().device(device, queue).build().unwrap();
+    let own = session.run(&images(1, 5)).unwrap();
+    let reference = small_session().build().unwrap();
+    let theirs = reference.run(&images(1, 5)).unwrap();
+    for (a, b) in own.main().data.iter().zip(&theirs.main().data) {
+        assert!((a - b).abs() <= 1e-5, "{a} vs {b}");
+    }
+}
