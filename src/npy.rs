@@ -11,6 +11,7 @@ use crate::tensor::{element_count, Tensor};
 /// Refuse arrays past this many elements before reading them (a batch of 256 images).
 const MAX_ELEMENTS: u64 = 256 * 3 * 224 * 224;
 
+/// A float32 `.npy` array (C order) as a tensor.
 pub fn read_f32(path: &Path) -> Result<Tensor> {
     let file = std::fs::File::open(path).map_err(|e| Error::file(path, format!("cannot open: {e}")))?;
     let npy = npyz::NpyFile::new(std::io::BufReader::new(file)).map_err(|e| Error::file(path, format!("not a valid .npy file: {e}")))?;
@@ -31,6 +32,7 @@ pub fn read_f32(path: &Path) -> Result<Tensor> {
     Ok(Tensor::new(shape.iter().map(|&d| d as usize).collect(), data))
 }
 
+/// Writes `tensor` as a float32 `.npy` array.
 pub fn write_f32(path: &Path, tensor: &Tensor) -> Result<()> {
     let io_error = |e: std::io::Error| Error::file(path, format!("cannot write: {e}"));
     let file = std::fs::File::create(path).map_err(io_error)?;

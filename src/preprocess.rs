@@ -55,13 +55,17 @@ impl std::str::FromStr for Preprocess {
 
 /// One image file as a `[3, 224, 224]` tensor.
 pub fn load_image(path: &Path, preprocess: Preprocess) -> Result<Tensor> {
-    let image = image::ImageReader::open(path)
+    image_tensor(&open_image(path)?, preprocess).map_err(|message| Error::file(path, message))
+}
+
+/// Decodes a JPEG or PNG file (the format from its contents, not its name).
+pub fn open_image(path: &Path) -> Result<DynamicImage> {
+    image::ImageReader::open(path)
         .map_err(|e| Error::file(path, format!("cannot open: {e}")))?
         .with_guessed_format()
         .map_err(|e| Error::file(path, format!("cannot read: {e}")))?
         .decode()
-        .map_err(|e| Error::file(path, format!("not a readable JPEG or PNG image: {e}")))?;
-    image_tensor(&image, preprocess).map_err(|message| Error::file(path, message))
+        .map_err(|e| Error::file(path, format!("not a readable JPEG or PNG image: {e}")))
 }
 
 /// A decoded image as a `[3, 224, 224]` tensor; the error says what is wrong with the image.

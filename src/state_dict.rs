@@ -9,6 +9,7 @@ use safetensors::{Dtype, SafeTensors};
 use crate::error::{Error, Result};
 use crate::tensor::{element_count, Tensor};
 
+/// The float32 tensors of a safetensors file by name, and which of them a loader has taken.
 pub struct StateDict {
     path: PathBuf,
     tensors: BTreeMap<String, Tensor>,
@@ -21,6 +22,7 @@ fn is_bookkeeping(name: &str) -> bool {
 }
 
 impl StateDict {
+    /// Reads and parses a safetensors file.
     pub fn read(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
         Self::from_bytes(path, &bytes)
@@ -62,6 +64,7 @@ impl StateDict {
         tensor.dims.first().copied().ok_or_else(|| Error::file(&self.path, format!("tensor `{name}` is a scalar; expected a weight")))
     }
 
+    /// Whether the dict holds a tensor called `name`.
     pub fn contains(&self, name: &str) -> bool {
         self.tensors.contains_key(name)
     }

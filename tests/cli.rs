@@ -105,3 +105,42 @@ fn bench_reports_gpu_and_reference_times_per_layer_and_module() {
     assert!(chart.starts_with("<svg") && chart.matches("<rect").count() >= 9, "one bar per module");
     std::fs::remove_file(&svg).unwrap();
 }
+
+/// A `.npy` file of float32 values with the given shape (version 1.0 header).
+fn npy_file(name: &str, shape: &str, values: &[f32]) -> std::path::PathBuf {
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    bytes.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+    let path = std::env::temp_dir().join(format!("googlenet-cli-{}-{name}", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn an_input_npy_of_the_wrong_rank_or_an_empty_batch_is_an_error_naming_the_file() {
+    for (name, shape, values) in [("scalar.npy", "()", vec![1.5]), ("empty.npy", "(0, 3, 224, 224)", vec![])] {
+        let path = npy_file(name, shape, &values);
+        let out = googlenet(&["run", "--no-check", "--input", path.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+        assert!(stderr.contains(name) && stderr.contains("the network takes [N, 3, 224, 224]"), "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_synthetic_batch_past_what_host_memory_holds_is_refused_before_allocating() {
+    for batch in ["100000000000", "18446744073709551615"] {
+        let out = googlenet(&["run", "--no-check", "--batch", batch]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("--batch") && !stderr.contains("panicked"), "{stderr}");
+    }
+}

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use googlenet::preprocess::Preprocess;
-use googlenet::{Error, Result};
+use googlenet::preprocess::{open_image, Preprocess};
+use googlenet::Result;
 
 use super::ModelArgs;
 
@@ -18,7 +18,7 @@ pub fn run(model: &ModelArgs, top: usize, preprocess: Option<Preprocess>, json: 
     .build()?;
     let mut images = Vec::with_capacity(paths.len());
     for path in paths {
-        images.push(googlenet::image::open(path).map_err(|e| Error::file(path, format!("not a readable JPEG or PNG image: {e}")))?);
+        images.push(open_image(path)?);
     }
     let started = Instant::now();
     let ranked = session.classify(&images, top)?;

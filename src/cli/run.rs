@@ -40,8 +40,8 @@ fn load_input(args: &RunArgs, chw: [usize; 3]) -> Result<Tensor> {
     if tensor.dims.len() == 3 {
         tensor.dims.insert(0, 1);
     }
-    if tensor.dims[1..] != chw {
-        return Err(Error::file(path, format!("array of shape {:?}; the network takes [N, {}, {}, {}]", tensor.dims, chw[0], chw[1], chw[2])));
+    if tensor.dims.len() != 4 || tensor.dims[1..] != chw || tensor.dims[0] == 0 {
+        return Err(Error::file(path, format!("array of shape {:?}; the network takes [N, {}, {}, {}] with N >= 1", tensor.dims, chw[0], chw[1], chw[2])));
     }
     if let Some(batch) = args.batch.filter(|&b| b != tensor.dims[0]) {
         return Err(Error::file(path, format!("holds {} images but --batch {batch} was given", tensor.dims[0])));
@@ -65,7 +65,9 @@ pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let outputs = session.run(&input)?;
     let gpu_ms = started.elapsed().as_secs_f64() * 1e3;
-    let top5 = session.predictions(&outputs, 5)?;
+    // Classes only where the model is a classifier ([N, classes]); other outputs are printed by shape.
+    let top5 = if outputs.main().dims.len() == 2 { session.predictions(&outputs, 5)? } else { Vec::new() };
+    let main_dims = outputs.main().dims.clone();
     let outputs = outputs.into_vec();
 
     if let Some(path) = &args.output {
@@ -90,6 +92,7 @@ pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
             "batch": batch,
             "engine_build_ms": build_ms,
             "gpu_ms": gpu_ms,
+            "main_output_dims": main_dims,
             "top5": top5.iter().map(|row| row.iter().map(|p| serde_json::json!({"class": p.class, "label": p.label, "probability": p.probability})).collect::<Vec<_>>()).collect::<Vec<_>>(),
             "check": check.as_ref().map(|(values, agree, cpu_ms)| serde_json::json!({
                 "cpu_reference_ms": cpu_ms, "values": values, "top5_agree": agree, "passed": passed,
@@ -98,6 +101,9 @@ pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
     } else {
         println!("adapter: {}", gpu.describe());
+        if top5.is_empty() {
+            println!("main output: dims {main_dims:?} (not [N, classes]: no classes to rank)");
+        }
         for (image, row) in top5.iter().enumerate() {
             println!("image {image}: top-5 classes");
             for p in row {

@@ -86,10 +86,12 @@ impl Engine {
         Ok(Engine { gpu: Arc::clone(gpu), contexts: Pool::new(first, contexts), plan, kernels, unused })
     }
 
+    /// The plan the engine runs.
     pub fn plan(&self) -> &Plan {
         &self.plan
     }
 
+    /// The plan back, the engine's device resources released.
     pub fn into_plan(self) -> Plan {
         self.plan
     }

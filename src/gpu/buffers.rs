@@ -28,6 +28,7 @@ pub fn zeroed_storage_buffer(gpu: &Gpu, label: &str, floats: usize) -> Result<wg
     }))
 }
 
+/// A uniform buffer holding `bytes` (a kernel's parameter block).
 pub fn uniform_buffer(gpu: &Gpu, label: &str, bytes: &[u8]) -> wgpu::Buffer {
     gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
         label: Some(label),

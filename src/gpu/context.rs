@@ -13,11 +13,18 @@ fn wanted_features() -> wgpu::Features {
         | wgpu::Features::PIPELINE_CACHE
 }
 
+/// One device and its queue, with what the engine plans against: the adapter's description,
+/// the optional features enabled, and the limits (the adapter's own, or lower ones a session set).
 pub struct Gpu {
+    /// The wgpu device.
     pub device: wgpu::Device,
+    /// Its queue.
     pub queue: wgpu::Queue,
+    /// The adapter: name, backend, driver, subgroup sizes.
     pub info: wgpu::AdapterInfo,
+    /// The optional features enabled on the device.
     pub features: wgpu::Features,
+    /// The limits plans are checked against.
     pub limits: wgpu::Limits,
 }
 
@@ -103,6 +110,7 @@ impl Gpu {
 pub struct AdapterChoice {
     /// A case-insensitive substring of the adapter's name.
     pub name: Option<String>,
+    /// Low power or high performance, where there are several adapters.
     pub power: Option<wgpu::PowerPreference>,
 }
 

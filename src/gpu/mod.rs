@@ -2,7 +2,9 @@
 
 mod buffers;
 mod context;
+#[allow(missing_docs)] // kernel identities and single launches, for tests and benches
 mod pipelines;
+#[allow(missing_docs)]
 mod launch;
 
 pub use buffers::{read_back, storage_buffer, uniform_buffer, zeroed_storage_buffer};

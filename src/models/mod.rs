@@ -1,7 +1,10 @@
 //! Built-in networks, and where a session's network comes from.
 
 mod builder;
+/// The built-in GoogLeNet of the 2014 paper.
+#[allow(missing_docs)]
 pub mod googlenet;
+#[allow(missing_docs)]
 pub mod torchvision;
 
 use std::path::{Path, PathBuf};
@@ -28,8 +31,11 @@ pub enum ModelSource {
 /// The kinds of model the engine reads; each has the preprocessing its weights were trained with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelFormat {
+    /// The built-in GoogLeNet.
     Builtin,
+    /// An ONNX model.
     Onnx,
+    /// A safetensors torchvision state dict.
     Safetensors,
 }
 

@@ -97,7 +97,7 @@ pub fn winograd_weights(weight: &[f32], out_channels: usize, in_channels: usize)
     u
 }
 
-/// The 16 GEMMs M[xi] = U[xi] V[xi] as one dispatch of 1x1 convs over the transformed planes:
+/// The 16 GEMMs `M[xi] = U[xi] V[xi]` as one dispatch of 1x1 convs over the transformed planes:
 /// inputs V, the `winograd_weights` and 16 * out_channels zero biases (the bias is added after
 /// the output transform); output M.
 pub fn winograd_gemms(tiles: WinogradTiles, in_channels: usize, out_channels: usize) -> ConvGroup {
