@@ -18,7 +18,7 @@ use googlenet::tensor::Tensor;
 use googlenet::tune::{default_cache_path, tuned_plan, TuneCache};
 
 fn network(c: &mut Criterion) {
-    let gpu = Gpu::new().unwrap_or_else(|e| panic!("the network benchmark needs a GPU adapter: {e}"));
+    let gpu = std::sync::Arc::new(Gpu::new().unwrap_or_else(|e| panic!("the network benchmark needs a GPU adapter: {e}")));
     let pipelines = Pipelines::new();
     let graph = googlenet(Options::default());
     let cache = TuneCache::load(&default_cache_path()).unwrap_or_else(|e| {
