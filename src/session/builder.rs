@@ -143,7 +143,7 @@ impl SessionBuilder {
             CacheChoice::Path(path) => TuneCache::load(&path)?,
             CacheChoice::Default => TuneCache::load(&default_cache_path())?,
         };
-        Ok(Session::assemble(super::Parts {
+        Ok(Session::assemble(super::Setup {
             gpu: Arc::new(gpu),
             graph,
             format,

@@ -32,21 +32,16 @@ use crate::tune::{tuned_plan, TuneCache};
 /// A network ready to run on one device. `Send + Sync + 'static`: share one between threads as
 /// an `Arc<Session>`; every method takes `&self`.
 pub struct Session {
-    gpu: Arc<Gpu>,
+    setup: Setup,
     pipelines: Pipelines,
-    graph: Graph,
-    format: ModelFormat,
-    preprocess: Preprocess,
-    cache: TuneCache,
-    max_batch: Option<usize>,
-    max_contexts: usize,
     /// By batch size.
     engines: Mutex<HashMap<usize, Arc<Engine>>>,
     /// The largest batch whose plan fits the device, found the first time a batch does not.
     largest_fit: OnceLock<usize>,
 }
 
-struct Parts {
+/// What the builder decides: the device, the network and the settings.
+struct Setup {
     gpu: Arc<Gpu>,
     graph: Graph,
     format: ModelFormat,
@@ -78,19 +73,8 @@ impl Session {
         SessionBuilder::default()
     }
 
-    fn assemble(parts: Parts) -> Session {
-        Session {
-            gpu: parts.gpu,
-            pipelines: Pipelines::new(),
-            graph: parts.graph,
-            format: parts.format,
-            preprocess: parts.preprocess,
-            cache: parts.cache,
-            max_batch: parts.max_batch,
-            max_contexts: parts.max_contexts,
-            engines: Mutex::new(HashMap::new()),
-            largest_fit: OnceLock::new(),
-        }
+    fn assemble(setup: Setup) -> Session {
+        Session { setup, pipelines: Pipelines::new(), engines: Mutex::new(HashMap::new()), largest_fit: OnceLock::new() }
     }
 
     /// Runs the network on `input`, `[N, C, H, W]` for any N >= 1, and returns what the model
@@ -125,12 +109,12 @@ impl Session {
         if images.is_empty() {
             return Ok(Vec::new());
         }
-        if self.graph.input_chw != [3, 224, 224] {
-            return Err(Error::shape("model", format!("input is {:?}; classify feeds 3x224x224 images", self.graph.input_chw)));
+        if self.setup.graph.input_chw != [3, 224, 224] {
+            return Err(Error::shape("model", format!("input is {:?}; classify feeds 3x224x224 images", self.setup.graph.input_chw)));
         }
         let mut data = Vec::with_capacity(images.len() * 3 * 224 * 224);
         for (i, image) in images.iter().enumerate() {
-            data.extend(image_tensor(image, self.preprocess).map_err(|message| Error::shape(format!("image {i}"), message))?.data);
+            data.extend(image_tensor(image, self.setup.preprocess).map_err(|message| Error::shape(format!("image {i}"), message))?.data);
         }
         let outputs = self.run_async(&Tensor::new(vec![images.len(), 3, 224, 224], data)).await?;
         self.predictions(&outputs, k)
@@ -144,37 +128,37 @@ impl Session {
 
     /// Whether the main output already is a distribution (the model ends in a softmax).
     pub fn outputs_probabilities(&self) -> bool {
-        self.graph.producer(&self.graph.outputs[0]).is_some_and(|n| matches!(n.op, Op::Softmax))
+        self.setup.graph.producer(&self.setup.graph.outputs[0]).is_some_and(|n| matches!(n.op, Op::Softmax))
     }
 
     /// The names of the model's outputs, main first.
     pub fn output_names(&self) -> &[String] {
-        &self.graph.outputs
+        &self.setup.graph.outputs
     }
 
     /// Channels, height and width of one input image.
     pub fn input_chw(&self) -> [usize; 3] {
-        self.graph.input_chw
+        self.setup.graph.input_chw
     }
 
     /// The preprocessing `classify` applies.
     pub fn preprocess(&self) -> Preprocess {
-        self.preprocess
+        self.setup.preprocess
     }
 
     /// What kind of model this is.
     pub fn format(&self) -> ModelFormat {
-        self.format
+        self.setup.format
     }
 
     /// The network the session runs.
     pub fn graph(&self) -> &Graph {
-        &self.graph
+        &self.setup.graph
     }
 
     /// The device the session runs on.
     pub fn gpu(&self) -> &Arc<Gpu> {
-        &self.gpu
+        &self.setup.gpu
     }
 
     /// The compiled kernels, shared by every plan of the session.
@@ -184,12 +168,12 @@ impl Session {
 
     /// The tuning cache the session applies.
     pub fn tune_cache(&self) -> &TuneCache {
-        &self.cache
+        &self.setup.cache
     }
 
     /// The plan for `batch` images, with this adapter's tuned choices (not yet on the device).
     pub fn plan(&self, batch: usize, options: &PlanOptions) -> Result<Plan> {
-        tuned_plan(&self.gpu, &self.graph, batch, options, &self.cache)
+        tuned_plan(&self.setup.gpu, &self.setup.graph, batch, options, &self.setup.cache)
     }
 
     /// The sizes `batch` images run as: full sub-batches, then the rest.
@@ -205,13 +189,13 @@ impl Session {
             return Ok(Arc::clone(engine));
         }
         let plan = self.plan(batch, &PlanOptions::default())?;
-        let engine = Arc::new(Engine::with_contexts(&self.gpu, &self.pipelines, plan, self.max_contexts)?);
+        let engine = Arc::new(Engine::with_contexts(&self.setup.gpu, &self.pipelines, plan, self.setup.max_contexts)?);
         engines.insert(batch, Arc::clone(&engine));
         Ok(engine)
     }
 
     fn check_input(&self, input: &Tensor) -> Result<usize> {
-        let [c, h, w] = self.graph.input_chw;
+        let [c, h, w] = self.setup.graph.input_chw;
         let &[batch, ic, ih, iw] = input.dims.as_slice() else {
             return Err(Error::shape("input", format!("dims {:?}; the network takes [N, {c}, {h}, {w}]", input.dims)));
         };
@@ -226,7 +210,7 @@ impl Session {
 
     /// The largest sub-batch `batch` images run in.
     fn sub_batch(&self, batch: usize) -> Result<usize> {
-        let wanted = self.max_batch.map_or(batch, |cap| cap.min(batch));
+        let wanted = self.setup.max_batch.map_or(batch, |cap| cap.min(batch));
         if let Some(&largest) = self.largest_fit.get() {
             return Ok(largest.min(wanted));
         }
@@ -235,7 +219,7 @@ impl Session {
         }
         let one = self.plan(1, &PlanOptions::default())?;
         let per_image_bytes = one.buffer_sizes.iter().max().map_or(0, |&floats| floats as u64 * 4);
-        let largest = batches::largest_fitting(&self.gpu, per_image_bytes, wanted, |b| self.fits(b))?;
+        let largest = batches::largest_fitting(&self.setup.gpu, per_image_bytes, wanted, |b| self.fits(b))?;
         if largest < wanted {
             self.largest_fit.get_or_init(|| largest);
         }
@@ -252,7 +236,7 @@ impl Session {
             return Ok(true);
         }
         let plan = self.plan(batch, &PlanOptions::default())?;
-        match crate::engine::check_limits(&self.gpu, &plan) {
+        match crate::engine::check_limits(&self.setup.gpu, &plan) {
             Ok(()) => Ok(true),
             Err(Error::OverLimit { .. }) => Ok(false),
             Err(other) => Err(other),
