@@ -70,6 +70,77 @@ pub enum Error {
         /// What is wrong with it (and where in it).
         message: String,
     },
+
+    /// A weight or constant holding NaN or infinity, which would make every answer meaningless.
+    #[error("{what} holds {value} at element {index}: weights must be finite")]
+    NotFinite {
+        /// The tensor or node.
+        what: String,
+        /// The first non-finite element's index.
+        index: usize,
+        /// Its value.
+        value: f32,
+    },
+
+    /// A file a model names that the engine will not read: outside the model's folder, not a
+    /// regular file, or a byte range outside the file.
+    #[error("external data of {tensor} at {location:?}: {message}")]
+    ExternalData {
+        /// The tensor whose data it is.
+        tensor: String,
+        /// The location the model gives.
+        location: String,
+        /// Why it is refused.
+        message: String,
+    },
+
+    /// Something read from a file or flag is larger than the engine's stated budget for it.
+    #[error("{what} needs {needed} bytes, over the limit of {limit} bytes ({budget})")]
+    TooLarge {
+        /// What would be read or allocated.
+        what: String,
+        /// The bytes it needs (saturating at `u64::MAX`).
+        needed: u64,
+        /// The most the engine allows.
+        limit: u64,
+        /// Which budget it is.
+        budget: &'static str,
+    },
+
+    /// Any other error, found in a file: the file, then the error itself, whose kind survives.
+    #[error("{path}: {source}")]
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: Box<Error>,
+    },
+}
+
+/// What kind of failure an [`Error`] is, seen through [`Error::InFile`]: for callers (and tests)
+/// to match on instead of message text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// [`Error::NoAdapter`].
+    NoAdapter,
+    /// [`Error::Device`].
+    Device,
+    /// [`Error::Gpu`].
+    Gpu,
+    /// [`Error::OverLimit`].
+    OverLimit,
+    /// [`Error::Shape`].
+    Shape,
+    /// [`Error::Unsupported`].
+    Unsupported,
+    /// [`Error::File`].
+    File,
+    /// [`Error::NotFinite`].
+    NotFinite,
+    /// [`Error::ExternalData`].
+    ExternalData,
+    /// [`Error::TooLarge`].
+    TooLarge,
 }
 
 /// The engine's result type.
@@ -89,5 +160,38 @@ impl Error {
     /// An `Error::File`.
     pub fn file(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Error::File { path: path.into(), message: message.into() }
+    }
+
+    /// The error as found in `path`: errors that already name a file are kept as they are.
+    pub fn in_file(self, path: impl Into<PathBuf>) -> Self {
+        match self {
+            Error::File { .. } | Error::InFile { .. } => self,
+            other => Error::InFile { path: path.into(), source: Box::new(other) },
+        }
+    }
+
+    /// The kind of failure, whatever file it was found in.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::NoAdapter { .. } => ErrorKind::NoAdapter,
+            Error::Device(_) => ErrorKind::Device,
+            Error::Gpu { .. } => ErrorKind::Gpu,
+            Error::OverLimit { .. } => ErrorKind::OverLimit,
+            Error::Shape { .. } => ErrorKind::Shape,
+            Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::File { .. } => ErrorKind::File,
+            Error::NotFinite { .. } => ErrorKind::NotFinite,
+            Error::ExternalData { .. } => ErrorKind::ExternalData,
+            Error::TooLarge { .. } => ErrorKind::TooLarge,
+            Error::InFile { source, .. } => source.kind(),
+        }
+    }
+
+    /// The file the error was found in, if any.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Error::File { path, .. } | Error::InFile { path, .. } => Some(path),
+            _ => None,
+        }
     }
 }

@@ -31,6 +31,7 @@
 pub mod bench;
 pub mod engine;
 pub mod error;
+pub mod files;
 #[allow(missing_docs)]
 pub mod geometry;
 pub mod gpu;
@@ -56,7 +57,7 @@ pub mod tune;
 #[allow(missing_docs)]
 pub mod verify;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use image;
 pub use models::{ModelFormat, ModelSource};
 pub use preprocess::Preprocess;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use safetensors::{Dtype, SafeTensors};
 
 use crate::error::{Error, Result};
+use crate::files::{read_capped, FileKind};
 use crate::tensor::{element_count, Tensor};
 
 /// The float32 tensors of a safetensors file by name, and which of them a loader has taken.
@@ -24,7 +25,7 @@ fn is_bookkeeping(name: &str) -> bool {
 impl StateDict {
     /// Reads and parses a safetensors file.
     pub fn read(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
+        let bytes = read_capped(path, FileKind::Safetensors)?;
         Self::from_bytes(path, &bytes)
     }
 

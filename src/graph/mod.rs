@@ -97,6 +97,24 @@ impl Op {
             Op::Softmax => "Softmax",
         }
     }
+
+    /// The op's numbers (weights, biases, normalisation constants), by name.
+    pub fn parameters(&self) -> Vec<(&'static str, &[f32])> {
+        use std::slice::from_ref;
+        match self {
+            Op::Conv(spec) => vec![("weight", &spec.weight.data), ("bias", &spec.bias)],
+            Op::Fc(spec) => vec![("weight", &spec.weight.data), ("bias", &spec.bias)],
+            Op::BatchNorm(spec) => vec![
+                ("scale", &spec.scale),
+                ("shift", &spec.shift),
+                ("mean", &spec.mean),
+                ("var", &spec.var),
+                ("epsilon", from_ref(&spec.epsilon)),
+            ],
+            Op::Lrn(spec) => vec![("alpha", from_ref(&spec.alpha)), ("beta", from_ref(&spec.beta)), ("bias", from_ref(&spec.bias))],
+            _ => Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -118,6 +136,20 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// Fails on the first NaN or infinite parameter, naming its node: a network holding one
+    /// answers NaN (or garbage) for every image.
+    pub fn check_finite(&self) -> Result<(), crate::error::Error> {
+        for node in &self.nodes {
+            for (name, values) in node.op.parameters() {
+                if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+                    let what = format!("{} node `{}` {name}", node.op.name(), node.name);
+                    return Err(crate::error::Error::NotFinite { what, index, value });
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn producer(&self, value: &str) -> Option<&Node> {
         self.nodes.iter().find(|n| n.output == value)
     }

@@ -85,13 +85,8 @@ impl ModelSource {
         if options.transform_input && format != ModelFormat::Safetensors {
             return refuse("transform_input", "torchvision state dicts (.safetensors)");
         }
-        let state_dict = |dict: &mut StateDict, path: &Path| {
-            torchvision::from_state_dict(dict, options.transform_input).map_err(|e| match e {
-                Error::File { .. } => e,
-                other => Error::file(path, other.to_string()),
-            })
-        };
-        match self {
+        let state_dict = |dict: &mut StateDict, path: &Path| torchvision::from_state_dict(dict, options.transform_input).map_err(|e| e.in_file(path));
+        let graph = match self {
             ModelSource::Builtin => Ok(googlenet::googlenet(googlenet::Options { aux: options.aux, ..Default::default() })),
             ModelSource::OnnxBytes(bytes) => crate::onnx::import::import_onnx_bytes(bytes),
             ModelSource::SafetensorsBytes(bytes) => {
@@ -100,6 +95,11 @@ impl ModelSource {
             }
             ModelSource::File(path) if format == ModelFormat::Onnx => crate::onnx::import::import_onnx(path),
             ModelSource::File(path) => state_dict(&mut StateDict::read(path)?, path),
-        }
+        }?;
+        graph.check_finite().map_err(|e| match self {
+            ModelSource::File(path) => e.in_file(path),
+            _ => e,
+        })?;
+        Ok(graph)
     }
 }

@@ -4,6 +4,10 @@
 use super::proto::{AttributeProto, NodeProto};
 use crate::error::{Error, Result};
 
+/// The largest kernel, stride, pad, LRN window or image side the importer takes: every size the
+/// kernels compute from these stays well inside their 32-bit parameters.
+pub const MAX_WINDOW: i64 = 1 << 16;
+
 pub struct Attributes<'a> {
     node: &'a NodeProto,
 }
@@ -23,6 +27,20 @@ impl<'a> Attributes<'a> {
 
     pub fn int(&self, name: &str, default: i64) -> i64 {
         self.get(name).map_or(default, |a| a.i)
+    }
+
+    /// An integer attribute that must lie in `range` (`default` where absent; required where
+    /// `default` is None).
+    pub fn int_in(&self, name: &str, default: Option<i64>, range: std::ops::RangeInclusive<i64>) -> Result<i64> {
+        let value = match (self.get(name), default) {
+            (Some(a), _) => a.i,
+            (None, Some(default)) => default,
+            (None, None) => return Err(Error::shape(node_label(self.node), format!("attribute `{name}` is required"))),
+        };
+        if !range.contains(&value) {
+            return Err(Error::shape(node_label(self.node), format!("attribute `{name}` = {value} is outside {}..={}", range.start(), range.end())));
+        }
+        Ok(value)
     }
 
     pub fn float(&self, name: &str, default: f32) -> f32 {

@@ -4,36 +4,64 @@
 //! spec for opsets 6 to 21; anything the engine cannot compute exactly is an error naming the
 //! node and what it asks for.
 
+use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::attributes::{node_label, Attributes};
-use super::conformance::{opset, read_model};
+use prost::Message;
+
+use super::attributes::{node_label, Attributes, MAX_WINDOW};
 use super::proto::{ModelProto, NodeProto, ValueInfoProto, FLOAT, INT64};
 use super::spatial::{nchw, pair, window, POOL_ATTRIBUTES};
 use super::tensor::{to_host_in, to_i64};
 use crate::error::{Error, Result};
+use crate::files::{read_capped, FileKind};
 use crate::graph::{node_shape, BatchNormSpec, ConvSpec, FcSpec, Graph, LrnSpec, Node, Op, PoolSpec};
 use crate::tensor::{element_count, Tensor};
 
-/// Reads and imports an ONNX model file; external data is read relative to its folder.
+/// The most bytes of constants (weights, folded weights, filled tensors) one import builds:
+/// GoogLeNet needs under 100 MB of them.
+pub const MAX_CONSTANT_BYTES: u64 = 1 << 30;
+
+/// The most elements of one image the model's input may hold (GoogLeNet's is 150,528).
+pub const MAX_INPUT_ELEMENTS: u64 = 1 << 26;
+
+/// Reads an ONNX model file (at most [`FileKind::Onnx`]'s cap) without importing it.
+pub fn read_model(path: &Path) -> Result<ModelProto> {
+    let bytes = read_capped(path, FileKind::Onnx)?;
+    ModelProto::decode(bytes.as_slice()).map_err(|e| Error::file(path, format!("not a valid ONNX model: {e}")))
+}
+
+/// The default-domain opset a model imports; a model that declares none is refused, as the
+/// ONNX spec requires it (and a file cut short loses it).
+pub fn opset(model: &ModelProto) -> Result<i64> {
+    model
+        .opset_import
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map(|o| o.version)
+        .ok_or_else(|| Error::shape("model", "no `opset_import` for the default domain: the file is truncated or not a complete ONNX model"))
+}
+
+/// Reads and imports an ONNX model file; external data is read from its folder only.
 pub fn import_onnx(path: &Path) -> Result<Graph> {
     let model = read_model(path)?;
-    import_model(&model, path.parent(), HashMap::new()).map_err(|e| match e {
-        Error::File { .. } => e,
-        other => Error::file(path, other.to_string()),
-    })
+    let folder = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p });
+    import_model(&model, folder, HashMap::new()).map_err(|e| e.in_file(path))
 }
 
 /// Imports a model from its bytes (external data cannot be found without a folder).
 pub fn import_onnx_bytes(bytes: &[u8]) -> Result<Graph> {
-    let model = <ModelProto as prost::Message>::decode(bytes).map_err(|e| Error::shape("model", format!("not a valid ONNX model: {e}")))?;
+    let model = ModelProto::decode(bytes).map_err(|e| Error::shape("model", format!("not a valid ONNX model: {e}")))?;
     import_model(&model, None, HashMap::new())
 }
 
 #[derive(Clone, Debug)]
 enum Constant {
     Float(Tensor),
+    /// A `ConstantOfShape` float tensor, built only when a node uses it.
+    Fill { dims: Vec<usize>, value: f32 },
     Int(Vec<i64>),
     /// A constant the engine cannot use (another element type): an error only if a node needs it.
     Unusable(String),
@@ -43,6 +71,8 @@ struct Importer<'a> {
     opset: i64,
     base: Option<&'a Path>,
     constants: HashMap<String, Constant>,
+    /// Bytes of constants built so far, against [`MAX_CONSTANT_BYTES`].
+    constant_bytes: Cell<u64>,
     /// Dims of every activation value so far, at batch 1 (the batch is free at run time).
     shapes: HashMap<String, Vec<usize>>,
     graph: Graph,
@@ -53,9 +83,10 @@ struct Importer<'a> {
 pub fn import_model(model: &ModelProto, base: Option<&Path>, feeds: HashMap<String, Tensor>) -> Result<Graph> {
     let graph = model.graph.as_ref().ok_or_else(|| Error::shape("model", "no graph"))?;
     let mut importer = Importer {
-        opset: opset(model),
+        opset: opset(model)?,
         base,
         constants: feeds.into_iter().map(|(k, v)| (k, Constant::Float(v))).collect(),
+        constant_bytes: Cell::new(0),
         shapes: HashMap::new(),
         graph: Graph { input: String::new(), input_chw: [0; 3], nodes: Vec::new(), outputs: Vec::new() },
     };
@@ -64,6 +95,7 @@ pub fn import_model(model: &ModelProto, base: Option<&Path>, feeds: HashMap<Stri
             Err(Error::Unsupported { op, message }) => Constant::Unusable(format!("{op}: {message}")),
             other => other?,
         };
+        importer.charge(&init.name, &constant)?;
         importer.constants.insert(init.name.clone(), constant);
     }
     let inputs: Vec<&ValueInfoProto> = graph.input.iter().filter(|i| !importer.constants.contains_key(&i.name)).collect();
@@ -85,6 +117,22 @@ pub fn import_model(model: &ModelProto, base: Option<&Path>, feeds: HashMap<Stri
 }
 
 impl Importer<'_> {
+    /// Counts `constant`'s bytes against the budget, refusing it if they go over.
+    fn charge(&self, name: &str, constant: &Constant) -> Result<()> {
+        let bytes = match constant {
+            Constant::Float(t) => t.data.len() as u64 * 4,
+            Constant::Int(values) => values.len() as u64 * 8,
+            Constant::Fill { .. } | Constant::Unusable(_) => 0,
+        };
+        let total = self.constant_bytes.get().saturating_add(bytes);
+        if total > MAX_CONSTANT_BYTES {
+            let what = format!("constant `{name}` ({bytes} bytes), with the constants before it,");
+            return Err(Error::TooLarge { what, needed: total, limit: MAX_CONSTANT_BYTES, budget: "constant memory budget" });
+        }
+        self.constant_bytes.set(total);
+        Ok(())
+    }
+
     fn tensor_constant(&self, proto: &super::proto::TensorProto) -> Result<Constant> {
         if proto.data_type == INT64 {
             return Ok(Constant::Int(to_i64(proto)?));
@@ -102,8 +150,13 @@ impl Importer<'_> {
         let [_, Some(c), Some(h), Some(w)] = dims[..] else {
             return Err(Error::unsupported(&label, format!("dims {dims:?}; the engine takes [N, C, H, W] with fixed C, H, W")));
         };
-        if [c, h, w].iter().any(|&d| d <= 0 || d > 1 << 16) {
-            return Err(Error::shape(&label, format!("dims [N, {c}, {h}, {w}] are out of range")));
+        if [c, h, w].iter().any(|&d| d <= 0 || d > MAX_WINDOW) {
+            return Err(Error::shape(&label, format!("dims [N, {c}, {h}, {w}] are out of range (1 to {MAX_WINDOW} each)")));
+        }
+        let elements = (c * h * w) as u64;
+        if elements > MAX_INPUT_ELEMENTS {
+            let what = format!("{label} of dims [N, {c}, {h}, {w}]: one image");
+            return Err(Error::TooLarge { what, needed: elements * 4, limit: MAX_INPUT_ELEMENTS * 4, budget: "input size limit" });
         }
         self.graph.input = input.name.clone();
         self.graph.input_chw = [c as usize, h as usize, w as usize];
@@ -111,18 +164,25 @@ impl Importer<'_> {
         Ok(())
     }
 
-    fn float(&self, node: &NodeProto, index: usize) -> Result<Option<&Tensor>> {
+    /// The float constant a node reads as input `index`; a fill is built here, on first use.
+    fn float(&self, node: &NodeProto, index: usize) -> Result<Option<Cow<'_, Tensor>>> {
         match node.input.get(index).filter(|name| !name.is_empty()) {
             None => Ok(None),
             Some(name) => match self.constants.get(name) {
-                Some(Constant::Float(t)) => Ok(Some(t)),
+                Some(Constant::Float(t)) => Ok(Some(Cow::Borrowed(t))),
+                Some(Constant::Fill { dims, value }) => {
+                    let filled = Constant::Float(Tensor::new(dims.clone(), vec![*value; element_count(dims)]));
+                    self.charge(name, &filled)?;
+                    let Constant::Float(t) = filled else { unreachable!("built as a float") };
+                    Ok(Some(Cow::Owned(t)))
+                }
                 Some(Constant::Unusable(why)) => Err(Error::unsupported(node_label(node), format!("input `{name}`: {why}"))),
                 _ => Err(Error::unsupported(node_label(node), format!("input `{name}` must be a float constant (a weight)"))),
             },
         }
     }
 
-    fn required_float(&self, node: &NodeProto, index: usize) -> Result<&Tensor> {
+    fn required_float(&self, node: &NodeProto, index: usize) -> Result<Cow<'_, Tensor>> {
         self.float(node, index)?.ok_or_else(|| Error::shape(node_label(node), format!("input {index} is missing")))
     }
 
@@ -162,7 +222,9 @@ impl Importer<'_> {
     }
 
     fn constant(&mut self, node: &NodeProto, value: Constant) -> Result<()> {
-        self.constants.insert(Self::output(node)?, value);
+        let name = Self::output(node)?;
+        self.charge(&name, &value)?;
+        self.constants.insert(name, value);
         Ok(())
     }
 
@@ -193,10 +255,7 @@ impl Importer<'_> {
             }
             "LRN" => {
                 let attrs = Attributes::new(node, &["alpha", "beta", "bias", "size"])?;
-                let size = attrs.int("size", 0);
-                if size < 1 {
-                    return Err(Error::shape(label, format!("`size` must be a positive integer, got {size}")));
-                }
+                let size = attrs.int_in("size", None, 1..=MAX_WINDOW)?;
                 let spec = LrnSpec { size: size as usize, alpha: attrs.float("alpha", 1e-4), beta: attrs.float("beta", 0.75), bias: attrs.float("bias", 1.0) };
                 let (x, _) = self.activation(node, 0)?;
                 self.push(node, Op::Lrn(spec), vec![x])
@@ -233,6 +292,7 @@ impl Importer<'_> {
         self.constant(node, value)
     }
 
+    /// A filled tensor: a float fill is only recorded here, and built when a node uses it.
     fn constant_of_shape(&mut self, node: &NodeProto) -> Result<()> {
         Attributes::new(node, &["value"])?;
         let shape = self.ints(node, 0)?;
@@ -240,15 +300,17 @@ impl Importer<'_> {
             return Err(Error::shape(node_label(node), format!("negative dimension in {shape:?}")));
         }
         let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
-        let count = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).filter(|&c| c <= 1 << 28);
-        let count = count.ok_or_else(|| Error::shape(node_label(node), format!("shape {shape:?} is too large")))?;
+        let count = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d as u64)).filter(|&c| c <= MAX_CONSTANT_BYTES / 4);
+        let count = count.ok_or_else(|| Error::shape(node_label(node), format!("shape {shape:?} is over the constant memory budget")))?;
         let fill = match node.attribute.first().and_then(|a| a.t.as_ref()) {
             None => Constant::Float(Tensor::new(vec![1], vec![0.0])),
             Some(t) => self.tensor_constant(t)?,
         };
         let value = match fill {
-            Constant::Float(t) if t.data.len() == 1 => Constant::Float(Tensor::new(dims, vec![t.data[0]; count])),
-            Constant::Int(values) if values.len() == 1 => Constant::Int(vec![values[0]; count]),
+            Constant::Float(t) if t.data.len() == 1 => Constant::Fill { dims, value: t.data[0] },
+            // Integer constants are shapes and axis lists: a handful of values.
+            Constant::Int(values) if values.len() == 1 && count <= MAX_WINDOW as u64 => Constant::Int(vec![values[0]; count as usize]),
+            Constant::Int(_) => return Err(Error::unsupported(node_label(node), format!("an INT64 fill of shape {shape:?}; only shapes of up to {MAX_WINDOW} values"))),
             _ => return Err(Error::shape(node_label(node), "`value` must hold exactly one element")),
         };
         self.constant(node, value)
@@ -282,9 +344,10 @@ impl Importer<'_> {
             Some(self.ints(node, 1)?)
         };
         if self.is_constant(node, 0) {
-            let Constant::Float(t) = self.constants[&node.input[0]].clone() else {
+            if matches!(self.constants[&node.input[0]], Constant::Int(_)) {
                 return Err(Error::unsupported(label, "reshaping an integer constant"));
-            };
+            }
+            let t = self.required_float(node, 0)?.into_owned();
             let dims = match &target {
                 Some(shape) => resolve_shape(&label, &t.dims, shape)?,
                 None => {
@@ -314,7 +377,7 @@ impl Importer<'_> {
 
     fn transpose(&mut self, node: &NodeProto) -> Result<()> {
         let attrs = Attributes::new(node, &["perm"])?;
-        let t = self.required_float(node, 0)?.clone();
+        let t = self.required_float(node, 0)?.into_owned();
         let perm = attrs.ints("perm").map(<[i64]>::to_vec).unwrap_or_else(|| vec![1, 0]);
         let [rows, cols] = t.dims[..] else {
             return Err(Error::unsupported(node_label(node), "Transpose of anything but a 2-D weight"));
@@ -337,7 +400,7 @@ impl Importer<'_> {
         }
         let (x, dims) = self.activation(node, 0)?;
         let [_, _, h, w] = nchw(node, &dims)?;
-        let weight = self.required_float(node, 1)?.clone();
+        let weight = self.required_float(node, 1)?.into_owned();
         let [m, _, kh, kw] = weight.dims[..] else {
             return Err(Error::shape(label, format!("weight dims {:?} are not [M, C, kH, kW]", weight.dims)));
         };
@@ -401,7 +464,7 @@ impl Importer<'_> {
             return Err(Error::unsupported(label, "Gemm with transA = 1 on activations"));
         }
         let (x, _) = self.activation(node, 0)?;
-        let b = self.required_float(node, 1)?;
+        let b = &*self.required_float(node, 1)?;
         let [b0, b1] = b.dims[..] else {
             return Err(Error::shape(label, format!("B must be a matrix, got dims {:?}", b.dims)));
         };
@@ -425,7 +488,7 @@ impl Importer<'_> {
     fn matmul(&mut self, node: &NodeProto) -> Result<()> {
         Attributes::new(node, &[])?;
         let (x, _) = self.activation(node, 0)?;
-        let w = self.required_float(node, 1)?;
+        let w = &*self.required_float(node, 1)?;
         let [k, n] = w.dims[..] else {
             return Err(Error::unsupported(node_label(node), format!("MatMul by a weight of dims {:?}; only a matrix", w.dims)));
         };

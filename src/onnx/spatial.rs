@@ -1,7 +1,7 @@
 //! Attributes shared by ONNX's convolution and pooling operators: kernel, strides, per-side
 //! pads and `auto_pad`, read exactly per the spec.
 
-use super::attributes::{node_label, Attributes};
+use super::attributes::{node_label, Attributes, MAX_WINDOW};
 use super::proto::NodeProto;
 use crate::error::{Error, Result};
 use crate::geometry::Pads;
@@ -26,8 +26,8 @@ pub struct Window {
 pub fn pair(node: &NodeProto, name: &str, values: Option<&[i64]>, default: usize) -> Result<[usize; 2]> {
     match values {
         None => Ok([default; 2]),
-        Some(&[a, b]) if a >= 1 && b >= 1 => Ok([a as usize, b as usize]),
-        Some(v) => Err(Error::shape(node_label(node), format!("`{name}` must be two positive values, got {v:?}"))),
+        Some(&[a, b]) if [a, b].iter().all(|v| (1..=MAX_WINDOW).contains(v)) => Ok([a as usize, b as usize]),
+        Some(v) => Err(Error::shape(node_label(node), format!("`{name}` must be two values in 1..={MAX_WINDOW}, got {v:?}"))),
     }
 }
 
@@ -41,10 +41,10 @@ pub fn window(node: &NodeProto, attrs: &Attributes, input_hw: [usize; 2], kernel
     let pads = match auto_pad.as_str() {
         "NOTSET" => match attrs.ints("pads") {
             None => Pads::default(),
-            Some(&[top, left, bottom, right]) if [top, left, bottom, right].iter().all(|&p| p >= 0) => {
+            Some(&[top, left, bottom, right]) if [top, left, bottom, right].iter().all(|p| (0..=MAX_WINDOW).contains(p)) => {
                 Pads { top: top as usize, left: left as usize, bottom: bottom as usize, right: right as usize }
             }
-            Some(p) => return Err(Error::shape(label, format!("`pads` must be four non-negative values, got {p:?}"))),
+            Some(p) => return Err(Error::shape(label, format!("`pads` must be four values in 0..={MAX_WINDOW}, got {p:?}"))),
         },
         "VALID" => Pads::default(),
         "SAME_UPPER" | "SAME_LOWER" => {

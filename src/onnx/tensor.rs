@@ -7,6 +7,7 @@ use prost::Message;
 
 use super::proto::{data_type_name, TensorProto, EXTERNAL, FLOAT, INT64};
 use crate::error::{Error, Result};
+use crate::files::{self, FileKind};
 use crate::tensor::Tensor;
 
 /// Larger tensors are refused outright: GoogLeNet's largest weight has 1M elements.
@@ -14,10 +15,10 @@ const MAX_ELEMENTS: u64 = 1 << 28;
 
 /// Decodes one serialized `TensorProto` file (as ONNX's test data sets store them).
 pub fn read_tensor_file(path: &Path) -> Result<Tensor> {
-    let bytes = std::fs::read(path).map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
+    let bytes = files::read_capped(path, FileKind::ExternalData)?;
     let proto = TensorProto::decode(bytes.as_slice())
         .map_err(|e| Error::file(path, format!("not a valid ONNX TensorProto: {e}")))?;
-    to_host(&proto).map_err(|e| Error::file(path, e.to_string()))
+    to_host(&proto).map_err(|e| e.in_file(path))
 }
 
 fn label(proto: &TensorProto) -> String {
@@ -39,26 +40,23 @@ fn checked_dims(proto: &TensorProto) -> Result<(Vec<usize>, u64)> {
     Ok((proto.dims.iter().map(|&d| d as usize).collect(), count))
 }
 
-/// The tensor's bytes: its `raw_data`, or the part of its external file it names (read relative
-/// to `base`, the model's folder).
+/// The tensor's bytes: its `raw_data`, or the range of its external file it names. That file
+/// must lie in `base`, the model's folder (see [`crate::files::confined`]), and only the range
+/// is read.
 fn raw_bytes<'a>(proto: &'a TensorProto, base: Option<&Path>) -> Result<std::borrow::Cow<'a, [u8]>> {
     if proto.data_location != EXTERNAL {
         return Ok(std::borrow::Cow::Borrowed(&proto.raw_data));
     }
     let entry = |key: &str| proto.external_data.iter().find(|e| e.key == key).map(|e| e.value.as_str());
     let location = entry("location").ok_or_else(|| Error::shape(label(proto), "external data without a `location`"))?;
+    let refuse = |message: String| Error::ExternalData { tensor: label(proto), location: location.to_string(), message };
     let base = base.ok_or_else(|| Error::unsupported(label(proto), "external data where no model folder is known"))?;
-    let path = base.join(location);
+    let path = files::confined(base, location).map_err(refuse)?;
     let number = |key: &str| -> Result<Option<u64>> {
-        entry(key).map(|v| v.parse::<u64>().map_err(|_| Error::shape(label(proto), format!("external data `{key}` = {v:?} is not a number")))).transpose()
+        entry(key).map(|v| v.parse::<u64>().map_err(|_| refuse(format!("`{key}` = {v:?} is not a byte count")))).transpose()
     };
-    let bytes = std::fs::read(&path).map_err(|e| Error::file(&path, format!("cannot read external data of {}: {e}", label(proto))))?;
-    let offset = number("offset")?.unwrap_or(0) as usize;
-    let length = number("length")?.map_or(bytes.len().saturating_sub(offset), |l| l as usize);
-    let end = offset.checked_add(length).filter(|&end| end <= bytes.len()).ok_or_else(|| {
-        Error::file(&path, format!("{} wants bytes {offset}..{} but the file has {}", label(proto), offset + length, bytes.len()))
-    })?;
-    Ok(std::borrow::Cow::Owned(bytes[offset..end].to_vec()))
+    let bytes = files::read_range(&path, FileKind::ExternalData, number("offset")?.unwrap_or(0), number("length")?).map_err(refuse)?;
+    Ok(std::borrow::Cow::Owned(bytes))
 }
 
 /// Converts a FLOAT tensor; other element types are unsupported and say which type they are.

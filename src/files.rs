@@ -1,0 +1,177 @@
+//! Reading files that come from strangers. Every read has a size cap for its kind of file, only
+//! regular files are read (not `/dev/zero`, not a FIFO), and a file a model names is confined to
+//! the model's folder.
+
+use std::fmt;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The kinds of file the engine reads, each with the most bytes it reads of one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// An ONNX model (protobuf caps a message at 2 GiB; the model zoo's GoogLeNet is 27 MB).
+    Onnx,
+    /// A safetensors state dict (torchvision's GoogLeNet is 27 MB).
+    Safetensors,
+    /// One tensor's external data, named by an ONNX model.
+    ExternalData,
+    /// A JPEG or PNG image.
+    Image,
+    /// A `.npy` input batch (256 images of 3x224x224 floats is 154 MB).
+    Npy,
+    /// A tuning cache (a few kilobytes in practice).
+    TuneCache,
+}
+
+impl FileKind {
+    /// The most bytes of one file of this kind the engine reads.
+    pub const fn max_bytes(self) -> u64 {
+        match self {
+            FileKind::Onnx | FileKind::Safetensors => 1 << 30,
+            FileKind::ExternalData => 1 << 30,
+            FileKind::Image => 64 << 20,
+            FileKind::Npy => 256 << 20,
+            FileKind::TuneCache => 16 << 20,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            FileKind::Onnx => "ONNX model",
+            FileKind::Safetensors => "safetensors file",
+            FileKind::ExternalData => "external data",
+            FileKind::Image => "image",
+            FileKind::Npy => ".npy file",
+            FileKind::TuneCache => "tuning cache",
+        }
+    }
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Opens `path` for reading as a `kind` file: it must be a regular file of at most
+/// `kind.max_bytes()`. Returns the file and its length.
+pub fn open_regular(path: &Path, kind: FileKind) -> Result<(std::fs::File, u64)> {
+    let file = std::fs::File::open(path).map_err(|e| Error::file(path, format!("cannot open the {kind}: {e}")))?;
+    let metadata = file.metadata().map_err(|e| Error::file(path, format!("cannot read the {kind}: {e}")))?;
+    if !metadata.is_file() {
+        return Err(Error::file(path, format!("the {kind} is not a regular file")));
+    }
+    let len = metadata.len();
+    if len > kind.max_bytes() {
+        let what = format!("the {kind} {}", path.display());
+        return Err(Error::TooLarge { what, needed: len, limit: kind.max_bytes(), budget: "file size cap" });
+    }
+    Ok((file, len))
+}
+
+/// The whole of a `kind` file, read only if it is a regular file within the kind's cap (and never
+/// more than the cap, should it grow while being read).
+pub fn read_capped(path: &Path, kind: FileKind) -> Result<Vec<u8>> {
+    let (file, len) = open_regular(path, kind)?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(kind.max_bytes() + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::file(path, format!("cannot read the {kind}: {e}")))?;
+    if bytes.len() as u64 > kind.max_bytes() {
+        return Err(Error::file(path, format!("the {kind} grew past {} bytes while being read", kind.max_bytes())));
+    }
+    Ok(bytes)
+}
+
+/// Where a file named by a model resolves: `location` must be a relative path with no `..`,
+/// and, symlinks resolved, inside `folder`. The error says why not.
+pub fn confined(folder: &Path, location: &str) -> std::result::Result<PathBuf, String> {
+    let relative = Path::new(location);
+    if location.is_empty() {
+        return Err("the location is empty".into());
+    }
+    if let Some(component) = relative.components().find(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        let why = match component {
+            Component::ParentDir => "it climbs out with `..`",
+            _ => "it is not a relative path",
+        };
+        return Err(format!("refused: {why}; external data must lie in the model's folder"));
+    }
+    let root = folder.canonicalize().map_err(|e| format!("cannot resolve the model's folder {}: {e}", folder.display()))?;
+    let resolved = root.join(relative).canonicalize().map_err(|e| format!("cannot open {}: {e}", root.join(relative).display()))?;
+    if !resolved.starts_with(&root) {
+        return Err(format!("refused: it resolves to {}, outside the model's folder {}", resolved.display(), root.display()));
+    }
+    Ok(resolved)
+}
+
+/// `length` bytes (or to the end of the file) from `offset` of a regular file, with the range
+/// checked against the file's length before anything is read or allocated.
+pub fn read_range(path: &Path, kind: FileKind, offset: u64, length: Option<u64>) -> std::result::Result<Vec<u8>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let metadata = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !metadata.is_file() {
+        return Err(format!("refused: {} is not a regular file", path.display()));
+    }
+    let len = metadata.len();
+    let length = match length {
+        Some(length) => length,
+        None => len.checked_sub(offset).ok_or_else(|| format!("offset {offset} is past the end of the file ({len} bytes)"))?,
+    };
+    let end = offset.checked_add(length).filter(|&end| end <= len);
+    if end.is_none() {
+        return Err(format!("bytes {offset}..{offset}+{length} are outside the file ({len} bytes)"));
+    }
+    if length > kind.max_bytes() {
+        return Err(format!("{length} bytes, over the {kind} cap of {} bytes", kind.max_bytes()));
+    }
+    let mut file = file;
+    file.seek(SeekFrom::Start(offset)).map_err(|e| format!("cannot seek to {offset}: {e}"))?;
+    let mut bytes = vec![0u8; length as usize];
+    file.read_exact(&mut bytes).map_err(|e| format!("cannot read bytes {offset}..{}: {e}", offset + length))?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_outside_the_folder_are_refused() {
+        let dir = std::env::temp_dir().join(format!("googlenet-confined-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("sub/w.bin"), [0u8; 8]).unwrap();
+        assert!(confined(&dir, "sub/w.bin").is_ok());
+        assert!(confined(&dir, "./sub/w.bin").is_ok());
+        for location in ["/etc/passwd", "../x", "sub/../../x", "", "sub/../sub/w.bin"] {
+            assert!(confined(&dir, location).is_err(), "{location:?} is accepted");
+        }
+        #[cfg(unix)]
+        {
+            let link = dir.join("link.bin");
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink("/etc/hostname", &link).unwrap();
+            let error = confined(&dir, "link.bin").unwrap_err();
+            assert!(error.contains("outside the model's folder"), "{error}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn ranges_are_checked_before_reading() {
+        let path = std::env::temp_dir().join(format!("googlenet-range-{}.bin", std::process::id()));
+        std::fs::write(&path, (0u8..16).collect::<Vec<_>>()).unwrap();
+        assert_eq!(read_range(&path, FileKind::ExternalData, 4, Some(4)).unwrap(), [4, 5, 6, 7]);
+        assert_eq!(read_range(&path, FileKind::ExternalData, 12, None).unwrap(), [12, 13, 14, 15]);
+        assert!(read_range(&path, FileKind::ExternalData, 12, Some(8)).is_err());
+        assert!(read_range(&path, FileKind::ExternalData, u64::MAX - 2, Some(8)).is_err());
+        assert!(read_range(&path, FileKind::ExternalData, 17, None).is_err());
+        std::fs::remove_file(&path).unwrap();
+        #[cfg(unix)]
+        assert!(read_range(Path::new("/dev/zero"), FileKind::ExternalData, 0, Some(4)).unwrap_err().contains("not a regular file"));
+        #[cfg(unix)]
+        assert!(read_capped(Path::new("/dev/zero"), FileKind::TuneCache).is_err());
+    }
+}
