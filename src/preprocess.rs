@@ -1,13 +1,22 @@
 //! Images to network input: decode (JPEG, PNG), resize the short side to 256, center-crop
-//! 224x224, normalise per the model's convention.
+//! 224x224, normalise per the model's convention. Image files are untrusted: the read is capped
+//! ([`FileKind::Image`]), the decoder has limits ([`MAX_SIDE`], [`MAX_DECODE_BYTES`]), a JPEG cut
+//! short is refused, and only the part of the image the crop covers is ever converted or resized.
 
+use std::io::Cursor;
 use std::path::Path;
 
 use image::imageops::FilterType;
-use image::DynamicImage;
+use image::{DynamicImage, ImageFormat, ImageReader, Limits};
 
 use crate::error::{Error, Result};
+use crate::files::{read_capped, FileKind};
 use crate::tensor::Tensor;
+
+/// The widest or tallest image decoded, in pixels.
+pub const MAX_SIDE: u32 = 16384;
+/// The most memory the decoder may allocate for one image (a 9000x9000 RGB photo fits).
+pub const MAX_DECODE_BYTES: u64 = 256 << 20;
 
 /// How an image becomes the network's input: each model family was trained with its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,14 +67,51 @@ pub fn load_image(path: &Path, preprocess: Preprocess) -> Result<Tensor> {
     image_tensor(&open_image(path)?, preprocess).map_err(|message| Error::file(path, message))
 }
 
-/// Decodes a JPEG or PNG file (the format from its contents, not its name).
+/// Decodes a JPEG or PNG file (the format from its contents, not its name), within the limits
+/// above; a JPEG without its end-of-image marker is refused as truncated.
 pub fn open_image(path: &Path) -> Result<DynamicImage> {
-    image::ImageReader::open(path)
-        .map_err(|e| Error::file(path, format!("cannot open: {e}")))?
+    let bytes = read_capped(path, FileKind::Image)?;
+    let mut reader = ImageReader::new(Cursor::new(&bytes[..]))
         .with_guessed_format()
-        .map_err(|e| Error::file(path, format!("cannot read: {e}")))?
-        .decode()
-        .map_err(|e| Error::file(path, format!("not a readable JPEG or PNG image: {e}")))
+        .map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
+    if reader.format() == Some(ImageFormat::Jpeg) && !jpeg_reaches_end(&bytes) {
+        return Err(Error::file(path, "truncated JPEG: the file ends before the image does"));
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+    reader.decode().map_err(|e| Error::file(path, format!("not a readable JPEG or PNG image: {e}")))
+}
+
+/// Whether a JPEG stream reaches its end-of-image marker, walking the marker segments and
+/// skipping entropy-coded scan data (where 0xFF is stuffed as `FF 00` or is a restart marker).
+/// Decoders fill a scan that stops early with grey instead of failing.
+fn jpeg_reaches_end(bytes: &[u8]) -> bool {
+    let at = |i: usize| bytes.get(i).copied();
+    let mut i = 2; // past the start-of-image marker
+    loop {
+        let (Some(0xFF), Some(marker)) = (at(i), at(i + 1)) else { return false };
+        match marker {
+            0xD9 => return true,
+            0xFF => i += 1,                          // a fill byte before a marker
+            0x01 | 0xD0..=0xD7 => i += 2,            // markers without a segment
+            _ => {
+                let (Some(high), Some(low)) = (at(i + 2), at(i + 3)) else { return false };
+                i += 2 + u16::from_be_bytes([high, low]) as usize;
+                if marker == 0xDA {
+                    // A scan: its data runs to the next marker that is not stuffing or a restart.
+                    while !(at(i) == Some(0xFF) && at(i + 1).is_some_and(|m| !matches!(m, 0x00 | 0xD0..=0xD7 | 0xFF))) {
+                        if i >= bytes.len() {
+                            return false;
+                        }
+                        i += 1;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A decoded image as a `[3, 224, 224]` tensor; the error says what is wrong with the image.
@@ -74,13 +120,13 @@ pub fn image_tensor(image: &DynamicImage, preprocess: Preprocess) -> std::result
     if w == 0 || h == 0 {
         return Err("the image is empty".into());
     }
-    // Short side to 256, keeping the aspect ratio; then the central 224x224.
-    let scale = RESIZE as f64 / w.min(h) as f64;
-    let (rw, rh) = (((w as f64 * scale).round() as u32).max(CROP), ((h as f64 * scale).round() as u32).max(CROP));
-    let resized = image.to_rgb8();
-    let resized = image::imageops::resize(&resized, rw, rh, FilterType::Triangle);
-    let (x0, y0) = ((rw - CROP) / 2, (rh - CROP) / 2);
-    let crop = image::imageops::crop_imm(&resized, x0, y0, CROP, CROP).to_image();
+    // Short side to 256, then the central 224x224: the same as resizing the central square of
+    // 224/256 of the short side to 224x224, which is what is done, so that a 1x100000 or a
+    // 20000x20000 image never becomes a large buffer.
+    let short = w.min(h);
+    let side = ((short as f64 * CROP as f64 / RESIZE as f64).round() as u32).clamp(1, short);
+    let square = image.crop_imm((w - side) / 2, (h - side) / 2, side, side).to_rgb8();
+    let crop = image::imageops::resize(&square, CROP, CROP, FilterType::Triangle);
     let plane = (CROP * CROP) as usize;
     let mut data = vec![0.0f32; 3 * plane];
     for (i, pixel) in crop.pixels().enumerate() {

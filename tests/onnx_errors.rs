@@ -96,8 +96,9 @@ fn external_data_is_read_beside_the_model_and_its_absence_named() {
     ];
     let path = scratch("external");
     std::fs::write(&path, model.encode_to_vec()).unwrap();
-    let error = import_onnx(&path).err().unwrap().to_string();
-    assert!(error.contains("weights.bin") && error.contains("cannot read external data"), "{error}");
+    let error = import_onnx(&path).err().unwrap();
+    assert_eq!(error.kind(), googlenet::ErrorKind::ExternalData, "{error}");
+    assert!(error.to_string().contains("weights.bin") && error.to_string().contains("external data of"), "{error}");
     let mut file = vec![0u8; 16];
     file.extend(&data);
     std::fs::write(path.with_file_name("weights.bin"), file).unwrap();

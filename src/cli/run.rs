@@ -25,13 +25,16 @@ pub struct RunArgs {
     pub check: bool,
 }
 
-fn load_input(args: &RunArgs, chw: [usize; 3]) -> Result<Tensor> {
+fn load_input(args: &RunArgs, session: &googlenet::Session) -> Result<Tensor> {
+    let chw = session.input_chw();
     let Some(path) = &args.input else {
         // A seeded synthetic batch, so the command runs with no files at all.
         let batch = args.batch.unwrap_or(1);
         if !(1..=MAX_SYNTHETIC_BATCH).contains(&batch) {
             return Err(Error::shape("--batch", format!("{batch} synthetic images; give 1 to {MAX_SYNTHETIC_BATCH}, or an input .npy")));
         }
+        // Planned (and checked against the device's limits) before any host memory is taken.
+        session.split(batch)?;
         let mut rng = Rng::new(7);
         let dims = vec![batch, chw[0], chw[1], chw[2]];
         return Ok(Tensor::new(dims.clone(), rng.symmetric_vec(dims.iter().product())));
@@ -60,7 +63,7 @@ pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
     let session = model.session()?;
     let build_ms = started.elapsed().as_secs_f64() * 1e3;
     let (graph, gpu) = (session.graph(), session.gpu());
-    let input = load_input(&args, graph.input_chw)?;
+    let input = load_input(&args, &session)?;
     let batch = input.dims[0];
     let started = Instant::now();
     let outputs = session.run(&input)?;

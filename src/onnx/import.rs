@@ -147,9 +147,13 @@ impl Importer<'_> {
             return Err(Error::unsupported(&label, format!("element type {}; only FLOAT", super::proto::data_type_name(tensor_type.elem_type))));
         }
         let dims: Vec<Option<i64>> = tensor_type.shape.as_ref().map(|s| s.dim.iter().map(|d| d.dim_value).collect()).unwrap_or_default();
-        let [_, Some(c), Some(h), Some(w)] = dims[..] else {
-            return Err(Error::unsupported(&label, format!("dims {dims:?}; the engine takes [N, C, H, W] with fixed C, H, W")));
+        // [N, F] and [N, C, L] inputs run as [N, F, 1, 1] and [N, C, L, 1] (the same memory);
+        // the importer keeps their own rank, so that axes mean what the file says.
+        let fixed: Option<Vec<i64>> = dims.iter().skip(1).copied().collect();
+        let (Some(fixed), 2..=4) = (fixed, dims.len()) else {
+            return Err(Error::unsupported(&label, format!("dims {dims:?}; the engine takes [N, C, H, W] (or [N, C, L], [N, F]) with all but N fixed")));
         };
+        let [c, h, w] = [0, 1, 2].map(|i| fixed.get(i).copied().unwrap_or(1));
         if [c, h, w].iter().any(|&d| d <= 0 || d > MAX_WINDOW) {
             return Err(Error::shape(&label, format!("dims [N, {c}, {h}, {w}] are out of range (1 to {MAX_WINDOW} each)")));
         }
@@ -160,7 +164,7 @@ impl Importer<'_> {
         }
         self.graph.input = input.name.clone();
         self.graph.input_chw = [c as usize, h as usize, w as usize];
-        self.shapes.insert(input.name.clone(), vec![1, c as usize, h as usize, w as usize]);
+        self.shapes.insert(input.name.clone(), std::iter::once(1).chain(fixed.iter().map(|&d| d as usize)).collect());
         Ok(())
     }
 

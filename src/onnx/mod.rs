@@ -1,9 +1,7 @@
-//! ONNX: the protobuf messages, tensors, node-to-op mapping, and ONNX's own test cases.
+//! ONNX: the protobuf messages, tensors, and the importer from models to the engine's graph.
 
 mod attributes;
 mod spatial;
-pub mod conformance;
 pub mod import;
-pub mod node_ops;
 pub mod proto;
 pub mod tensor;
