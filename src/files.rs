@@ -58,6 +58,12 @@ impl fmt::Display for FileKind {
 /// Opens `path` for reading as a `kind` file: it must be a regular file of at most
 /// `kind.max_bytes()`. Returns the file and its length.
 pub fn open_regular(path: &Path, kind: FileKind) -> Result<(std::fs::File, u64)> {
+    // Looked at before opening: opening a FIFO for reading blocks until someone writes to it.
+    match std::fs::metadata(path) {
+        Ok(metadata) if !metadata.is_file() => return Err(Error::file(path, format!("the {kind} is not a regular file"))),
+        Err(e) => return Err(Error::file(path, format!("cannot open the {kind}: {e}"))),
+        Ok(_) => {}
+    }
     let file = std::fs::File::open(path).map_err(|e| Error::file(path, format!("cannot open the {kind}: {e}")))?;
     let metadata = file.metadata().map_err(|e| Error::file(path, format!("cannot read the {kind}: {e}")))?;
     if !metadata.is_file() {
@@ -110,6 +116,10 @@ pub fn confined(folder: &Path, location: &str) -> std::result::Result<PathBuf, S
 /// `length` bytes (or to the end of the file) from `offset` of a regular file, with the range
 /// checked against the file's length before anything is read or allocated.
 pub fn read_range(path: &Path, kind: FileKind, offset: u64, length: Option<u64>) -> std::result::Result<Vec<u8>, String> {
+    // Looked at before opening: opening a FIFO for reading blocks until someone writes to it.
+    if !std::fs::metadata(path).map_err(|e| format!("cannot open: {e}"))?.is_file() {
+        return Err(format!("refused: {} is not a regular file", path.display()));
+    }
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     let metadata = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
     if !metadata.is_file() {

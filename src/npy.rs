@@ -6,14 +6,16 @@ use std::path::Path;
 use npyz::WriterBuilder;
 
 use crate::error::{Error, Result};
+use crate::files::{open_regular, FileKind};
 use crate::tensor::{element_count, Tensor};
 
-/// Refuse arrays past this many elements before reading them (a batch of 256 images).
+/// Refuse arrays past this many elements before reading them (a batch of 256 images; the file
+/// itself is capped at [`FileKind::Npy`]'s size).
 const MAX_ELEMENTS: u64 = 256 * 3 * 224 * 224;
 
 /// A float32 `.npy` array (C order) as a tensor.
 pub fn read_f32(path: &Path) -> Result<Tensor> {
-    let file = std::fs::File::open(path).map_err(|e| Error::file(path, format!("cannot open: {e}")))?;
+    let (file, _) = open_regular(path, FileKind::Npy)?;
     let npy = npyz::NpyFile::new(std::io::BufReader::new(file)).map_err(|e| Error::file(path, format!("not a valid .npy file: {e}")))?;
     let dtype = npy.dtype();
     let is_f32 = matches!(&dtype, npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Float && t.size_field() == 4);

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::bench::{time_engine, time_kernel};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::files::{read_capped, FileKind};
 use crate::gpu::{Gpu, Pipelines};
 use crate::graph::Graph;
 use crate::plan::{Plan, PlanOptions};
@@ -71,26 +72,20 @@ pub fn default_cache_path() -> PathBuf {
 }
 
 /// A cache holds a few lines per kernel shape and adapter: far below this.
-pub const MAX_CACHE_BYTES: u64 = 16 << 20;
+pub const MAX_CACHE_BYTES: u64 = FileKind::TuneCache.max_bytes();
 
 impl TuneCache {
     /// The cache at `path`; an absent file is an empty cache, an unreadable one an error.
     /// A cache larger than `MAX_CACHE_BYTES` is refused unread.
     pub fn load(path: &Path) -> Result<Self> {
-        let read = || -> std::io::Result<String> {
-            use std::io::Read;
-            let mut text = String::new();
-            std::fs::File::open(path)?.take(MAX_CACHE_BYTES + 1).read_to_string(&mut text)?;
-            Ok(text)
-        };
-        match read() {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TuneCache::default()),
-            Err(e) => Err(Error::file(path, format!("cannot read the tuning cache: {e}"))),
-            Ok(text) if text.len() as u64 > MAX_CACHE_BYTES => {
-                Err(Error::file(path, format!("larger than a tuning cache can be ({MAX_CACHE_BYTES} bytes); delete it to re-tune")))
-            }
-            Ok(text) => serde_json::from_str(&text).map_err(|e| Error::file(path, format!("not a tuning cache ({e}); delete it to re-tune"))),
+        if !path.exists() {
+            return Ok(TuneCache::default());
         }
+        let bytes = read_capped(path, FileKind::TuneCache).map_err(|e| match e {
+            Error::TooLarge { .. } => Error::file(path, format!("larger than a tuning cache can be ({MAX_CACHE_BYTES} bytes); delete it to re-tune")),
+            other => other,
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::file(path, format!("not a tuning cache ({e}); delete it to re-tune")))
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {

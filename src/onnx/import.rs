@@ -124,6 +124,11 @@ impl Importer<'_> {
             Constant::Int(values) => values.len() as u64 * 8,
             Constant::Fill { .. } | Constant::Unusable(_) => 0,
         };
+        self.charge_bytes(name, bytes)
+    }
+
+    /// Counts `bytes` of constant `name` against the budget, before they are allocated.
+    fn charge_bytes(&self, name: &str, bytes: u64) -> Result<()> {
         let total = self.constant_bytes.get().saturating_add(bytes);
         if total > MAX_CONSTANT_BYTES {
             let what = format!("constant `{name}` ({bytes} bytes), with the constants before it,");
@@ -175,10 +180,8 @@ impl Importer<'_> {
             Some(name) => match self.constants.get(name) {
                 Some(Constant::Float(t)) => Ok(Some(Cow::Borrowed(t))),
                 Some(Constant::Fill { dims, value }) => {
-                    let filled = Constant::Float(Tensor::new(dims.clone(), vec![*value; element_count(dims)]));
-                    self.charge(name, &filled)?;
-                    let Constant::Float(t) = filled else { unreachable!("built as a float") };
-                    Ok(Some(Cow::Owned(t)))
+                    self.charge_bytes(name, element_count(dims) as u64 * 4)?;
+                    Ok(Some(Cow::Owned(Tensor::new(dims.clone(), vec![*value; element_count(dims)]))))
                 }
                 Some(Constant::Unusable(why)) => Err(Error::unsupported(node_label(node), format!("input `{name}`: {why}"))),
                 _ => Err(Error::unsupported(node_label(node), format!("input `{name}` must be a float constant (a weight)"))),
