@@ -16,7 +16,12 @@ const MAX_ELEMENTS: u64 = 256 * 3 * 224 * 224;
 /// A float32 `.npy` array (C order) as a tensor.
 pub fn read_f32(path: &Path) -> Result<Tensor> {
     let (file, _) = open_regular(path, FileKind::Npy)?;
-    let npy = npyz::NpyFile::new(std::io::BufReader::new(file)).map_err(|e| Error::file(path, format!("not a valid .npy file: {e}")))?;
+    parse_f32(std::io::BufReader::new(file), path)
+}
+
+/// A float32 `.npy` array read from `reader`; `path` names it in errors.
+pub fn parse_f32(reader: impl std::io::Read, path: &Path) -> Result<Tensor> {
+    let npy = npyz::NpyFile::new(reader).map_err(|e| Error::file(path, format!("not a valid .npy file: {e}")))?;
     let dtype = npy.dtype();
     let is_f32 = matches!(&dtype, npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Float && t.size_field() == 4);
     if !is_f32 {

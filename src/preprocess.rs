@@ -70,19 +70,25 @@ pub fn load_image(path: &Path, preprocess: Preprocess) -> Result<Tensor> {
 /// Decodes a JPEG or PNG file (the format from its contents, not its name), within the limits
 /// above; a JPEG without its end-of-image marker is refused as truncated.
 pub fn open_image(path: &Path) -> Result<DynamicImage> {
-    let bytes = read_capped(path, FileKind::Image)?;
-    let mut reader = ImageReader::new(Cursor::new(&bytes[..]))
+    decode_image(&read_capped(path, FileKind::Image)?, path)
+}
+
+/// Decodes the bytes of a JPEG or PNG file as [`open_image`] does; `path` names it in errors.
+pub fn decode_image(bytes: &[u8], path: &Path) -> Result<DynamicImage> {
+    let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
-    if reader.format() == Some(ImageFormat::Jpeg) && !jpeg_reaches_end(&bytes) {
-        return Err(Error::file(path, "truncated JPEG: the file ends before the image does"));
-    }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
-    reader.decode().map_err(|e| Error::file(path, format!("not a readable JPEG or PNG image: {e}")))
+    let is_jpeg = reader.format() == Some(ImageFormat::Jpeg);
+    let image = reader.decode().map_err(|e| Error::file(path, format!("not a readable JPEG or PNG image: {e}")))?;
+    if is_jpeg && !jpeg_reaches_end(bytes) {
+        return Err(Error::file(path, "truncated JPEG: the file ends before the image does"));
+    }
+    Ok(image)
 }
 
 /// Whether a JPEG stream reaches its end-of-image marker, walking the marker segments and

@@ -85,7 +85,12 @@ impl TuneCache {
             Error::TooLarge { .. } => Error::file(path, format!("larger than a tuning cache can be ({MAX_CACHE_BYTES} bytes); delete it to re-tune")),
             other => other,
         })?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::file(path, format!("not a tuning cache ({e}); delete it to re-tune")))
+        Self::parse(&bytes, path)
+    }
+
+    /// A cache from the bytes of its file; `path` names it in errors.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Self> {
+        serde_json::from_slice(bytes).map_err(|e| Error::file(path, format!("not a tuning cache ({e}); delete it to re-tune")))
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
