@@ -184,6 +184,11 @@ fn non_finite_weights_and_incomplete_files_are_refused() {
         }
     });
     refused(&dir, ErrorKind::Shape, "opset_import", |m| m.opset_import.clear());
+    refused(&dir, ErrorKind::Shape, "defined twice", |m| {
+        let graph = m.graph.as_mut().unwrap();
+        let first = graph.node.iter().find(|n| n.op_type == "Relu").unwrap().output[0].clone();
+        graph.node.iter_mut().rev().find(|n| n.op_type == "Relu").unwrap().output[0] = first;
+    });
 
     // A torchvision state dict with one infinite weight.
     let mut bytes = std::fs::read(data("googlenet_torchvision.safetensors")).unwrap();

@@ -68,7 +68,8 @@ fn within_onnx_tolerance(got: &[f32], expected: &[f32]) -> std::result::Result<(
         return Err(format!("{} elements, expected {}", got.len(), expected.len()));
     }
     for (i, (&g, &e)) in got.iter().zip(expected).enumerate() {
-        if !((g - e).abs() <= ONNX_ATOL + ONNX_RTOL * e.abs()) {
+        let within = (g - e).abs() <= ONNX_ATOL + ONNX_RTOL * e.abs(); // false for NaN
+        if !within {
             return Err(format!("element {i}: got {g}, expected {e}"));
         }
     }

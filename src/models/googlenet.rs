@@ -91,10 +91,6 @@ impl Paper {
         self.push(&format!("{name}/relu"), Op::Relu, &[&conv])
     }
 
-    fn pool(&mut self, name: &str, input: &str, max: bool, kernel: usize, stride: usize, pad: usize, ceil_mode: bool) -> String {
-        self.b.pool(name, input, max, kernel, stride, pad, ceil_mode)
-    }
-
     fn fc(&mut self, name: &str, input: &str, in_features: usize, out_features: usize) -> String {
         let (weight, bias) = self.weights(vec![out_features, in_features], in_features);
         self.push(name, Op::Fc(FcSpec { weight, bias }), &[input])
@@ -106,7 +102,7 @@ impl Paper {
         let b3 = self.conv_relu(&format!("{name}/3x3"), &r3, ch.c3x3_reduce, ch.c3x3, 3, 1);
         let r5 = self.conv_relu(&format!("{name}/5x5_reduce"), input, in_c, ch.c5x5_reduce, 1, 1);
         let b5 = self.conv_relu(&format!("{name}/5x5"), &r5, ch.c5x5_reduce, ch.c5x5, 5, 1);
-        let pool = self.pool(&format!("{name}/pool"), input, true, 3, 1, 1, false);
+        let pool = self.b.pool(&format!("{name}/pool"), input, true, 3, 1, 1, false);
         let proj = self.conv_relu(&format!("{name}/pool_proj"), &pool, in_c, ch.pool_proj, 1, 1);
         self.push(&format!("{name}/output"), Op::Concat, &[&b1, &b3, &b5, &proj])
     }
@@ -123,7 +119,7 @@ impl Paper {
     }
 
     fn aux_layers(&mut self, name: &str, input: &str, in_c: usize) -> String {
-        let pool = self.pool(&format!("{name}/ave_pool"), input, false, 5, 3, 0, false);
+        let pool = self.b.pool(&format!("{name}/ave_pool"), input, false, 5, 3, 0, false);
         let conv = self.conv_relu(&format!("{name}/conv"), &pool, in_c, 128, 1, 1);
         let flat = self.push(&format!("{name}/flatten"), Op::Flatten, &[&conv]);
         let fc = self.fc(&format!("{name}/fc"), &flat, 128 * 4 * 4, 1024);
@@ -138,26 +134,26 @@ impl Paper {
 pub fn googlenet(options: Options) -> Graph {
     let mut b = Paper { b: Builder::default(), rng: Rng::new(options.seed), seed: options.seed };
     let mut x = b.conv_relu("conv1/7x7_s2", "data", 3, 64, 7, 2);
-    x = b.pool("pool1/3x3_s2", &x, true, 3, 2, 0, true);
+    x = b.b.pool("pool1/3x3_s2", &x, true, 3, 2, 0, true);
     x = b.b.lrn("pool1/norm1", &x);
     x = b.conv_relu("conv2/3x3_reduce", &x, 64, 64, 1, 1);
     x = b.conv_relu("conv2/3x3", &x, 64, 192, 3, 1);
     x = b.b.lrn("conv2/norm2", &x);
-    x = b.pool("pool2/3x3_s2", &x, true, 3, 2, 0, true);
+    x = b.b.pool("pool2/3x3_s2", &x, true, 3, 2, 0, true);
     let mut channels = 192;
     let mut aux_outputs = Vec::new();
     for (name, ch) in MODULES {
         x = b.inception(name, &x, channels, ch);
         channels = ch.total();
         match name {
-            "inception_3b" => x = b.pool("pool3/3x3_s2", &x, true, 3, 2, 0, true),
-            "inception_4e" => x = b.pool("pool4/3x3_s2", &x, true, 3, 2, 0, true),
+            "inception_3b" => x = b.b.pool("pool3/3x3_s2", &x, true, 3, 2, 0, true),
+            "inception_4e" => x = b.b.pool("pool4/3x3_s2", &x, true, 3, 2, 0, true),
             "inception_4a" if options.aux => aux_outputs.push(b.aux_classifier("loss1", &x, channels)),
             "inception_4d" if options.aux => aux_outputs.push(b.aux_classifier("loss2", &x, channels)),
             _ => {}
         }
     }
-    x = b.pool("pool5/7x7_s1", &x, false, 7, 1, 0, false);
+    x = b.b.pool("pool5/7x7_s1", &x, false, 7, 1, 0, false);
     x = b.push("pool5/drop_7x7_s1", Op::Identity, &[&x]);
     x = b.fc("loss3/classifier", &x, 1024, CLASSES);
     b.push(OUTPUT, Op::Softmax, &[&x]);

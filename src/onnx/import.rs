@@ -213,12 +213,17 @@ impl Importer<'_> {
         node.input.get(index).is_some_and(|name| self.constants.contains_key(name))
     }
 
-    fn output(node: &NodeProto) -> Result<String> {
-        node.output.first().filter(|o| !o.is_empty()).cloned().ok_or_else(|| Error::shape(node_label(node), "no output"))
+    /// The node's output name, which no value before it may have: SSA, as ONNX requires.
+    fn new_output(&self, node: &NodeProto) -> Result<String> {
+        let output = node.output.first().filter(|o| !o.is_empty()).ok_or_else(|| Error::shape(node_label(node), "no output"))?;
+        if self.shapes.contains_key(output) || self.constants.contains_key(output) {
+            return Err(Error::shape(node_label(node), format!("value `{output}` is defined twice")));
+        }
+        Ok(output.clone())
     }
 
     fn push(&mut self, node: &NodeProto, op: Op, inputs: Vec<String>) -> Result<()> {
-        let output = Self::output(node)?;
+        let output = self.new_output(node)?;
         let name = if node.name.is_empty() { output.clone() } else { node.name.clone() };
         let new = Node { name, op, inputs, output: output.clone() };
         let input_dims: Vec<&Vec<usize>> = new.inputs.iter().map(|i| &self.shapes[i]).collect();
@@ -229,7 +234,7 @@ impl Importer<'_> {
     }
 
     fn constant(&mut self, node: &NodeProto, value: Constant) -> Result<()> {
-        let name = Self::output(node)?;
+        let name = self.new_output(node)?;
         self.charge(&name, &value)?;
         self.constants.insert(name, value);
         Ok(())
@@ -511,13 +516,13 @@ impl Importer<'_> {
         let (x, _) = self.activation(node, value)?;
         let bias = self.required_float(node, bias_index)?.data.clone();
         let uses = self.graph_uses(&x);
+        let new_output = self.new_output(node)?;
         let fc = self.graph.nodes.iter_mut().rev().find(|n| n.output == x);
         match fc {
             Some(Node { op: Op::Fc(spec), output, .. }) if uses == 1 && (bias.len() == spec.bias.len() || bias.len() == 1) => {
                 for (i, b) in spec.bias.iter_mut().enumerate() {
                     *b += bias[i % bias.len()];
                 }
-                let new_output = Self::output(node)?;
                 let dims = self.shapes.remove(output.as_str()).expect("the fc's output has dims");
                 *output = new_output.clone();
                 self.shapes.insert(new_output, dims);

@@ -62,7 +62,7 @@ impl FullyConnected {
     fn fits(&self, variant: FcVariant) -> bool {
         match variant {
             FcVariant::Reduce => true,
-            FcVariant::Rows => self.in_features % 4 == 0 && self.x_stride_feature == 1 && self.x_stride_batch % 4 == 0,
+            FcVariant::Rows => self.in_features.is_multiple_of(4) && self.x_stride_feature == 1 && self.x_stride_batch.is_multiple_of(4),
         }
     }
 

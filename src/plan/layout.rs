@@ -24,6 +24,10 @@ impl TensorInfo {
     pub fn len(&self) -> usize {
         self.dims.iter().product()
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

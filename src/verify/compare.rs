@@ -85,7 +85,11 @@ pub fn check_op(gpu: &Gpu, kernels: &Pipelines, op: &dyn Kernel, inputs: &[Vec<f
     result
 }
 
-fn run_both(gpu: &Gpu, kernels: &Pipelines, op: &dyn Kernel, inputs: &[Vec<f32>]) -> Result<(Vec<Vec<f32>>, Vec<Vec<f32>>)> {
+/// A kernel's outputs: one vector per output buffer.
+type Outputs = Vec<Vec<f32>>;
+
+/// The kernel's outputs on the GPU and on the CPU reference.
+fn run_both(gpu: &Gpu, kernels: &Pipelines, op: &dyn Kernel, inputs: &[Vec<f32>]) -> Result<(Outputs, Outputs)> {
     op.check()?;
     let mut reference: Vec<Vec<f32>> = op.output_lens().into_iter().map(|len| vec![f32::NAN; len]).collect();
     let input_refs: Vec<&[f32]> = inputs.iter().map(Vec::as_slice).collect();
