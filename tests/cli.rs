@@ -136,6 +136,18 @@ fn an_input_npy_of_the_wrong_rank_or_an_empty_batch_is_an_error_naming_the_file(
 }
 
 #[test]
+fn an_input_npy_holding_nan_is_refused_not_run() {
+    let mut values = vec![0.25f32; 3 * 224 * 224];
+    values[1000] = f32::NAN;
+    let path = npy_file("nan.npy", "(1, 3, 224, 224)", &values);
+    let out = googlenet(&["run", "--input", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("nan.npy") && stderr.contains("NaN at element 1000"), "{stderr}");
+}
+
+#[test]
 fn a_synthetic_batch_past_what_host_memory_holds_is_refused_before_allocating() {
     for batch in ["100000000000", "18446744073709551615"] {
         let out = googlenet(&["run", "--no-check", "--batch", batch]);

@@ -268,6 +268,14 @@ fn hostile_images_are_refused_or_bounded() {
 }
 
 #[test]
+fn a_npy_header_length_past_the_file_is_refused_before_allocating() {
+    // Found by the npy_read fuzz target: a 22-byte version-2 file declaring a 2.7 GB header.
+    let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/npy_read/header_length_4gb.npy")).unwrap();
+    let error = npy::parse_f32(&bytes, Path::new("short.npy")).unwrap_err().to_string();
+    assert!(error.contains("short.npy") && error.contains("a header of 2701131793 bytes"), "{error}");
+}
+
+#[test]
 fn special_files_are_never_read_unbounded() {
     #[cfg(unix)]
     {

@@ -46,6 +46,9 @@ fn load_input(args: &RunArgs, session: &googlenet::Session) -> Result<Tensor> {
     if tensor.dims.len() != 4 || tensor.dims[1..] != chw || tensor.dims[0] == 0 {
         return Err(Error::file(path, format!("array of shape {:?}; the network takes [N, {}, {}, {}] with N >= 1", tensor.dims, chw[0], chw[1], chw[2])));
     }
+    if let Some((index, value)) = tensor.data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(Error::file(path, format!("holds {value} at element {index}: inputs must be finite")));
+    }
     if let Some(batch) = args.batch.filter(|&b| b != tensor.dims[0]) {
         return Err(Error::file(path, format!("holds {} images but --batch {batch} was given", tensor.dims[0])));
     }
