@@ -151,6 +151,7 @@ mod tests {
     #[test]
     fn locations_outside_the_folder_are_refused() {
         let dir = std::env::temp_dir().join(format!("googlenet-confined-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("sub")).unwrap();
         std::fs::write(dir.join("sub/w.bin"), [0u8; 8]).unwrap();
         assert!(confined(&dir, "sub/w.bin").is_ok());
@@ -160,11 +161,12 @@ mod tests {
         }
         #[cfg(unix)]
         {
-            let link = dir.join("link.bin");
-            let _ = std::fs::remove_file(&link);
-            std::os::unix::fs::symlink("/etc/hostname", &link).unwrap();
+            let outside = dir.with_extension("outside");
+            std::fs::write(&outside, [0u8; 4]).unwrap();
+            std::os::unix::fs::symlink(&outside, dir.join("link.bin")).unwrap();
             let error = confined(&dir, "link.bin").unwrap_err();
             assert!(error.contains("outside the model's folder"), "{error}");
+            std::fs::remove_file(&outside).unwrap();
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
