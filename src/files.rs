@@ -113,9 +113,20 @@ pub fn confined(folder: &Path, location: &str) -> std::result::Result<PathBuf, S
     Ok(resolved)
 }
 
-/// `length` bytes (or to the end of the file) from `offset` of a regular file, with the range
-/// checked against the file's length before anything is read or allocated.
-pub fn read_range(path: &Path, kind: FileKind, offset: u64, length: Option<u64>) -> std::result::Result<Vec<u8>, String> {
+/// Which bytes of a file to read.
+#[derive(Clone, Copy, Debug)]
+pub struct ByteRange {
+    /// Where the range starts.
+    pub offset: u64,
+    /// How long it is; `None`: to the end of the file.
+    pub length: Option<u64>,
+    /// How many bytes the reader needs: a range of any other length is refused unread.
+    pub expected: u64,
+}
+
+/// The bytes of `range` in a regular file, with the range checked against the file's length
+/// and against what the reader expects before anything is read or allocated.
+pub fn read_range(path: &Path, kind: FileKind, range: ByteRange) -> std::result::Result<Vec<u8>, String> {
     // Looked at before opening: opening a FIFO for reading blocks until someone writes to it.
     if !std::fs::metadata(path).map_err(|e| format!("cannot open: {e}"))?.is_file() {
         return Err(format!("refused: {} is not a regular file", path.display()));
@@ -125,14 +136,17 @@ pub fn read_range(path: &Path, kind: FileKind, offset: u64, length: Option<u64>)
     if !metadata.is_file() {
         return Err(format!("refused: {} is not a regular file", path.display()));
     }
-    let len = metadata.len();
-    let length = match length {
+    let (len, offset) = (metadata.len(), range.offset);
+    let length = match range.length {
         Some(length) => length,
         None => len.checked_sub(offset).ok_or_else(|| format!("offset {offset} is past the end of the file ({len} bytes)"))?,
     };
     let end = offset.checked_add(length).filter(|&end| end <= len);
     if end.is_none() {
         return Err(format!("bytes {offset}..{offset}+{length} are outside the file ({len} bytes)"));
+    }
+    if length != range.expected {
+        return Err(format!("bytes {offset}..{offset}+{length} hold {length} bytes, but the tensor needs {}", range.expected));
     }
     if length > kind.max_bytes() {
         return Err(format!("{length} bytes, over the {kind} cap of {} bytes", kind.max_bytes()));
@@ -175,14 +189,17 @@ mod tests {
     fn ranges_are_checked_before_reading() {
         let path = std::env::temp_dir().join(format!("googlenet-range-{}.bin", std::process::id()));
         std::fs::write(&path, (0u8..16).collect::<Vec<_>>()).unwrap();
-        assert_eq!(read_range(&path, FileKind::ExternalData, 4, Some(4)).unwrap(), [4, 5, 6, 7]);
-        assert_eq!(read_range(&path, FileKind::ExternalData, 12, None).unwrap(), [12, 13, 14, 15]);
-        assert!(read_range(&path, FileKind::ExternalData, 12, Some(8)).is_err());
-        assert!(read_range(&path, FileKind::ExternalData, u64::MAX - 2, Some(8)).is_err());
-        assert!(read_range(&path, FileKind::ExternalData, 17, None).is_err());
+        let read = |path: &Path, offset, length, expected| read_range(path, FileKind::ExternalData, ByteRange { offset, length, expected });
+        assert_eq!(read(&path, 4, Some(4), 4).unwrap(), [4, 5, 6, 7]);
+        assert_eq!(read(&path, 12, None, 4).unwrap(), [12, 13, 14, 15]);
+        assert!(read(&path, 12, None, 8).unwrap_err().contains("needs 8"));
+        assert!(read(&path, 0, Some(16), 4).unwrap_err().contains("needs 4"));
+        assert!(read(&path, 12, Some(8), 8).is_err());
+        assert!(read(&path, u64::MAX - 2, Some(8), 8).is_err());
+        assert!(read(&path, 17, None, 0).is_err());
         std::fs::remove_file(&path).unwrap();
         #[cfg(unix)]
-        assert!(read_range(Path::new("/dev/zero"), FileKind::ExternalData, 0, Some(4)).unwrap_err().contains("not a regular file"));
+        assert!(read(Path::new("/dev/zero"), 0, Some(4), 4).unwrap_err().contains("not a regular file"));
         #[cfg(unix)]
         assert!(read_capped(Path::new("/dev/zero"), FileKind::TuneCache).is_err());
     }

@@ -116,6 +116,8 @@ fn external_data_ranges_are_checked_before_reading() {
         (vec![("offset", "4"), ("length", max.as_str())], "outside the file"),
         (vec![("offset", "0"), ("length", "99999999")], "outside the file"),
         (vec![("offset", "-1")], "not a byte count"),
+        (vec![("offset", "0"), ("length", "8")], "but the tensor needs"),
+        (vec![("offset", "4")], "but the tensor needs"),
         (vec![("offset", max.as_str())], "past the end"),
     ] {
         std::fs::write(dir.join("w.bin"), &weights).unwrap();
@@ -157,6 +159,12 @@ fn allocations_are_checked_before_they_happen() {
     std::fs::write(&path, model.encode_to_vec()).unwrap();
     ModelSource::File(path).load(LoadOptions::default()).expect("unused fills are never built");
     refused(&dir, ErrorKind::TooLarge, "constant memory budget", |m| fills(m, true));
+    // A million tiny nodes: refused before any is imported.
+    refused(&dir, ErrorKind::Unsupported, "nodes; the importer takes at most", |m| {
+        let graph = m.graph.as_mut().unwrap();
+        let relu = graph.node.iter().find(|n| n.op_type == "Relu").unwrap().clone();
+        graph.node.extend(std::iter::repeat_n(relu, googlenet::onnx::import::MAX_NODES));
+    });
 }
 
 #[test]

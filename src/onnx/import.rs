@@ -27,6 +27,10 @@ pub const MAX_CONSTANT_BYTES: u64 = 1 << 30;
 /// The most elements of one image the model's input may hold (GoogLeNet's is 150,528).
 pub const MAX_INPUT_ELEMENTS: u64 = 1 << 26;
 
+/// The most nodes a graph may have: GoogLeNet has about 150, and planning time grows with the
+/// square of the node count.
+pub const MAX_NODES: usize = 1 << 14;
+
 /// Reads an ONNX model file (at most [`FileKind::Onnx`]'s cap) without importing it.
 pub fn read_model(path: &Path) -> Result<ModelProto> {
     let bytes = read_capped(path, FileKind::Onnx)?;
@@ -82,6 +86,9 @@ struct Importer<'a> {
 /// inputs); the one remaining non-constant input is the image batch.
 pub fn import_model(model: &ModelProto, base: Option<&Path>, feeds: HashMap<String, Tensor>) -> Result<Graph> {
     let graph = model.graph.as_ref().ok_or_else(|| Error::shape("model", "no graph"))?;
+    if graph.node.len() > MAX_NODES {
+        return Err(Error::unsupported("model", format!("{} nodes; the importer takes at most {MAX_NODES}", graph.node.len())));
+    }
     let mut importer = Importer {
         opset: opset(model)?,
         base,

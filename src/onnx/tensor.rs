@@ -42,8 +42,8 @@ fn checked_dims(proto: &TensorProto) -> Result<(Vec<usize>, u64)> {
 
 /// The tensor's bytes: its `raw_data`, or the range of its external file it names. That file
 /// must lie in `base`, the model's folder (see [`crate::files::confined`]), and only the range
-/// is read.
-fn raw_bytes<'a>(proto: &'a TensorProto, base: Option<&Path>) -> Result<std::borrow::Cow<'a, [u8]>> {
+/// is read, once its length is known to be the `expected` bytes the dims need.
+fn raw_bytes<'a>(proto: &'a TensorProto, base: Option<&Path>, expected: u64) -> Result<std::borrow::Cow<'a, [u8]>> {
     if proto.data_location != EXTERNAL {
         return Ok(std::borrow::Cow::Borrowed(&proto.raw_data));
     }
@@ -55,7 +55,8 @@ fn raw_bytes<'a>(proto: &'a TensorProto, base: Option<&Path>) -> Result<std::bor
     let number = |key: &str| -> Result<Option<u64>> {
         entry(key).map(|v| v.parse::<u64>().map_err(|_| refuse(format!("`{key}` = {v:?} is not a byte count")))).transpose()
     };
-    let bytes = files::read_range(&path, FileKind::ExternalData, number("offset")?.unwrap_or(0), number("length")?).map_err(refuse)?;
+    let range = files::ByteRange { offset: number("offset")?.unwrap_or(0), length: number("length")?, expected };
+    let bytes = files::read_range(&path, FileKind::ExternalData, range).map_err(refuse)?;
     Ok(std::borrow::Cow::Owned(bytes))
 }
 
@@ -73,7 +74,7 @@ pub fn to_host_in(proto: &TensorProto, base: Option<&Path>) -> Result<Tensor> {
         ));
     }
     let (dims, count) = checked_dims(proto)?;
-    let raw = raw_bytes(proto, base)?;
+    let raw = raw_bytes(proto, base, count * 4)?;
     let data = if !raw.is_empty() || proto.data_location == EXTERNAL {
         if raw.len() as u64 != count * 4 {
             return Err(Error::shape(label(proto), format!("data has {} bytes but dims {:?} need {}", raw.len(), proto.dims, count * 4)));
