@@ -281,6 +281,11 @@ fn a_npy_header_length_past_the_file_is_refused_before_allocating() {
     let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/npy_read/header_length_4gb.npy")).unwrap();
     let error = npy::parse_f32(&bytes, Path::new("short.npy")).unwrap_err().to_string();
     assert!(error.contains("short.npy") && error.contains("a header of 2701131793 bytes"), "{error}");
+    // Also found by it: nested brackets in the header, which a Python-literal parser takes
+    // exponential time over; the strict header parser refuses them at once.
+    let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/npy_read/nested_brackets_backtracking.npy")).unwrap();
+    let error = npy::parse_f32(&bytes, Path::new("nested.npy")).unwrap_err().to_string();
+    assert!(error.contains("nested.npy") && error.contains("expected a dimension"), "{error}");
 }
 
 #[test]
