@@ -14,7 +14,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let b = wid.y;
     var sum = 0.0;
     for (var i = lane; i < params.in_features; i += THREADS) {
-        sum = fma(x[b * params.x_stride_batch + i * params.x_stride_feature],
+        sum = fma(x[b * params.in_features + i],
                   weight[o * params.in_features + i], sum);
     }
     partial[lane] = sum;

@@ -15,7 +15,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let quads = params.in_features / 4u;
-    let x_row = b * params.x_stride_batch / 4u;
+    let x_row = b * quads;
     let w_row = o * quads;
     var sum = 0.0;
     for (var i = 0u; i < quads; i++) {
