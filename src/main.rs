@@ -42,23 +42,31 @@ enum Command {
         #[arg(long)]
         no_check: bool,
     },
-    /// Classify JPEG or PNG images: the top classes with their probabilities.
+    /// Classify JPEG or PNG images, and every image under the folders given: the top classes of
+    /// each. A file that cannot be read is reported and skipped. Exit status 0: every image was
+    /// classified; 3: some failed; 1: an error stopped the run; 130: stopped by Ctrl-C.
     Classify {
         #[command(flatten)]
         model: cli::ModelArgs,
         /// How many classes to show per image.
         #[arg(long, default_value_t = 5)]
         top: usize,
+        /// Images per GPU run.
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
         /// Input normalisation; by default torchvision's for .safetensors models and the built-in
         /// network, Caffe's (BGR, mean-subtracted 0-255) for .onnx models.
         #[arg(long)]
         preprocess: Option<Preprocess>,
-        /// Print the results as JSON.
+        /// Write one JSON line per image to this file (`-`: stdout) instead of text.
+        #[arg(long, conflicts_with = "json")]
+        json_lines: Option<PathBuf>,
+        /// The JSON lines on stdout (`--json-lines -`).
         #[arg(long)]
         json: bool,
-        /// The images.
+        /// Image files and folders (walked recursively for .jpg, .jpeg and .png files).
         #[arg(required = true)]
-        images: Vec<PathBuf>,
+        paths: Vec<PathBuf>,
     },
     /// Time the network: end to end and on the GPU, per layer and per inception module, against
     /// the CPU reference.
@@ -134,13 +142,16 @@ fn main() -> ExitCode {
             cli::bench::run(&model, cli::bench::BenchArgs { batch, iters: iters.max(1), cpu_iters, serial, roofline, svg, json })
         }
         Command::Tune { model, batch, iters, cache, json } => cli::tune::run(&model, batch, iters.max(1), cache, json),
-        Command::Classify { model, top, preprocess, json, images } => cli::classify::run(&model, top, preprocess, json, &images),
+        Command::Classify { model, top, batch, preprocess, json_lines, json, paths } => {
+            let json_lines = if json { Some(PathBuf::from("-")) } else { json_lines };
+            cli::classify::run(&model, cli::classify::ClassifyArgs { paths, batch, top, preprocess, json_lines })
+        }
     };
     match outcome {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            cli::Exit::Error.into()
         }
     }
 }

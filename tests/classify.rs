@@ -25,22 +25,97 @@ fn classify(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_googlenet")).arg("classify").args(args).output().unwrap()
 }
 
+/// The JSON lines of a run, parsed.
+fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+}
+
 #[test]
 fn jpeg_and_png_of_any_size_are_classified() {
     let jpeg = picture("wide.jpg", 500, 375);
     let png = picture("tall.png", 97, 300);
     let out = classify(&["--json", "--top", "3", jpeg.to_str().unwrap(), png.to_str().unwrap()]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let images = report["images"].as_array().unwrap();
-    assert_eq!(images.len(), 2);
-    for image in images {
-        let top = image["top"].as_array().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("synthetic weights"), "the built-in net says its classes mean nothing: {stderr}");
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 2);
+    for (line, path) in lines.iter().zip([&jpeg, &png]) {
+        assert_eq!(line["path"], path.to_str().unwrap());
+        let top = line["top"].as_array().unwrap();
         assert_eq!(top.len(), 3);
         let p: Vec<f64> = top.iter().map(|c| c["probability"].as_f64().unwrap()).collect();
         assert!(p[0] >= p[1] && p[1] >= p[2] && p[0] <= 1.0);
         assert!(!top[0]["label"].as_str().unwrap().is_empty());
+    }
+}
+
+/// A folder tree of images in several formats, sizes and colour modes, with corrupt files and
+/// files that are not images, through `classify --json-lines` on the small zoo model.
+#[test]
+fn a_folder_tree_is_walked_and_every_image_accounted_for() {
+    let root = scratch("tree");
+    let _ = std::fs::remove_dir_all(&root);
+    let (mut good, mut corrupt) = (Vec::new(), Vec::new());
+    for i in 0..240u32 {
+        let dir = root.join(format!("d{}", i % 6)).join(format!("e{}", i % 4));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (w, h) = (17 + (i * 37) % 400, 9 + (i * 53) % 300);
+        let path = match i % 4 {
+            0 => dir.join(format!("{i}.jpg")),
+            1 => dir.join(format!("{i}.PNG")),
+            2 => dir.join(format!("{i}.jpeg")),
+            _ => dir.join(format!("{i}.png")),
+        };
+        match i % 3 {
+            0 => image::GrayImage::from_fn(w, h, |x, y| image::Luma([((x * y + i) % 256) as u8])).save_with_format(&path, format_of(&path)).unwrap(),
+            1 => image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, (i % 256) as u8])).save_with_format(&path, format_of(&path)).unwrap(),
+            _ if format_of(&path) == image::ImageFormat::Png => {
+                image::RgbaImage::from_fn(w, h, |x, y| image::Rgba([(x % 256) as u8, 7, (y % 256) as u8, 200])).save_with_format(&path, image::ImageFormat::Png).unwrap()
+            }
+            _ => image::RgbImage::from_fn(w, h, |x, _| image::Rgb([(x % 256) as u8, 99, 3])).save_with_format(&path, image::ImageFormat::Jpeg).unwrap(),
+        }
+        if i % 16 == 5 {
+            let bytes = std::fs::read(&path).unwrap();
+            std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+            corrupt.push(path);
+        } else {
+            good.push(path);
+        }
+    }
+    // Not images, by name: skipped; an image name on a non-image: an error line.
+    std::fs::write(root.join("d0/notes.txt"), "not an image").unwrap();
+    std::fs::write(root.join("d1/README"), "nor this").unwrap();
+    let fake = root.join("d2/fake.jpg");
+    std::fs::write(&fake, "text with an image's name").unwrap();
+    corrupt.push(fake);
+
+    let lines_path = scratch("tree.jsonl");
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/googlenet_zoo.onnx");
+    let out = classify(&["--model", model.to_str().unwrap(), "--batch", "16", "--top", "2", "--json-lines", lines_path.to_str().unwrap(), root.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "some images fail: exit 3\n{stderr}");
+    assert!(stderr.contains(&format!("{} classified, {} failed", good.len(), corrupt.len())), "{stderr}");
+    assert!(out.stdout.is_empty(), "the lines go to the file");
+    let lines = json_lines(&std::fs::read(&lines_path).unwrap());
+    assert_eq!(lines.len(), good.len() + corrupt.len());
+    let mut seen = std::collections::BTreeSet::new();
+    for line in &lines {
+        let path = PathBuf::from(line["path"].as_str().unwrap());
+        assert!(seen.insert(path.clone()), "{} twice", path.display());
+        if corrupt.contains(&path) {
+            assert!(line["error"].as_str().unwrap().contains(path.to_str().unwrap()), "{line}");
+        } else {
+            assert!(good.contains(&path), "{} was not an input", path.display());
+            assert_eq!(line["top"].as_array().unwrap().len(), 2, "{line}");
+        }
+    }
+}
+
+fn format_of(path: &Path) -> image::ImageFormat {
+    match path.extension().unwrap().to_str().unwrap().to_ascii_lowercase().as_str() {
+        "png" => image::ImageFormat::Png,
+        _ => image::ImageFormat::Jpeg,
     }
 }
 
@@ -55,15 +130,25 @@ fn a_torchvision_state_dict_classifies_with_its_preprocessing() {
 }
 
 #[test]
-fn a_file_that_is_not_an_image_is_named() {
+fn a_file_that_is_not_an_image_is_named_and_the_others_still_classified() {
     let fake = scratch("broken.jpg");
     std::fs::write(&fake, b"\xff\xd8\xff\xe0 this is not really a jpeg").unwrap();
-    let out = classify(&[fake.to_str().unwrap()]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert!(stderr.contains("broken.jpg") && stderr.contains("not a readable JPEG or PNG image"), "{stderr}");
-    let missing = classify(&["/no/such/picture.png"]);
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("/no/such/picture.png: cannot open"));
+    let good = picture("good.png", 64, 48);
+    let out = classify(&[fake.to_str().unwrap(), "/no/such/picture.png", good.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("broken.jpg") && stdout.contains("not a readable JPEG or PNG image"), "{stdout}");
+    assert!(stdout.contains("/no/such/picture.png: cannot open"), "{stdout}");
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("  ") && !l.contains("error")).count(), 5, "the good image's top 5: {stdout}");
+}
+
+#[test]
+fn no_images_at_all_is_an_error() {
+    let empty = scratch("empty-dir");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = classify(&[empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no JPEG or PNG images"));
 }
 
 #[test]

@@ -5,13 +5,35 @@ mod chart;
 pub mod classify;
 pub mod info;
 pub mod plan;
+mod progress;
 pub mod run;
 pub mod tune;
 pub mod verify;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use googlenet::{Result, Session, SessionBuilder};
+
+/// The binary's exit statuses (clap exits with 2 for usage errors).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything ran and passed.
+    Success = 0,
+    /// An error stopped the command.
+    Error = 1,
+    /// The command finished, but not everything passed: some images could not be classified,
+    /// or the GPU and the CPU reference disagree.
+    SomeFailed = 3,
+    /// Stopped by Ctrl-C, with the results so far written.
+    Interrupted = 130,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
 
 /// Which network to run, shared by the commands that run one.
 #[derive(clap::Args)]

@@ -127,5 +127,5 @@ pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
             println!("top-5 agreement: {}; {}", if *agree { "yes" } else { "NO" }, if passed { "pass" } else { "FAIL" });
         }
     }
-    Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if passed { ExitCode::SUCCESS } else { super::Exit::SomeFailed.into() })
 }

@@ -42,7 +42,7 @@ pub fn run(json: bool) -> Result<ExitCode> {
         }
         print_network(&network);
     }
-    Ok(if failures == 0 && network.passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failures == 0 && network.passed { ExitCode::SUCCESS } else { super::Exit::SomeFailed.into() })
 }
 
 fn print_network(network: &NetworkCheck) {
