@@ -35,6 +35,9 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// One batch, decoded: each image's path and its input tensor, or why it has none.
 type Decoded = Vec<(PathBuf, std::result::Result<Tensor, String>)>;
 
+/// One image's classes, or why it has none.
+type Outcome = std::result::Result<Vec<Prediction>, String>;
+
 pub fn run(model: &ModelArgs, args: ClassifyArgs) -> Result<ExitCode> {
     let builder = model.builder();
     let session = match args.preprocess {
@@ -115,7 +118,7 @@ fn decode(path: &Path, preprocess: Preprocess) -> std::result::Result<Tensor, St
 }
 
 /// The batch's images that decoded, run as one batch; each path with its classes or its error.
-fn classify_batch(session: &Session, decoded: Decoded, top: usize) -> Result<Vec<(PathBuf, std::result::Result<Vec<Prediction>, String>)>> {
+fn classify_batch(session: &Session, decoded: Decoded, top: usize) -> Result<Vec<(PathBuf, Outcome)>> {
     let (good, bad): (Vec<_>, Vec<_>) = decoded.into_iter().partition(|(_, tensor)| tensor.is_ok());
     let mut ranked = Vec::with_capacity(good.len() + bad.len());
     if !good.is_empty() {
@@ -139,7 +142,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn record(&mut self, sink: &mut Sink, progress: &Progress, path: &Path, outcome: std::result::Result<Vec<Prediction>, String>) -> Result<()> {
+    fn record(&mut self, sink: &mut Sink, progress: &Progress, path: &Path, outcome: Outcome) -> Result<()> {
         match &outcome {
             Ok(_) => self.classified += 1,
             Err(_) => self.failed += 1,
@@ -166,7 +169,7 @@ impl Sink {
         })
     }
 
-    fn write(&mut self, path: &Path, outcome: &std::result::Result<Vec<Prediction>, String>) -> Result<()> {
+    fn write(&mut self, path: &Path, outcome: &Outcome) -> Result<()> {
         match self {
             Sink::Text => {
                 println!("{}", path.display());
