@@ -130,6 +130,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // RUST_LOG picks what is logged (e.g. `RUST_LOG=wgpu=warn`, `RUST_LOG=debug`); by default
+    // nothing, so that reports stay readable.
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("off")).init();
     let args = Args::parse();
     let outcome = match args.command {
         Command::Verify { json } => cli::verify::run(json),

@@ -175,7 +175,14 @@ pub fn apply(gpu: &Gpu, plan: &mut Plan, cache: &TuneCache) -> usize {
 /// The plan for `options` with this adapter's cached choices: the plan-level ones, then each
 /// dispatch's variant. Without a cache entry, `options` and the default variants as they are.
 pub fn tuned_plan(gpu: &Gpu, graph: &Graph, batch: usize, options: &PlanOptions, cache: &TuneCache) -> Result<Plan> {
-    let options = cache.plans.get(&adapter_key(gpu)).map_or_else(|| options.clone(), |choice| choice.options(options));
+    let key = adapter_key(gpu);
+    let options = match cache.plans.get(&key) {
+        Some(choice) => choice.options(options),
+        None => {
+            log::debug!("no tuned plan for adapter `{key}`: default variants (`googlenet tune` times them)");
+            options.clone()
+        }
+    };
     let mut plan = Plan::build(graph, batch, &options)?;
     apply(gpu, &mut plan, cache);
     Ok(plan)

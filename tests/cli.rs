@@ -14,12 +14,13 @@ fn verify_passes_every_case_and_reports_json() {
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("verify --json prints JSON");
     let cases = report["cases"].as_array().expect("cases array");
     assert!(cases.len() >= 50, "only {} cases", cases.len());
-    assert_eq!(report["failed"], 0);
+    assert_eq!(report["cases_failed"], 0);
+    assert_eq!(report["passed"], true);
     for case in cases {
         assert_eq!(case["passed"], true, "{case}");
         assert!(case["max_abs_err"].as_f64().unwrap() <= case["tolerance"].as_f64().unwrap());
     }
-    assert!(!report["adapter"].as_str().unwrap().is_empty());
+    assert!(!report["adapter"]["name"].as_str().unwrap().is_empty());
     assert_eq!(report["network"]["passed"], true);
     let values = report["network"]["values"].as_array().unwrap();
     assert!(values.iter().any(|v| v["name"] == "inception_4c/output"), "per-module rows");
@@ -47,8 +48,13 @@ fn run_prints_top5_and_agreement_and_writes_npy() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(report["top5"].as_array().unwrap().len(), 2);
+    let images = report["images"].as_array().unwrap();
+    assert_eq!(images.len(), 2);
+    assert_eq!(images[0]["top"].as_array().unwrap().len(), 5);
+    assert!(!images[0]["top"][0]["label"].as_str().unwrap().is_empty());
     assert_eq!(report["check"]["top5_agree"], true);
+    assert_eq!(report["passed"], true);
+    assert!(!report["adapter"]["backend"].as_str().unwrap().is_empty());
     let saved = googlenet::npy::read_f32(&output).unwrap();
     assert_eq!(saved.dims, [2, 1000]);
     // The saved probabilities feed back as nothing else: a [2, 1000] array is not an image batch.

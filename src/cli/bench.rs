@@ -93,7 +93,7 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
 
     if args.json {
         let report = serde_json::json!({
-            "adapter": gpu.describe(),
+            "adapter": super::json::adapter(gpu),
             "batch": args.batch,
             "iterations": args.iters,
             "gflop_per_run": flops / 1e9,

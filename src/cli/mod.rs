@@ -4,6 +4,7 @@ pub mod bench;
 mod chart;
 pub mod classify;
 pub mod info;
+mod json;
 pub mod plan;
 mod progress;
 pub mod run;
@@ -13,7 +14,7 @@ pub mod verify;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use googlenet::{Result, Session, SessionBuilder};
+use googlenet::{ModelFormat, Result, Session, SessionBuilder};
 
 /// The binary's exit statuses (clap exits with 2 for usage errors).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,5 +64,13 @@ impl ModelArgs {
 
     pub fn session(&self) -> Result<Session> {
         self.builder().build()
+    }
+}
+
+/// Says so on stderr when the session's classes mean nothing (the built-in network's weights are
+/// seeded noise).
+pub fn note_synthetic_weights(session: &Session) {
+    if session.format() == ModelFormat::Builtin {
+        eprintln!("note: the built-in network has seeded synthetic weights, so its classes mean nothing; give --model FILE for real ones");
     }
 }

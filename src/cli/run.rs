@@ -64,6 +64,7 @@ fn aux_path(main: &Path, name: &str) -> PathBuf {
 pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let session = model.session()?;
+    super::note_synthetic_weights(&session);
     let build_ms = started.elapsed().as_secs_f64() * 1e3;
     let (graph, gpu) = (session.graph(), session.gpu());
     let input = load_input(&args, &session)?;
@@ -94,14 +95,15 @@ pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
     let passed = check.as_ref().is_none_or(|(values, agree, _)| *agree && values.iter().all(|v| v.passed));
     if args.json {
         let report = serde_json::json!({
-            "adapter": gpu.describe(),
+            "adapter": super::json::adapter(gpu),
             "batch": batch,
             "engine_build_ms": build_ms,
             "gpu_ms": gpu_ms,
             "main_output_dims": main_dims,
-            "top5": top5.iter().map(|row| row.iter().map(|p| serde_json::json!({"class": p.class, "label": p.label, "probability": p.probability})).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "images": top5.iter().map(|row| serde_json::json!({"top": super::json::top(row)})).collect::<Vec<_>>(),
+            "passed": passed,
             "check": check.as_ref().map(|(values, agree, cpu_ms)| serde_json::json!({
-                "cpu_reference_ms": cpu_ms, "values": values, "top5_agree": agree, "passed": passed,
+                "cpu_reference_ms": cpu_ms, "values": values, "top5_agree": agree,
             })),
         });
         println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));

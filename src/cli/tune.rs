@@ -30,7 +30,8 @@ pub fn run(model: &ModelArgs, batch: usize, iters: usize, cache_path: Option<Pat
     if json {
         let plans: Vec<_> = candidates.iter().map(|c| serde_json::json!({"choice": c.choice, "ms": c.ms})).collect();
         let report = serde_json::json!({
-            "adapter": adapter_key(gpu),
+            "adapter": super::json::adapter(gpu),
+            "cache_key": adapter_key(gpu),
             "cache": path,
             "batch": batch,
             "plans": plans,

@@ -27,10 +27,11 @@ pub fn run(json: bool) -> Result<ExitCode> {
     let network = check_plan(gpu, kernels, graph, plan, &image)?;
     if json {
         let report = serde_json::json!({
-            "adapter": gpu.describe(),
+            "adapter": super::json::adapter(gpu),
+            "passed": failures == 0 && network.passed,
             "cases": results,
-            "passed": results.len() - failures,
-            "failed": failures,
+            "cases_passed": results.len() - failures,
+            "cases_failed": failures,
             "conv_variants_not_offered": not_offered,
             "network": network,
         });

@@ -189,6 +189,7 @@ impl Session {
             return Ok(Arc::clone(engine));
         }
         let plan = self.plan(batch, &PlanOptions::default())?;
+        log::debug!("building the engine for batch {batch}: {} dispatches", plan.dispatches.len());
         let engine = Arc::new(Engine::with_contexts(&self.setup.gpu, &self.pipelines, plan, self.setup.max_contexts)?);
         engines.insert(batch, Arc::clone(&engine));
         Ok(engine)

@@ -13,7 +13,7 @@ use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
 use googlenet::preprocess::{image_tensor, open_image, Preprocess};
-use googlenet::{Error, ModelFormat, Prediction, Result, Session, Tensor};
+use googlenet::{Error, Prediction, Result, Session, Tensor};
 
 use super::progress::Progress;
 use super::{Exit, ModelArgs};
@@ -48,9 +48,7 @@ pub fn run(model: &ModelArgs, args: ClassifyArgs) -> Result<ExitCode> {
     if session.input_chw() != [3, 224, 224] {
         return Err(Error::unsupported("classify", format!("the model takes {:?} inputs; images become [3, 224, 224]", session.input_chw())));
     }
-    if session.format() == ModelFormat::Builtin {
-        eprintln!("note: the built-in network has seeded synthetic weights, so its classes mean nothing; give --model FILE for real ones");
-    }
+    super::note_synthetic_weights(&session);
     let inputs = inputs::collect(&args.paths);
     if inputs.is_empty() {
         return Err(Error::shape("classify", "no JPEG or PNG images under the given paths"));
@@ -181,7 +179,7 @@ impl Sink {
             }
             Sink::JsonLines { out, name } => {
                 let line = match outcome {
-                    Ok(row) => serde_json::json!({"path": path, "top": row.iter().map(class_json).collect::<Vec<_>>()}),
+                    Ok(row) => serde_json::json!({"path": path, "top": super::json::top(row)}),
                     Err(error) => serde_json::json!({"path": path, "error": error}),
                 };
                 // A line at a time, so that an interrupted run leaves whole lines.
@@ -189,9 +187,4 @@ impl Sink {
             }
         }
     }
-}
-
-/// A class as every `--json` output gives it.
-pub fn class_json(p: &Prediction) -> serde_json::Value {
-    serde_json::json!({"class": p.class, "label": p.label, "probability": p.probability})
 }
