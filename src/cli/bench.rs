@@ -12,6 +12,7 @@ use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
 use googlenet::{Result, Session};
 
+use super::progress::Progress;
 use super::ModelArgs;
 
 pub struct BenchArgs {
@@ -32,15 +33,20 @@ struct Measured {
     dispatch_ms: Option<Vec<f64>>,
 }
 
-fn measure(engine: &Engine, input: &[f32], iters: usize) -> Result<Measured> {
-    for _ in 0..2 {
+/// Warm-up runs before the timed ones.
+const WARM_UP: usize = 2;
+
+fn measure(engine: &Engine, input: &[f32], iters: usize, progress: &mut Progress) -> Result<Measured> {
+    for _ in 0..WARM_UP {
         engine.run(input)?;
+        progress.advance(1);
     }
     let mut runs = Vec::with_capacity(iters);
     for _ in 0..iters {
         let started = Instant::now();
         let profile = engine.profile(input)?;
         runs.push((started.elapsed().as_secs_f64() * 1e3, profile.dispatch_ms));
+        progress.advance(1);
     }
     runs.sort_by(|a, b| a.0.total_cmp(&b.0));
     let gpu: Vec<f64> = runs.iter().filter_map(|(_, d)| d.as_ref().map(|d| d.iter().sum())).collect();
@@ -59,7 +65,9 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
     let input = Tensor::new(vec![args.batch, c, h, w], Rng::new(3).symmetric_vec(args.batch * c * h * w));
     let engine = build(&session, args.batch, false)?;
     let flops = total_flops(engine.plan());
-    let measured = measure(&engine, &input.data, args.iters)?;
+    let network_runs = (WARM_UP + args.iters) * if args.serial { 2 } else { 1 };
+    let mut progress = Progress::new("runs", (network_runs + args.cpu_iters) as u64);
+    let measured = measure(&engine, &input.data, args.iters, &mut progress)?;
     let end_to_end = Stats::of(&measured.end_to_end).expect("at least one iteration");
     let gpu_time = Stats::of(&measured.gpu);
     let (layer_rows, module_rows) = match &measured.dispatch_ms {
@@ -68,7 +76,7 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
     };
     let serial = if args.serial {
         let serial_engine = build(&session, args.batch, true)?;
-        Some(Stats::of(&measure(&serial_engine, &input.data, args.iters)?.end_to_end).expect("at least one iteration"))
+        Some(Stats::of(&measure(&serial_engine, &input.data, args.iters, &mut progress)?.end_to_end).expect("at least one iteration"))
     } else {
         None
     };
@@ -88,7 +96,9 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
         let started = Instant::now();
         run_reference(graph, &input)?;
         cpu.push(started.elapsed().as_secs_f64() * 1e3);
+        progress.advance(1);
     }
+    progress.finish();
     let cpu = Stats::of(&cpu);
 
     if args.json {
@@ -110,7 +120,7 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!("adapter: {}", gpu.describe());
-    println!("batch {}: {:.2} GFLOP per run, {} runs after 2 warm-up runs", args.batch, flops / 1e9, args.iters);
+    println!("batch {}: {:.2} GFLOP per run, {} runs after {WARM_UP} warm-up runs", args.batch, flops / 1e9, args.iters);
     let line = |what: &str, s: Stats| {
         println!("{what:<34} median {:>9.2} ms  min {:>9.2}  max {:>9.2}  ({:.1} GFLOP/s)", s.median, s.min, s.max, flops / s.median / 1e6)
     };

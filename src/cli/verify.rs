@@ -13,11 +13,18 @@ pub fn run(json: bool) -> Result<ExitCode> {
     // The whole network (with its auxiliary classifiers), planned as `run` would plan it here.
     let session = Session::builder().aux(true).build()?;
     let (gpu, kernels) = (session.gpu(), session.pipelines());
-    let results: Vec<CaseResult> = kernel_sweep(gpu)
+    let sweep = kernel_sweep(gpu);
+    let mut progress = super::progress::Progress::new("cases", sweep.len() as u64);
+    let results: Vec<CaseResult> = sweep
         .iter()
         .enumerate()
-        .map(|(i, op)| check_op(gpu, kernels, op.as_ref(), &random_inputs(op.as_ref(), i as u64)))
+        .map(|(i, op)| {
+            let result = check_op(gpu, kernels, op.as_ref(), &random_inputs(op.as_ref(), i as u64));
+            progress.advance(1);
+            result
+        })
         .collect();
+    progress.finish();
     let failures = results.iter().filter(|r| !r.passed).count();
     let not_offered: Vec<&str> = ConvVariant::ALL.iter().filter(|v| !v.runs_on(gpu)).map(|v| v.name()).collect();
     let graph = session.graph();
