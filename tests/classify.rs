@@ -166,3 +166,28 @@ fn normalisation_follows_each_convention() {
     let inception = load_image(&gray, Preprocess::Inception).unwrap();
     assert!((inception.data[0] - (128.0 / 255.0 * 2.0 - 1.0)).abs() < 1e-6);
 }
+
+/// Under a pseudo-terminal (util-linux `script`), stderr shows a progress bar with the rate; the
+/// JSON lines still go to their file only.
+#[test]
+fn a_terminal_gets_a_progress_bar_with_images_per_second() {
+    let dir = scratch("pty");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..6 {
+        image::RgbImage::from_fn(40 + i, 30, |x, y| image::Rgb([x as u8, y as u8, 7])).save(dir.join(format!("{i}.png"))).unwrap();
+    }
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/googlenet_zoo.onnx");
+    let lines = scratch("pty.jsonl");
+    let command = format!(
+        "{} classify --model {} --batch 2 --json-lines {} {}",
+        env!("CARGO_BIN_EXE_googlenet"),
+        model.display(),
+        lines.display(),
+        dir.display()
+    );
+    let out = Command::new("script").args(["-qec", &command, "/dev/null"]).output().expect("util-linux `script` runs");
+    let terminal = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{terminal}");
+    assert!(terminal.contains("images/s") && terminal.contains("/6"), "no progress bar: {terminal}");
+    assert_eq!(std::fs::read_to_string(&lines).unwrap().lines().count(), 6);
+}
