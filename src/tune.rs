@@ -88,6 +88,11 @@ impl TuneCache {
         Self::parse(&bytes, path)
     }
 
+    /// Whether `tune` has run for this adapter and driver.
+    pub fn has_entry(&self, gpu: &Gpu) -> bool {
+        self.plans.contains_key(&adapter_key(gpu))
+    }
+
     /// A cache from the bytes of its file; `path` names it in errors.
     pub fn parse(bytes: &[u8], path: &Path) -> Result<Self> {
         serde_json::from_slice(bytes).map_err(|e| Error::file(path, format!("not a tuning cache ({e}); delete it to re-tune")))
@@ -172,18 +177,43 @@ pub fn apply(gpu: &Gpu, plan: &mut Plan, cache: &TuneCache) -> usize {
     applied
 }
 
+/// Whether the adapter runs on the CPU (lavapipe, SwiftShader), where workgroup memory and
+/// barriers cost more than they save.
+fn is_cpu_like(gpu: &Gpu) -> bool {
+    gpu.info.device_type == wgpu::DeviceType::Cpu
+}
+
+/// The plan-level choice for an adapter with no cache entry: what `tune` picks on lavapipe for a
+/// CPU-like adapter (pools as their own dispatches, direct 3x3 convs), else the plan's defaults.
+fn adapter_default(gpu: &Gpu) -> Option<PlanChoice> {
+    is_cpu_like(gpu).then_some(PlanChoice { separate_pools: true, winograd: false })
+}
+
+/// Each dispatch in the variant that suits a CPU-like adapter best, among those it offers.
+fn prefer_cpu_variants(gpu: &Gpu, plan: &mut Plan) {
+    for dispatch in &mut plan.dispatches {
+        let best = dispatch.kernel.variants().into_iter().filter(|v| v.runs_on(gpu)).max_by_key(|v| v.cpu_preference());
+        if let Some(best) = best.filter(|b| b.cpu_preference() > dispatch.kernel.cpu_preference()) {
+            dispatch.kernel = best;
+        }
+    }
+}
+
 /// The plan for `options` with this adapter's cached choices: the plan-level ones, then each
-/// dispatch's variant. Without a cache entry, `options` and the default variants as they are.
+/// dispatch's variant. Without a cache entry, the defaults for the adapter's kind.
 pub fn tuned_plan(gpu: &Gpu, graph: &Graph, batch: usize, options: &PlanOptions, cache: &TuneCache) -> Result<Plan> {
     let key = adapter_key(gpu);
     let options = match cache.plans.get(&key) {
         Some(choice) => choice.options(options),
         None => {
-            log::debug!("no tuned plan for adapter `{key}`: default variants (`googlenet tune` times them)");
-            options.clone()
+            log::debug!("no tuned plan for adapter `{key}`: the defaults for its kind (`googlenet tune` times them)");
+            adapter_default(gpu).map_or_else(|| options.clone(), |choice| choice.options(options))
         }
     };
     let mut plan = Plan::build(graph, batch, &options)?;
+    if is_cpu_like(gpu) {
+        prefer_cpu_variants(gpu, &mut plan);
+    }
     apply(gpu, &mut plan, cache);
     Ok(plan)
 }

@@ -60,6 +60,7 @@ fn build(session: &Session, batch: usize, serial: bool) -> Result<Engine> {
 
 pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
     let session = model.session()?;
+    super::note_untuned(&session);
     let (graph, gpu, pipelines) = (session.graph(), session.gpu(), session.pipelines());
     let [c, h, w] = graph.input_chw;
     let input = Tensor::new(vec![args.batch, c, h, w], Rng::new(3).symmetric_vec(args.batch * c * h * w));

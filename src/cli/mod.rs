@@ -67,6 +67,15 @@ impl ModelArgs {
     }
 }
 
+/// Says so on stderr when the adapter has no tuning cache entry: the plan is the default for
+/// the adapter's kind, and `tune` may find a faster one.
+pub fn note_untuned(session: &Session) {
+    if !session.tune_cache().has_entry(session.gpu()) {
+        let kind = session.gpu().info.device_type;
+        eprintln!("note: no tuning cache entry for this adapter: the defaults for a {kind:?} adapter; `googlenet tune` times every variant here");
+    }
+}
+
 /// Says so on stderr when the session's classes mean nothing (the built-in network's weights are
 /// seeded noise).
 pub fn note_synthetic_weights(session: &Session) {

@@ -65,6 +65,7 @@ pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let session = model.session()?;
     super::note_synthetic_weights(&session);
+    super::note_untuned(&session);
     let build_ms = started.elapsed().as_secs_f64() * 1e3;
     let (graph, gpu) = (session.graph(), session.gpu());
     let input = load_input(&args, &session)?;

@@ -131,4 +131,11 @@ impl Kernel for FullyConnected {
             FcVariant::Rows => "rows",
         }
     }
+
+    fn cpu_preference(&self) -> u8 {
+        match self.variant {
+            FcVariant::Reduce => 0,
+            FcVariant::Rows => 1,
+        }
+    }
 }

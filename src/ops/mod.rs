@@ -54,6 +54,13 @@ pub trait Kernel: Send + Sync + std::fmt::Debug {
         "default"
     }
 
+    /// How well this variant suits a CPU-like adapter (lavapipe, SwiftShader), higher better: the
+    /// default choice where the adapter has no tuning cache entry. Ranked by `googlenet tune` on
+    /// lavapipe (docs/PERFORMANCE.md), where the GPU-style variants run 5 to 10 times slower.
+    fn cpu_preference(&self) -> u8 {
+        0
+    }
+
     /// Input `index` (in binding order) laid out as the GPU kernel reads it, where that differs
     /// from the layout `reference` takes (a variant may pack its weights for its loads).
     fn pack_input(&self, _index: usize, _data: &[f32]) -> Option<Vec<f32>> {
