@@ -15,8 +15,13 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run every kernel case on this adapter against the CPU reference, then the whole network.
+    /// Run every kernel case on this adapter against the CPU reference, then the whole network
+    /// module by module.
     Verify {
+        /// The network to check: a .onnx or .safetensors file (default: the built-in GoogLeNet
+        /// with its auxiliary classifiers).
+        #[arg(long)]
+        model: Option<PathBuf>,
         /// Print the results as JSON.
         #[arg(long)]
         json: bool,
@@ -135,7 +140,7 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("off")).init();
     let args = Args::parse();
     let outcome = match args.command {
-        Command::Verify { json } => cli::verify::run(json),
+        Command::Verify { model, json } => cli::verify::run(model.as_deref(), json),
         Command::Info { json } => cli::info::run(json),
         Command::Plan { model, batch } => cli::plan::run(&model, batch),
         Command::Run { model, input, batch, output, json, no_check } => {

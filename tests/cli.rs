@@ -162,3 +162,15 @@ fn a_synthetic_batch_past_what_host_memory_holds_is_refused_before_allocating() 
         assert!(stderr.contains("--batch") && !stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn verify_checks_a_users_model_module_by_module() {
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/googlenet_zoo.onnx");
+    let out = googlenet(&["verify", "--model", model.to_str().unwrap(), "--json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["passed"], true);
+    let names: Vec<&str> = report["network"]["values"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"prob_1") && names.len() > 5, "the zoo model's own values: {names:?}");
+}

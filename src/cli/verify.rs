@@ -1,5 +1,6 @@
 //! `googlenet verify`: every kernel case on this adapter against the CPU reference.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use googlenet::ops::ConvVariant;
@@ -9,9 +10,13 @@ use googlenet::verify::{check_op, check_plan, module_outputs, kernel_sweep, rand
 use googlenet::plan::PlanOptions;
 use googlenet::{Result, Session};
 
-pub fn run(json: bool) -> Result<ExitCode> {
-    // The whole network (with its auxiliary classifiers), planned as `run` would plan it here.
-    let session = Session::builder().aux(true).build()?;
+/// Every kernel case, then `model` (a file; by default the built-in network with its auxiliary
+/// classifiers) module by module, planned as `run` would plan it here.
+pub fn run(model: Option<&Path>, json: bool) -> Result<ExitCode> {
+    let session = match model {
+        Some(path) => Session::builder().model_file(path).build()?,
+        None => Session::builder().aux(true).build()?,
+    };
     let (gpu, kernels) = (session.gpu(), session.pipelines());
     let sweep = kernel_sweep(gpu);
     let mut progress = super::progress::Progress::new("cases", sweep.len() as u64);
