@@ -77,14 +77,36 @@ pub fn layers(plan: &Plan, dispatch_ms: &[f64]) -> Vec<Timed> {
         .collect()
 }
 
-/// One row per inception module: the sum of its dispatches.
+/// The whole run in plan order, one row per part: each inception module (the sum of its
+/// dispatches), and each run of dispatches outside the modules ("stem" before the first, "head"
+/// after the last, and the pools between them by their first node), so that the rows add up to
+/// the run.
 pub fn modules(plan: &Plan, dispatch_ms: &[f64]) -> Vec<Timed> {
-    plan.modules
-        .iter()
-        .map(|m| {
-            let ms = m.dispatches.iter().map(|&d| dispatch_ms[d]).sum();
-            let flops = m.dispatches.iter().map(|&d| dispatch_flops(plan, d)).sum();
-            timed(m.name.clone(), ms, flops)
+    let module_of = |d: usize| plan.modules.iter().position(|m| m.dispatches.contains(&d));
+    let first_module = plan.modules.iter().filter_map(|m| m.dispatches.iter().min()).min().copied();
+    let last_module = plan.modules.iter().filter_map(|m| m.dispatches.iter().max()).max().copied();
+    let mut parts: Vec<(String, Vec<usize>)> = Vec::new();
+    for d in 0..plan.dispatches.len() {
+        let module = module_of(d);
+        match parts.last_mut() {
+            Some((_, dispatches)) if dispatches.last().is_some_and(|&last| module_of(last) == module) => dispatches.push(d),
+            _ => {
+                let name = match module {
+                    Some(m) => plan.modules[m].name.clone(),
+                    None if first_module.is_none_or(|first| d < first) => "stem".to_string(),
+                    None if last_module.is_some_and(|last| d > last) => "head".to_string(),
+                    None => plan.dispatches[d].nodes.first().cloned().unwrap_or_default(),
+                };
+                parts.push((name, vec![d]));
+            }
+        }
+    }
+    parts
+        .into_iter()
+        .map(|(name, dispatches)| {
+            let ms = dispatches.iter().map(|&d| dispatch_ms[d]).sum();
+            let flops = dispatches.iter().map(|&d| dispatch_flops(plan, d)).sum();
+            timed(name, ms, flops)
         })
         .collect()
 }

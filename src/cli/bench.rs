@@ -89,7 +89,7 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
         if module_rows.is_empty() {
             return Err(googlenet::Error::file(path, "no per-module GPU times to draw: the adapter offers no timestamps inside passes"));
         }
-        let title = format!("GPU time per inception module, batch {} ({})", args.batch, gpu.info.name);
+        let title = format!("GPU time per part of the network, batch {} ({})", args.batch, gpu.info.name);
         super::chart::bar_chart(path, &title, &module_rows)?;
     }
     let mut cpu = Vec::new();
@@ -148,16 +148,17 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
             println!("  {:<60} alone {alone:.2} GFLOP/s; {in_network}", engine.plan().dispatches[d].nodes.first().map_or("", String::as_str));
         }
     }
-    print_rows("per inception module (GPU time of the median run)", &module_rows);
-    print_rows("per dispatch (GPU time of the median run)", &layer_rows);
+    // Both tables share one denominator: the median run's summed dispatch times.
+    let total: f64 = layer_rows.iter().map(|r| r.ms).sum();
+    print_rows("per part of the network (GPU time of the median run; shares of the whole run)", &module_rows, total);
+    print_rows("per dispatch (GPU time of the median run; shares of the whole run)", &layer_rows, total);
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_rows(title: &str, rows: &[Timed]) {
+fn print_rows(title: &str, rows: &[Timed], total: f64) {
     if rows.is_empty() {
         return;
     }
-    let total: f64 = rows.iter().map(|r| r.ms).sum();
     println!("\n{title}");
     println!("  {:>9} {:>6} {:>9}  name", "ms", "share", "GFLOP/s");
     for r in rows {
