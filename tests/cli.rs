@@ -108,7 +108,7 @@ fn bench_reports_gpu_and_reference_times_per_layer_and_module() {
     assert_eq!(names.iter().filter(|n| n.starts_with("inception_")).count(), 9);
     let layers = report["layers"].as_array().unwrap();
     assert!(layers.len() > 20);
-    let (part_ms, layer_ms) = [modules, layers].map(|rows| rows.iter().map(|r| r["ms"].as_f64().unwrap()).sum::<f64>());
+    let [part_ms, layer_ms] = [modules, layers].map(|rows| rows.iter().map(|r| r["ms"].as_f64().unwrap()).sum::<f64>());
     assert!((part_ms - layer_ms).abs() <= 1e-6 * layer_ms.max(1.0), "the parts add up to the run: {part_ms} vs {layer_ms}");
     for row in layers.iter().chain(modules) {
         assert!(row["name"].is_string() && row["ms"].as_f64().unwrap() >= 0.0 && row["gflops"].is_number(), "{row}");
