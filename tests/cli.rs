@@ -105,7 +105,7 @@ fn bench_reports_gpu_and_reference_times_per_layer_and_module() {
     // The whole run: the stem, 9 modules, the two pools between them, the head.
     assert_eq!(names.len(), 13, "{names:?}");
     assert_eq!((names[0], names[12]), ("stem", "head"));
-    assert_eq!(names.iter().filter(|n| n.starts_with("inception_")).count(), 9);
+    assert_eq!(names.iter().filter(|n| n.starts_with("concat")).count(), 9, "the modules, by their Concat node: {names:?}");
     let layers = report["layers"].as_array().unwrap();
     assert!(layers.len() > 20);
     let [part_ms, layer_ms] = [modules, layers].map(|rows| rows.iter().map(|r| r["ms"].as_f64().unwrap()).sum::<f64>());
