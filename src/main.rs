@@ -126,6 +126,25 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         batch: usize,
     },
+    /// Run inference in a loop on one session from several threads for a while, reporting
+    /// images/s and resident memory over time; fails (exit status 3) if memory still grows after
+    /// the first quarter of the run.
+    Soak {
+        #[command(flatten)]
+        model: cli::ModelArgs,
+        /// How long to run.
+        #[arg(long, default_value_t = 1.0)]
+        minutes: f64,
+        /// Threads sharing the session.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Images per run.
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the adapter, its backend, driver, features and the limits the engine uses.
     Info {
         /// Print the same as JSON.
@@ -149,6 +168,7 @@ fn main() -> ExitCode {
         Command::Bench { model, batch, iters, cpu_iters, serial, roofline, svg, json } => {
             cli::bench::run(&model, cli::bench::BenchArgs { batch, iters: iters.max(1), cpu_iters, serial, roofline, svg, json })
         }
+        Command::Soak { model, minutes, threads, batch, json } => cli::soak::run(&model, cli::soak::SoakArgs { minutes, threads, batch, json }),
         Command::Tune { model, batch, iters, cache, json } => cli::tune::run(&model, batch, iters.max(1), cache, json),
         Command::Classify { model, top, batch, preprocess, json_lines, json, paths } => {
             let json_lines = if json { Some(PathBuf::from("-")) } else { json_lines };

@@ -180,3 +180,17 @@ fn verify_checks_a_users_model_module_by_module() {
     let names: Vec<&str> = report["network"]["values"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
     assert!(names.contains(&"prob_1") && names.len() > 5, "the zoo model's own values: {names:?}");
 }
+
+#[test]
+fn a_short_soak_reports_throughput_and_level_memory() {
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/googlenet_zoo.onnx");
+    let out = googlenet(&["soak", "--model", model.to_str().unwrap(), "--minutes", "0.2", "--threads", "2", "--json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(report["images"].as_u64().unwrap() > 0 && report["images_per_s"].as_f64().unwrap() > 0.0, "{report}");
+    let samples = report["samples"].as_array().unwrap();
+    assert!(samples.len() >= 5, "{report}");
+    assert!(samples.iter().all(|s| s["resident_bytes"].as_u64().unwrap() > 0), "resident memory is read on Linux: {report}");
+    assert_eq!(report["passed"], true, "memory levels off after warm-up: {report}");
+}

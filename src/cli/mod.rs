@@ -8,6 +8,7 @@ mod json;
 pub mod plan;
 mod progress;
 pub mod run;
+pub mod soak;
 pub mod tune;
 pub mod verify;
 
