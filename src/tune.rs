@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::files::{read_capped, FileKind};
 use crate::gpu::{Gpu, Pipelines};
 use crate::graph::Graph;
+use crate::ops::Kernel;
 use crate::plan::{Plan, PlanOptions};
 use crate::rng::Rng;
 
@@ -118,13 +119,36 @@ pub struct Tuned {
     pub chosen: String,
 }
 
+/// Called after each step of tuning (a dispatch's variants timed, a round of whole plans timed),
+/// for progress reports.
+pub type OnStep<'a> = &'a mut dyn FnMut();
+
+/// The variants of a dispatch `gpu` runs.
+fn runnable_variants(gpu: &Gpu, kernel: &dyn Kernel) -> Vec<Box<dyn Kernel>> {
+    kernel.variants().into_iter().filter(|v| v.runs_on(gpu)).collect()
+}
+
+/// How many steps `tune` takes on `plan`: its dispatches with more than one variant here.
+pub fn tune_steps(gpu: &Gpu, plan: &Plan) -> usize {
+    plan.dispatches.iter().filter(|d| runnable_variants(gpu, d.kernel.as_ref()).len() > 1).count()
+}
+
+/// How many steps `tune_network` takes: `tune` on each plan choice, then `iters` rounds.
+pub fn tune_network_steps(gpu: &Gpu, graph: &Graph, batch: usize, options: &PlanOptions, iters: usize) -> Result<usize> {
+    let mut steps = iters.max(1);
+    for choice in PlanChoice::ALL {
+        steps += tune_steps(gpu, &Plan::build(graph, batch, &choice.options(options))?);
+    }
+    Ok(steps)
+}
+
 /// Times every variant of every dispatch that has several, keeps the fastest in the plan and in
 /// `cache` (under this adapter's key).
-pub fn tune(gpu: &Gpu, pipelines: &Pipelines, plan: &mut Plan, cache: &mut TuneCache, iters: usize) -> Result<Vec<Tuned>> {
+pub fn tune(gpu: &Gpu, pipelines: &Pipelines, plan: &mut Plan, cache: &mut TuneCache, iters: usize, on_step: OnStep) -> Result<Vec<Tuned>> {
     let choices = cache.adapters.entry(adapter_key(gpu)).or_default();
     let mut tuned = Vec::new();
     for (d, dispatch) in plan.dispatches.iter_mut().enumerate() {
-        let variants: Vec<_> = dispatch.kernel.variants().into_iter().filter(|v| v.runs_on(gpu)).collect();
+        let variants = runnable_variants(gpu, dispatch.kernel.as_ref());
         if variants.len() < 2 {
             continue;
         }
@@ -137,6 +161,7 @@ pub fn tune(gpu: &Gpu, pipelines: &Pipelines, plan: &mut Plan, cache: &mut TuneC
         choices.insert(shape.clone(), times[best].0.clone());
         dispatch.kernel = variants.into_iter().nth(best).expect("best is an index of variants");
         tuned.push(Tuned { dispatch: d, shape, chosen: times[best].0.clone(), times_ms: times });
+        on_step();
     }
     Ok(tuned)
 }
@@ -192,7 +217,7 @@ fn adapter_default(gpu: &Gpu) -> Option<PlanChoice> {
 /// Each dispatch in the variant that suits a CPU-like adapter best, among those it offers.
 fn prefer_cpu_variants(gpu: &Gpu, plan: &mut Plan) {
     for dispatch in &mut plan.dispatches {
-        let best = dispatch.kernel.variants().into_iter().filter(|v| v.runs_on(gpu)).max_by_key(|v| v.cpu_preference());
+        let best = runnable_variants(gpu, dispatch.kernel.as_ref()).into_iter().max_by_key(|v| v.cpu_preference());
         if let Some(best) = best.filter(|b| b.cpu_preference() > dispatch.kernel.cpu_preference()) {
             dispatch.kernel = best;
         }
@@ -230,19 +255,21 @@ pub struct TunedPlan {
 /// Tunes the network's plan (with `options`) in every `PlanChoice`, keeps the fastest choice in
 /// `cache`, and returns the candidates, fastest first. The whole plans are timed in turns, one
 /// run each per round, so a machine that slows down for a while slows all of them alike.
-pub fn tune_network(gpu: &Arc<Gpu>, pipelines: &Pipelines, graph: &Graph, batch: usize, options: &PlanOptions, cache: &mut TuneCache, iters: usize) -> Result<Vec<TunedPlan>> {
+#[allow(clippy::too_many_arguments)] // the network, its batch and options, the cache, the effort, the progress
+pub fn tune_network(gpu: &Arc<Gpu>, pipelines: &Pipelines, graph: &Graph, batch: usize, options: &PlanOptions, cache: &mut TuneCache, iters: usize, on_step: OnStep) -> Result<Vec<TunedPlan>> {
     let [c, h, w] = graph.input_chw;
     let input = Rng::new(5).symmetric_vec(batch * c * h * w);
     let mut tuned = Vec::with_capacity(PlanChoice::ALL.len());
     for choice in PlanChoice::ALL {
         let mut plan = Plan::build(graph, batch, &choice.options(options))?;
-        let dispatches = tune(gpu, pipelines, &mut plan, cache, iters)?;
+        let dispatches = tune(gpu, pipelines, &mut plan, cache, iters, on_step)?;
         tuned.push((choice, Engine::new(gpu, pipelines, plan)?, dispatches, f64::INFINITY));
     }
     for _ in 0..iters.max(1) {
         for (_, engine, _, fastest) in &mut tuned {
             *fastest = fastest.min(time_engine(engine, &input, 1)?);
         }
+        on_step();
     }
     let mut candidates: Vec<TunedPlan> =
         tuned.into_iter().map(|(choice, engine, dispatches, ms)| TunedPlan { choice, plan: engine.into_plan(), dispatches, ms }).collect();

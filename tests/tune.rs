@@ -32,7 +32,7 @@ fn tuning_picks_a_variant_per_dispatch_keeps_results_and_round_trips() {
     let graph = small_graph();
     let mut plan = Plan::build(&graph, 1, &PlanOptions::default()).unwrap();
     let mut cache = TuneCache::default();
-    let tuned = tune(gpu, pipelines, &mut plan, &mut cache, 1).unwrap();
+    let tuned = tune(gpu, pipelines, &mut plan, &mut cache, 1, &mut || ()).unwrap();
     let convs = plan.dispatches.iter().filter(|d| d.kernel.kernel_name().starts_with("conv")).count();
     assert_eq!(tuned.len(), tunable(gpu, &plan), "every dispatch with variants is tuned");
     assert!(tuned.len() > convs, "every conv dispatch and the classifier");
@@ -88,7 +88,7 @@ fn the_network_tuning_keeps_the_fastest_plan_choice() {
     let (gpu, pipelines) = common::gpu();
     let graph = small_graph();
     let mut cache = TuneCache::default();
-    let candidates = tune_network(gpu, pipelines, &graph, 1, &PlanOptions::default(), &mut cache, 1).unwrap();
+    let candidates = tune_network(gpu, pipelines, &graph, 1, &PlanOptions::default(), &mut cache, 1, &mut || ()).unwrap();
     assert_eq!(candidates.len(), PlanChoice::ALL.len());
     assert!(candidates.windows(2).all(|w| w[0].ms <= w[1].ms), "fastest first");
     assert_eq!(cache.plans[&adapter_key(gpu)], candidates[0].choice);
@@ -122,7 +122,7 @@ fn a_batch_never_tuned_takes_the_choices_made_at_another() {
     let graph = small_graph();
     let mut cache = TuneCache::default();
     let mut batch_1 = Plan::build(&graph, 1, &PlanOptions::default()).unwrap();
-    tune(gpu, pipelines, &mut batch_1, &mut cache, 1).unwrap();
+    tune(gpu, pipelines, &mut batch_1, &mut cache, 1, &mut || ()).unwrap();
     let mut batch_3 = Plan::build(&graph, 3, &PlanOptions::default()).unwrap();
     assert_eq!(apply(gpu, &mut batch_3, &cache), tunable(gpu, &batch_3));
     let names = |plan: &Plan| plan.dispatches.iter().map(|d| d.kernel.variant_name()).collect::<Vec<_>>();

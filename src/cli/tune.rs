@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use googlenet::plan::{Plan, PlanOptions};
-use googlenet::tune::{adapter_key, default_cache_path, tune, tune_network, TuneCache};
+use googlenet::tune::{adapter_key, default_cache_path, tune, tune_network, tune_network_steps, tune_steps, TuneCache};
 use googlenet::Result;
 
+use super::progress::Progress;
 use super::ModelArgs;
 
 pub fn run(model: &ModelArgs, batch: usize, iters: usize, cache_path: Option<PathBuf>, json: bool) -> Result<ExitCode> {
@@ -22,10 +23,15 @@ pub fn run(model: &ModelArgs, batch: usize, iters: usize, cache_path: Option<Pat
     cache.save(&path)?;
     // The concurrent plan in every plan-level choice, and the serial one `bench --serial`
     // compares it with.
-    let candidates = tune_network(gpu, pipelines, graph, batch, &PlanOptions::default(), &mut cache, iters)?;
+    let steps = tune_network_steps(gpu, graph, batch, &PlanOptions::default(), iters)?;
+    let mut progress = Progress::new("steps", steps as u64);
+    let candidates = tune_network(gpu, pipelines, graph, batch, &PlanOptions::default(), &mut cache, iters, &mut || progress.advance(1))?;
+    progress.finish();
     let best = &candidates[0];
     let mut serial = Plan::build(graph, batch, &best.choice.options(&PlanOptions { serial: true, ..Default::default() }))?;
-    tune(gpu, pipelines, &mut serial, &mut cache, iters)?;
+    let mut progress = Progress::new("serial-plan steps", tune_steps(gpu, &serial) as u64);
+    tune(gpu, pipelines, &mut serial, &mut cache, iters, &mut || progress.advance(1))?;
+    progress.finish();
     cache.save(&path)?;
     if json {
         let plans: Vec<_> = candidates.iter().map(|c| serde_json::json!({"choice": c.choice, "ms": c.ms})).collect();
