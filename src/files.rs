@@ -55,21 +55,33 @@ impl fmt::Display for FileKind {
     }
 }
 
+/// Why a path could not be opened as a regular file.
+enum OpenError {
+    NotRegular,
+    Io(std::io::Error),
+}
+
+/// `path` opened for reading, if it is a regular file, and its length. It is looked at before it
+/// is opened (opening a FIFO for reading blocks until someone writes to it) and again after.
+fn open_file(path: &Path) -> std::result::Result<(std::fs::File, u64), OpenError> {
+    if !std::fs::metadata(path).map_err(OpenError::Io)?.is_file() {
+        return Err(OpenError::NotRegular);
+    }
+    let file = std::fs::File::open(path).map_err(OpenError::Io)?;
+    let metadata = file.metadata().map_err(OpenError::Io)?;
+    if !metadata.is_file() {
+        return Err(OpenError::NotRegular);
+    }
+    Ok((file, metadata.len()))
+}
+
 /// Opens `path` for reading as a `kind` file: it must be a regular file of at most
 /// `kind.max_bytes()`. Returns the file and its length.
 pub fn open_regular(path: &Path, kind: FileKind) -> Result<(std::fs::File, u64)> {
-    // Looked at before opening: opening a FIFO for reading blocks until someone writes to it.
-    match std::fs::metadata(path) {
-        Ok(metadata) if !metadata.is_file() => return Err(Error::file(path, format!("the {kind} is not a regular file"))),
-        Err(e) => return Err(Error::file(path, format!("cannot open the {kind}: {e}"))),
-        Ok(_) => {}
-    }
-    let file = std::fs::File::open(path).map_err(|e| Error::file(path, format!("cannot open the {kind}: {e}")))?;
-    let metadata = file.metadata().map_err(|e| Error::file(path, format!("cannot read the {kind}: {e}")))?;
-    if !metadata.is_file() {
-        return Err(Error::file(path, format!("the {kind} is not a regular file")));
-    }
-    let len = metadata.len();
+    let (file, len) = open_file(path).map_err(|e| match e {
+        OpenError::NotRegular => Error::file(path, format!("the {kind} is not a regular file")),
+        OpenError::Io(e) => Error::file(path, format!("cannot open the {kind}: {e}")),
+    })?;
     if len > kind.max_bytes() {
         let what = format!("the {kind} {}", path.display());
         return Err(Error::TooLarge { what, needed: len, limit: kind.max_bytes(), budget: "file size cap" });
@@ -127,16 +139,11 @@ pub struct ByteRange {
 /// The bytes of `range` in a regular file, with the range checked against the file's length
 /// and against what the reader expects before anything is read or allocated.
 pub fn read_range(path: &Path, kind: FileKind, range: ByteRange) -> std::result::Result<Vec<u8>, String> {
-    // Looked at before opening: opening a FIFO for reading blocks until someone writes to it.
-    if !std::fs::metadata(path).map_err(|e| format!("cannot open: {e}"))?.is_file() {
-        return Err(format!("refused: {} is not a regular file", path.display()));
-    }
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let metadata = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
-    if !metadata.is_file() {
-        return Err(format!("refused: {} is not a regular file", path.display()));
-    }
-    let (len, offset) = (metadata.len(), range.offset);
+    let (mut file, len) = open_file(path).map_err(|e| match e {
+        OpenError::NotRegular => format!("refused: {} is not a regular file", path.display()),
+        OpenError::Io(e) => format!("cannot open: {e}"),
+    })?;
+    let offset = range.offset;
     let length = match range.length {
         Some(length) => length,
         None => len.checked_sub(offset).ok_or_else(|| format!("offset {offset} is past the end of the file ({len} bytes)"))?,
@@ -151,7 +158,6 @@ pub fn read_range(path: &Path, kind: FileKind, range: ByteRange) -> std::result:
     if length > kind.max_bytes() {
         return Err(format!("{length} bytes, over the {kind} cap of {} bytes", kind.max_bytes()));
     }
-    let mut file = file;
     file.seek(SeekFrom::Start(offset)).map_err(|e| format!("cannot seek to {offset}: {e}"))?;
     let mut bytes = vec![0u8; length as usize];
     file.read_exact(&mut bytes).map_err(|e| format!("cannot read bytes {offset}..{}: {e}", offset + length))?;
