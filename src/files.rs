@@ -23,6 +23,8 @@ pub enum FileKind {
     Npy,
     /// A tuning cache (a few kilobytes in practice).
     TuneCache,
+    /// Compiled pipelines kept across processes (a few megabytes for the whole network).
+    PipelineCache,
 }
 
 impl FileKind {
@@ -34,6 +36,7 @@ impl FileKind {
             FileKind::Image => 64 << 20,
             FileKind::Npy => 256 << 20,
             FileKind::TuneCache => 16 << 20,
+            FileKind::PipelineCache => 256 << 20,
         }
     }
 
@@ -45,6 +48,7 @@ impl FileKind {
             FileKind::Image => "image",
             FileKind::Npy => ".npy file",
             FileKind::TuneCache => "tuning cache",
+            FileKind::PipelineCache => "pipeline cache",
         }
     }
 }

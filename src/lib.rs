@@ -61,5 +61,5 @@ pub use error::{Error, ErrorKind, Result};
 pub use image;
 pub use models::{ModelFormat, ModelSource};
 pub use preprocess::Preprocess;
-pub use session::{Outputs, Prediction, Session, SessionBuilder};
+pub use session::{Backend, Outputs, Prediction, Session, SessionBuilder};
 pub use tensor::Tensor;

@@ -46,6 +46,8 @@ enum Command {
         /// Skip the check against the CPU reference.
         #[arg(long)]
         no_check: bool,
+        #[command(flatten)]
+        fallback: cli::FallbackArgs,
     },
     /// Classify JPEG or PNG images, and every image under the folders given: the top classes of
     /// each. A file that cannot be read is reported and skipped. Exit status 0: every image was
@@ -72,6 +74,8 @@ enum Command {
         /// Image files and folders (walked recursively for .jpg, .jpeg and .png files).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        fallback: cli::FallbackArgs,
     },
     /// Time the network: end to end and on the GPU, per layer and per inception module, against
     /// the CPU reference.
@@ -155,24 +159,24 @@ enum Command {
 
 fn main() -> ExitCode {
     // RUST_LOG picks what is logged (e.g. `RUST_LOG=wgpu=warn`, `RUST_LOG=debug`); by default
-    // nothing, so that reports stay readable.
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("off")).init();
+    // the engine's warnings only, so that reports stay readable.
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("googlenet=warn")).init();
     let args = Args::parse();
     let outcome = match args.command {
         Command::Verify { model, json } => cli::verify::run(model.as_deref(), json),
         Command::Info { json } => cli::info::run(json),
         Command::Plan { model, batch } => cli::plan::run(&model, batch),
-        Command::Run { model, input, batch, output, json, no_check } => {
-            cli::run::run(&model, cli::run::RunArgs { input, batch, output, json, check: !no_check })
+        Command::Run { model, input, batch, output, json, no_check, fallback } => {
+            cli::run::run(&model, &fallback, cli::run::RunArgs { input, batch, output, json, check: !no_check })
         }
         Command::Bench { model, batch, iters, cpu_iters, serial, roofline, svg, json } => {
             cli::bench::run(&model, cli::bench::BenchArgs { batch, iters: iters.max(1), cpu_iters, serial, roofline, svg, json })
         }
         Command::Soak { model, minutes, threads, batch, json } => cli::soak::run(&model, cli::soak::SoakArgs { minutes, threads, batch, json }),
         Command::Tune { model, batch, iters, cache, json } => cli::tune::run(&model, batch, iters.max(1), cache, json),
-        Command::Classify { model, top, batch, preprocess, json_lines, json, paths } => {
+        Command::Classify { model, top, batch, preprocess, json_lines, json, paths, fallback } => {
             let json_lines = if json { Some(PathBuf::from("-")) } else { json_lines };
-            cli::classify::run(&model, cli::classify::ClassifyArgs { paths, batch, top, preprocess, json_lines })
+            cli::classify::run(&model, &fallback, cli::classify::ClassifyArgs { paths, batch, top, preprocess, json_lines })
         }
     };
     match outcome {

@@ -252,12 +252,24 @@ pub struct TunedPlan {
     pub ms: f64,
 }
 
+/// What tuning the whole network found.
+pub struct NetworkTuning {
+    /// Each plan choice, tuned, fastest first.
+    pub candidates: Vec<TunedPlan>,
+    /// End-to-end milliseconds of the fastest run of the plan an untuned session runs here
+    /// (the adapter's defaults): what tuning gained is measured against it.
+    pub untuned_ms: f64,
+}
+
 /// Tunes the network's plan (with `options`) in every `PlanChoice`, keeps the fastest choice in
-/// `cache`, and returns the candidates, fastest first. The whole plans are timed in turns, one
-/// run each per round, so a machine that slows down for a while slows all of them alike.
+/// `cache`, and returns the candidates, fastest first, with the untuned defaults' time. The
+/// whole plans are timed in turns, one run each per round, so a machine that slows down for a
+/// while slows all of them alike.
 #[allow(clippy::too_many_arguments)] // the network, its batch and options, the cache, the effort, the progress
-pub fn tune_network(gpu: &Arc<Gpu>, pipelines: &Pipelines, graph: &Graph, batch: usize, options: &PlanOptions, cache: &mut TuneCache, iters: usize, on_step: OnStep) -> Result<Vec<TunedPlan>> {
+pub fn tune_network(gpu: &Arc<Gpu>, pipelines: &Pipelines, graph: &Graph, batch: usize, options: &PlanOptions, cache: &mut TuneCache, iters: usize, on_step: OnStep) -> Result<NetworkTuning> {
     let [c, h, w] = graph.input_chw;
+    let untuned = Engine::new(gpu, pipelines, tuned_plan(gpu, graph, batch, options, &TuneCache::default())?)?;
+    let mut untuned_ms = f64::INFINITY;
     let input = Rng::new(5).symmetric_vec(batch * c * h * w);
     let mut tuned = Vec::with_capacity(PlanChoice::ALL.len());
     for choice in PlanChoice::ALL {
@@ -269,11 +281,12 @@ pub fn tune_network(gpu: &Arc<Gpu>, pipelines: &Pipelines, graph: &Graph, batch:
         for (_, engine, _, fastest) in &mut tuned {
             *fastest = fastest.min(time_engine(engine, &input, 1)?);
         }
+        untuned_ms = untuned_ms.min(time_engine(&untuned, &input, 1)?);
         on_step();
     }
     let mut candidates: Vec<TunedPlan> =
         tuned.into_iter().map(|(choice, engine, dispatches, ms)| TunedPlan { choice, plan: engine.into_plan(), dispatches, ms }).collect();
     candidates.sort_by(|a, b| a.ms.total_cmp(&b.ms));
     cache.plans.insert(adapter_key(gpu), candidates[0].choice);
-    Ok(candidates)
+    Ok(NetworkTuning { candidates, untuned_ms })
 }

@@ -194,3 +194,52 @@ fn a_short_soak_reports_throughput_and_level_memory() {
     assert!(samples.iter().all(|s| s["resident_bytes"].as_u64().unwrap() > 0), "resident memory is read on Linux: {report}");
     assert_eq!(report["passed"], true, "memory levels off after warm-up: {report}");
 }
+
+/// The binary on a machine with no adapter at all: the Vulkan backend only, with no driver.
+fn googlenet_without_adapter(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_googlenet"))
+        .args(args)
+        .env("WGPU_BACKEND", "vulkan")
+        .env("VK_ICD_FILENAMES", "/nonexistent/no_driver.json")
+        .env("VK_DRIVER_FILES", "/nonexistent/no_driver.json")
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn with_no_adapter_run_and_classify_fall_back_to_the_cpu_reference_unless_a_gpu_is_required() {
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/googlenet_zoo.onnx");
+    let model = model.to_str().unwrap();
+    let out = googlenet_without_adapter(&["run", "--model", model, "--json"]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(stderr.matches("running on the CPU reference").count(), 1, "one line says so: {stderr}");
+    assert!(stderr.contains("--require-gpu") && stderr.contains("mesa-vulkan-drivers"), "and how to get a GPU path: {stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["adapter"]["backend"], "CpuReference");
+    assert_eq!(report["gpu_ms"], serde_json::Value::Null);
+    assert_eq!(report["check"], serde_json::Value::Null);
+    assert_eq!(report["images"][0]["top"].as_array().unwrap().len(), 5);
+
+    // The same image through the GPU gives the same classes.
+    let gpu = googlenet(&["run", "--model", model, "--json", "--no-check"]);
+    let gpu: serde_json::Value = serde_json::from_slice(&gpu.stdout).unwrap();
+    let classes = |r: &serde_json::Value| r["images"][0]["top"].as_array().unwrap().iter().map(|p| p["class"].as_u64().unwrap()).collect::<Vec<_>>();
+    assert_eq!(classes(&report), classes(&gpu));
+
+    let photo = std::env::temp_dir().join(format!("googlenet-cli-{}-fallback.png", std::process::id()));
+    image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8 * 6, y as u8 * 8, 90])).save(&photo).unwrap();
+    let out = googlenet_without_adapter(&["classify", "--model", model, "--json", photo.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let line: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(line["top"].as_array().unwrap().len(), 5);
+
+    for command in [vec!["run", "--model", model, "--require-gpu"], vec!["classify", "--require-gpu", photo.to_str().unwrap()]] {
+        let out = googlenet_without_adapter(&command);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command:?}: {stderr}");
+        assert!(stderr.contains("no GPU adapter found") && !stderr.contains("CPU reference"), "{command:?}: {stderr}");
+    }
+    std::fs::remove_file(&photo).unwrap();
+}

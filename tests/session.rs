@@ -185,3 +185,42 @@ fn a_session_runs_on_an_applications_own_device() {
         assert!((a - b).abs() <= 1e-5, "{a} vs {b}");
     }
 }
+
+/// The `pipelines-*.bin` files in `folder`.
+fn pipeline_cache_files(folder: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(folder) else { return Vec::new() };
+    entries.map(|e| e.unwrap().path()).filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("pipelines-")).collect()
+}
+
+#[test]
+fn compiled_pipelines_are_kept_on_disk_and_a_damaged_cache_is_rewritten() {
+    let folder = std::env::temp_dir().join(format!("googlenet-pipeline-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    let input = images(1, 5);
+    let first = small_session().pipeline_cache_dir(&folder).build().unwrap();
+    let expected = first.run(&input).unwrap();
+    if !first.gpu().unwrap().features.contains(wgpu::Features::PIPELINE_CACHE) {
+        assert!(first.pipelines().disk_cache().is_none());
+        assert!(pipeline_cache_files(&folder).is_empty(), "no cache without PIPELINE_CACHE");
+        eprintln!("not run: {} offers no PIPELINE_CACHE", first.gpu().unwrap().info.name);
+        return;
+    }
+    let files = pipeline_cache_files(&folder);
+    assert_eq!(files.len(), 1, "one file per adapter and driver: {files:?}");
+    assert_eq!(first.pipelines().disk_cache().unwrap().path(), files[0]);
+    let written = std::fs::read(&files[0]).unwrap();
+    assert_eq!(&written[..8], b"GNETPLC1");
+
+    // A second session reads it back and computes the same.
+    let second = small_session().pipeline_cache_dir(&folder).build().unwrap();
+    assert_eq!(second.run(&input).unwrap(), expected);
+
+    // Damaged: ignored (the run is unaffected) and replaced by a whole file.
+    std::fs::write(&files[0], &written[..written.len() / 2]).unwrap();
+    let third = small_session().pipeline_cache_dir(&folder).build().unwrap();
+    assert_eq!(third.run(&input).unwrap(), expected);
+    let rewritten = std::fs::read(&files[0]).unwrap();
+    assert_eq!(&rewritten[..8], b"GNETPLC1");
+    assert!(rewritten.len() > written.len() / 2, "the damaged file was replaced");
+    let _ = std::fs::remove_dir_all(&folder);
+}

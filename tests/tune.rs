@@ -88,7 +88,9 @@ fn the_network_tuning_keeps_the_fastest_plan_choice() {
     let (gpu, pipelines) = common::gpu();
     let graph = small_graph();
     let mut cache = TuneCache::default();
-    let candidates = tune_network(gpu, pipelines, &graph, 1, &PlanOptions::default(), &mut cache, 1, &mut || ()).unwrap();
+    let tuning = tune_network(gpu, pipelines, &graph, 1, &PlanOptions::default(), &mut cache, 1, &mut || ()).unwrap();
+    assert!(tuning.untuned_ms.is_finite() && tuning.untuned_ms > 0.0, "the untuned defaults are timed too");
+    let candidates = tuning.candidates;
     assert_eq!(candidates.len(), PlanChoice::ALL.len());
     assert!(candidates.windows(2).all(|w| w[0].ms <= w[1].ms), "fastest first");
     assert_eq!(cache.plans[&adapter_key(gpu)], candidates[0].choice);

@@ -55,13 +55,13 @@ fn measure(engine: &Engine, input: &[f32], iters: usize, progress: &mut Progress
 }
 
 fn build(session: &Session, batch: usize, serial: bool) -> Result<Engine> {
-    Engine::new(session.gpu(), session.pipelines(), session.plan(batch, &PlanOptions { serial, ..Default::default() })?)
+    Engine::new(session.gpu()?, session.pipelines(), session.plan(batch, &PlanOptions { serial, ..Default::default() })?)
 }
 
 pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
     let session = model.session()?;
     super::note_untuned(&session);
-    let (graph, gpu, pipelines) = (session.graph(), session.gpu(), session.pipelines());
+    let (graph, gpu, pipelines) = (session.graph(), session.gpu()?, session.pipelines());
     let [c, h, w] = graph.input_chw;
     let input = Tensor::new(vec![args.batch, c, h, w], Rng::new(3).symmetric_vec(args.batch * c * h * w));
     let engine = build(&session, args.batch, false)?;

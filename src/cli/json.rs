@@ -1,7 +1,7 @@
 //! The pieces every `--json` report shares (`docs/JSON.md` lists the keys).
 
 use googlenet::gpu::Gpu;
-use googlenet::Prediction;
+use googlenet::{Backend, Prediction};
 
 /// The adapter, as one object in every report.
 pub fn adapter(gpu: &Gpu) -> serde_json::Value {
@@ -13,6 +13,21 @@ pub fn adapter(gpu: &Gpu) -> serde_json::Value {
         "driver": info.driver,
         "driver_info": info.driver_info,
     })
+}
+
+/// What ran the network: the adapter object, or one of the same keys for the CPU reference
+/// (backend `CpuReference`, the reason no adapter was opened in `driver_info`).
+pub fn backend(backend: &Backend) -> serde_json::Value {
+    match backend {
+        Backend::Gpu(gpu) => adapter(gpu),
+        Backend::CpuReference { why } => serde_json::json!({
+            "name": "CPU reference",
+            "backend": "CpuReference",
+            "device_type": "Cpu",
+            "driver": "",
+            "driver_info": why,
+        }),
+    }
 }
 
 /// One image's ranked classes.

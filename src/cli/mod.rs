@@ -68,11 +68,32 @@ impl ModelArgs {
     }
 }
 
+/// For the commands that can run without a GPU: whether they may fall back to the CPU reference.
+#[derive(clap::Args)]
+pub struct FallbackArgs {
+    /// Fail where no GPU adapter can be opened, instead of running on the CPU reference.
+    #[arg(long)]
+    pub require_gpu: bool,
+}
+
+impl FallbackArgs {
+    /// The session `builder` makes; without `--require-gpu`, on the CPU reference where no
+    /// adapter can be opened, saying so in one line on stderr.
+    pub fn build(&self, builder: SessionBuilder) -> Result<Session> {
+        let session = builder.cpu_fallback(!self.require_gpu).build()?;
+        if let googlenet::Backend::CpuReference { why } = session.backend() {
+            eprintln!("note: running on the CPU reference, far slower than a GPU: {why}; `--require-gpu` makes this an error");
+        }
+        Ok(session)
+    }
+}
+
 /// Says so on stderr when the adapter has no tuning cache entry: the plan is the default for
 /// the adapter's kind, and `tune` may find a faster one.
 pub fn note_untuned(session: &Session) {
-    if !session.tune_cache().has_entry(session.gpu()) {
-        let kind = session.gpu().info.device_type;
+    let Ok(gpu) = session.gpu() else { return };
+    if !session.tune_cache().has_entry(gpu) {
+        let kind = gpu.info.device_type;
         eprintln!("note: no tuning cache entry for this adapter: the defaults for a {kind:?} adapter; `googlenet tune` times every variant here");
     }
 }

@@ -15,7 +15,7 @@ pub fn run(model: &ModelArgs, batch: usize) -> Result<ExitCode> {
     print!("{}", plan.report());
     if split.len() > 1 {
         let sizes: Vec<String> = split.iter().map(usize::to_string).collect();
-        println!("batch {batch} runs as {} sub-batches ({}) to stay within {}'s buffer limits; the plan above is one of {} images", split.len(), sizes.join(" + "), session.gpu().info.name, split[0]);
+        println!("batch {batch} runs as {} sub-batches ({}) to stay within {}'s buffer limits; the plan above is one of {} images", split.len(), sizes.join(" + "), session.gpu()?.info.name, split[0]);
     } else {
         println!("batch {batch} runs whole");
     }

@@ -12,7 +12,7 @@ use googlenet::tensor::Tensor;
 use googlenet::verify::{check_value, top5_agree};
 use googlenet::{npy, Result};
 
-use super::ModelArgs;
+use super::{FallbackArgs, ModelArgs};
 
 /// The most synthetic images `run --batch` makes (each is 0.6 MB of host memory).
 const MAX_SYNTHETIC_BATCH: usize = 4096;
@@ -61,18 +61,20 @@ fn aux_path(main: &Path, name: &str) -> PathBuf {
     main.with_file_name(format!("{stem}.{}.npy", name.replace('/', "_")))
 }
 
-pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
+pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: RunArgs) -> Result<ExitCode> {
     let started = Instant::now();
-    let session = model.session()?;
+    let session = fallback.build(model.builder())?;
     super::note_synthetic_weights(&session);
     super::note_untuned(&session);
     let build_ms = started.elapsed().as_secs_f64() * 1e3;
-    let (graph, gpu) = (session.graph(), session.gpu());
+    let graph = session.graph();
+    // On the CPU reference there is nothing to check the run against.
+    let on_gpu = session.gpu().is_ok();
     let input = load_input(&args, &session)?;
     let batch = input.dims[0];
     let started = Instant::now();
     let outputs = session.run(&input)?;
-    let gpu_ms = started.elapsed().as_secs_f64() * 1e3;
+    let run_ms = started.elapsed().as_secs_f64() * 1e3;
     // Classes only where the model is a classifier ([N, classes]); other outputs are printed by shape.
     let top5 = if outputs.main().dims.len() == 2 { session.predictions(&outputs, 5)? } else { Vec::new() };
     let main_dims = outputs.main().dims.clone();
@@ -83,7 +85,7 @@ pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
             npy::write_f32(&if i == 0 { path.clone() } else { aux_path(path, name) }, tensor)?;
         }
     }
-    let check = if args.check {
+    let check = if args.check && on_gpu {
         let started = Instant::now();
         let reference = run_reference(graph, &input)?;
         let cpu_ms = started.elapsed().as_secs_f64() * 1e3;
@@ -96,10 +98,11 @@ pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
     let passed = check.as_ref().is_none_or(|(values, agree, _)| *agree && values.iter().all(|v| v.passed));
     if args.json {
         let report = serde_json::json!({
-            "adapter": super::json::adapter(gpu),
+            "adapter": super::json::backend(session.backend()),
             "batch": batch,
             "engine_build_ms": build_ms,
-            "gpu_ms": gpu_ms,
+            "run_ms": run_ms,
+            "gpu_ms": if on_gpu { Some(run_ms) } else { None },
             "main_output_dims": main_dims,
             "images": top5.iter().map(|row| serde_json::json!({"top": super::json::top(row)})).collect::<Vec<_>>(),
             "passed": passed,
@@ -109,7 +112,7 @@ pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
         });
         println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
     } else {
-        println!("adapter: {}", gpu.describe());
+        println!("adapter: {}", session.backend().describe());
         if top5.is_empty() {
             println!("main output: dims {main_dims:?} (not [N, classes]: no classes to rank)");
         }
@@ -119,9 +122,13 @@ pub fn run(model: &ModelArgs, args: RunArgs) -> Result<ExitCode> {
                 println!("  {:.5}  {:>4}  {}", p.probability, p.class, p.label);
             }
         }
-        println!(
-            "GPU: {gpu_ms:.1} ms for batch {batch}, first run (planning, kernel compilation, upload, compute, read-back; model loaded and device opened in {build_ms:.0} ms; `googlenet bench` times warm runs)"
-        );
+        if on_gpu {
+            println!(
+                "GPU: {run_ms:.1} ms for batch {batch}, first run (planning, kernel compilation, upload, compute, read-back; model loaded and device opened in {build_ms:.0} ms; `googlenet bench` times warm runs)"
+            );
+        } else {
+            println!("CPU reference: {run_ms:.1} ms for batch {batch} (model loaded in {build_ms:.0} ms); nothing to check it against");
+        }
         if let Some((values, agree, cpu_ms)) = &check {
             println!("CPU reference: {cpu_ms:.1} ms");
             for v in values {

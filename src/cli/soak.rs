@@ -78,7 +78,7 @@ pub fn run(model: &ModelArgs, args: SoakArgs) -> Result<ExitCode> {
     let rate = total as f64 / started.elapsed().as_secs_f64();
     if args.json {
         let report = serde_json::json!({
-            "adapter": super::json::adapter(session.gpu()),
+            "adapter": super::json::adapter(session.gpu()?),
             "threads": args.threads.max(1),
             "batch": batch,
             "seconds": started.elapsed().as_secs_f64(),

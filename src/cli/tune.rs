@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use googlenet::plan::{Plan, PlanOptions};
-use googlenet::tune::{adapter_key, default_cache_path, tune, tune_network, tune_network_steps, tune_steps, TuneCache};
+use googlenet::tune::{adapter_key, default_cache_path, tune, tune_network, tune_network_steps, tune_steps, NetworkTuning, TuneCache};
 use googlenet::Result;
 
 use super::progress::Progress;
@@ -13,7 +13,7 @@ use super::ModelArgs;
 
 pub fn run(model: &ModelArgs, batch: usize, iters: usize, cache_path: Option<PathBuf>, json: bool) -> Result<ExitCode> {
     let session = model.builder().without_tune_cache().build()?;
-    let (graph, gpu, pipelines) = (session.graph(), session.gpu(), session.pipelines());
+    let (graph, gpu, pipelines) = (session.graph(), session.gpu()?, session.pipelines());
     let path = cache_path.unwrap_or_else(default_cache_path);
     let mut cache = TuneCache::load(&path).unwrap_or_else(|e| {
         eprintln!("warning: {e}; starting a new cache");
@@ -25,7 +25,7 @@ pub fn run(model: &ModelArgs, batch: usize, iters: usize, cache_path: Option<Pat
     // compares it with.
     let steps = tune_network_steps(gpu, graph, batch, &PlanOptions::default(), iters)?;
     let mut progress = Progress::new("steps", steps as u64);
-    let candidates = tune_network(gpu, pipelines, graph, batch, &PlanOptions::default(), &mut cache, iters, &mut || progress.advance(1))?;
+    let NetworkTuning { candidates, untuned_ms } = tune_network(gpu, pipelines, graph, batch, &PlanOptions::default(), &mut cache, iters, &mut || progress.advance(1))?;
     progress.finish();
     let best = &candidates[0];
     let mut serial = Plan::build(graph, batch, &best.choice.options(&PlanOptions { serial: true, ..Default::default() }))?;
@@ -42,6 +42,8 @@ pub fn run(model: &ModelArgs, batch: usize, iters: usize, cache_path: Option<Pat
             "batch": batch,
             "plans": plans,
             "chosen": best.choice,
+            "untuned_ms": untuned_ms,
+            "speedup_over_untuned": untuned_ms / best.ms,
             "dispatches": best.dispatches,
         });
         println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
@@ -53,6 +55,7 @@ pub fn run(model: &ModelArgs, batch: usize, iters: usize, cache_path: Option<Pat
         println!("  {:>9.2} ms  {}", c.ms, c.choice.describe());
     }
     println!("chosen: {}", best.choice.describe());
+    println!("gained: {:.2} ms against {untuned_ms:.2} ms for the untuned defaults here ({:.2}x)", best.ms, untuned_ms / best.ms);
     let (plan, tuned) = (&best.plan, &best.dispatches);
     for t in tuned {
         let times: Vec<String> = t.times_ms.iter().map(|(name, ms)| format!("{name} {ms:.2} ms")).collect();

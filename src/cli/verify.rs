@@ -17,7 +17,7 @@ pub fn run(model: Option<&Path>, json: bool) -> Result<ExitCode> {
         Some(path) => Session::builder().model_file(path).build()?,
         None => Session::builder().aux(true).build()?,
     };
-    let (gpu, kernels) = (session.gpu(), session.pipelines());
+    let (gpu, kernels) = (session.gpu()?, session.pipelines());
     let sweep = kernel_sweep(gpu);
     let mut progress = super::progress::Progress::new("cases", sweep.len() as u64);
     let results: Vec<CaseResult> = sweep

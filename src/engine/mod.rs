@@ -67,6 +67,7 @@ impl Engine {
     /// As `new`, with at most `contexts` runs in flight at once (further callers wait).
     pub fn with_contexts(gpu: &Arc<Gpu>, pipelines: &Pipelines, plan: Plan, contexts: usize) -> Result<Self> {
         check_limits(gpu, &plan)?;
+        pipelines.prepare(gpu, plan.dispatches.iter().map(|d| d.kernel.launch().kernel))?;
         let mut kernels = Vec::with_capacity(plan.dispatches.len());
         for d in &plan.dispatches {
             let launch = d.kernel.launch();

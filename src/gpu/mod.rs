@@ -4,10 +4,12 @@ mod buffers;
 mod context;
 #[allow(missing_docs)] // kernel identities and single launches, for tests and benches
 mod pipelines;
+mod pipeline_cache;
 #[allow(missing_docs)]
 mod launch;
 
 pub use buffers::{read_back, storage_buffer, uniform_buffer, zeroed_storage_buffer};
 pub use context::{AdapterChoice, Gpu};
+pub use pipeline_cache::DiskPipelineCache;
 pub use pipelines::{KernelId, Pipelines, SHADER_FILES};
 pub use launch::{flat_workgroups, run_once, Launch, Prepared};

@@ -1,9 +1,10 @@
 //! The kernels: which WGSL files make each one, its entry point, and its compiled pipeline.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use super::Gpu;
+use super::{DiskPipelineCache, Gpu};
 use crate::error::{Error, Result};
 
 /// Every WGSL file in `shaders/`, embedded in the binary.
@@ -31,8 +32,10 @@ pub const SHADER_FILES: &[(&str, &str)] = &[
 pub enum KernelId {
     ConvKxk,
     Conv1x1,
+    Conv1x1Pooled,
     ConvKxkSubgroup,
     Conv1x1Subgroup,
+    Conv1x1SubgroupPooled,
     Conv1x1SubgroupVec4,
     MaxPool,
     AvgPool,
@@ -46,11 +49,13 @@ pub enum KernelId {
 }
 
 impl KernelId {
-    pub const ALL: [KernelId; 14] = [
+    pub const ALL: [KernelId; 16] = [
         KernelId::ConvKxk,
         KernelId::Conv1x1,
+        KernelId::Conv1x1Pooled,
         KernelId::ConvKxkSubgroup,
         KernelId::Conv1x1Subgroup,
+        KernelId::Conv1x1SubgroupPooled,
         KernelId::Conv1x1SubgroupVec4,
         KernelId::MaxPool,
         KernelId::AvgPool,
@@ -67,9 +72,9 @@ impl KernelId {
     pub fn files(self) -> &'static [&'static str] {
         match self {
             KernelId::ConvKxk => &["conv_common.wgsl", "conv_tiled.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"],
-            KernelId::Conv1x1 => &["conv_common.wgsl", "conv_tiled.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"],
+            KernelId::Conv1x1 | KernelId::Conv1x1Pooled => &["conv_common.wgsl", "conv_tiled.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"],
             KernelId::ConvKxkSubgroup => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"],
-            KernelId::Conv1x1Subgroup => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"],
+            KernelId::Conv1x1Subgroup | KernelId::Conv1x1SubgroupPooled => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"],
             KernelId::Conv1x1SubgroupVec4 => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input_vec4.wgsl"],
             KernelId::MaxPool | KernelId::AvgPool => &["pool.wgsl"],
             KernelId::Lrn => &["lrn.wgsl"],
@@ -85,8 +90,16 @@ impl KernelId {
     /// The subgroup width the kernel is written for, if it uses subgroup operations.
     pub fn subgroup_width(self) -> Option<u32> {
         match self {
-            KernelId::ConvKxkSubgroup | KernelId::Conv1x1Subgroup | KernelId::Conv1x1SubgroupVec4 => Some(8),
+            KernelId::ConvKxkSubgroup | KernelId::Conv1x1Subgroup | KernelId::Conv1x1SubgroupPooled | KernelId::Conv1x1SubgroupVec4 => Some(8),
             _ => None,
+        }
+    }
+
+    /// Values for the module's `override` constants (the rest keep their defaults).
+    pub fn constants(self) -> &'static [(&'static str, f64)] {
+        match self {
+            KernelId::Conv1x1 | KernelId::Conv1x1Subgroup | KernelId::Conv1x1SubgroupVec4 => &[("POOLED_INPUT", 0.0)],
+            _ => &[],
         }
     }
 
@@ -113,21 +126,65 @@ impl KernelId {
     }
 }
 
-/// Compiled pipelines, built on first use and kept for the life of the engine.
+/// Compiled pipelines, built on first use and kept for the life of the engine; with a disk
+/// cache, compiled through it so that the next process finds them there.
 pub struct Pipelines {
     pipelines: Mutex<HashMap<KernelId, wgpu::ComputePipeline>>,
+    disk: Option<DiskPipelineCache>,
+    /// Whether a pipeline was compiled since the disk cache was last saved.
+    unsaved: AtomicBool,
 }
 
 impl Pipelines {
     pub fn new() -> Self {
-        Pipelines { pipelines: Mutex::new(HashMap::new()) }
+        Pipelines { pipelines: Mutex::new(HashMap::new()), disk: None, unsaved: AtomicBool::new(false) }
+    }
+
+    /// Pipelines compiled through `disk` (see `save`).
+    pub fn with_disk_cache(disk: Option<DiskPipelineCache>) -> Self {
+        Pipelines { disk, ..Self::new() }
+    }
+
+    /// The disk cache pipelines are compiled through, if any.
+    pub fn disk_cache(&self) -> Option<&DiskPipelineCache> {
+        self.disk.as_ref()
+    }
+
+    /// Writes the disk cache if pipelines were compiled since it was last written.
+    pub fn save(&self) -> Result<()> {
+        match &self.disk {
+            Some(disk) if self.unsaved.swap(false, Ordering::SeqCst) => disk.save(),
+            _ => Ok(()),
+        }
     }
 
     pub fn pipeline(&self, gpu: &Gpu, id: KernelId) -> Result<wgpu::ComputePipeline> {
-        let mut pipelines = self.pipelines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(pipeline) = pipelines.get(&id) {
-            return Ok(pipeline.clone());
+        if let Some(pipeline) = self.compiled(id) {
+            return Ok(pipeline);
         }
+        let pipeline = self.compile(gpu, id)?;
+        // Another thread may have compiled it meanwhile: keep the first.
+        let mut pipelines = self.pipelines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(pipelines.entry(id).or_insert(pipeline).clone())
+    }
+
+    /// Compiles every kernel of `ids` not compiled yet, on threads of their own: a driver that
+    /// compiles on the CPU (lavapipe, SwiftShader) spends most of a cold start here.
+    pub fn prepare(&self, gpu: &Gpu, ids: impl IntoIterator<Item = KernelId>) -> Result<()> {
+        let mut missing: Vec<KernelId> = ids.into_iter().filter(|&id| self.compiled(id).is_none()).collect();
+        missing.sort_by_key(|&id| KernelId::ALL.iter().position(|&k| k == id));
+        missing.dedup();
+        std::thread::scope(|scope| {
+            let threads: Vec<_> = missing.into_iter().map(|id| scope.spawn(move || self.pipeline(gpu, id).map(drop))).collect();
+            threads.into_iter().try_for_each(|thread| thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        })
+    }
+
+    fn compiled(&self, id: KernelId) -> Option<wgpu::ComputePipeline> {
+        self.pipelines.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&id).cloned()
+    }
+
+    fn compile(&self, gpu: &Gpu, id: KernelId) -> Result<wgpu::ComputePipeline> {
         if let Some(width) = id.subgroup_width().filter(|&w| !gpu.has_subgroups_of(w)) {
             return Err(Error::Unsupported {
                 op: format!("kernel {id:?}"),
@@ -140,6 +197,7 @@ impl Pipelines {
                 ),
             });
         }
+        let started = std::time::Instant::now();
         let pipeline = gpu.checked(&format!("compiling kernel {id:?}"), || {
             let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(id.files().join("+").as_str()),
@@ -150,11 +208,12 @@ impl Pipelines {
                 layout: None,
                 module: &module,
                 entry_point: Some(id.entry_point()),
-                compilation_options: Default::default(),
-                cache: None,
+                compilation_options: wgpu::PipelineCompilationOptions { constants: id.constants(), ..Default::default() },
+                cache: self.disk.as_ref().map(|disk| &disk.cache),
             })
         })?;
-        pipelines.insert(id, pipeline.clone());
+        log::debug!("compiled kernel {id:?} in {:.0} ms", started.elapsed().as_secs_f64() * 1e3);
+        self.unsaved.store(true, Ordering::SeqCst);
         Ok(pipeline)
     }
 }

@@ -326,11 +326,15 @@ impl ConvGroup {
         self.convs.iter().all(|(c, _)| c.is_pointwise())
     }
 
-    /// 1x1 convs run on the plain GEMM loader; any other shape needs the im2col loader.
+    /// 1x1 convs run on the plain GEMM loader (compiled with its pooling path only where a conv
+    /// of the group reads a pooled input); any other shape needs the im2col loader.
     pub fn kernel_id(&self) -> KernelId {
+        let pooled = self.convs.iter().any(|(c, _)| c.pool_input);
         match (self.is_pointwise(), self.variant) {
+            (true, ConvVariant::Tiled) if pooled => KernelId::Conv1x1Pooled,
             (true, ConvVariant::Tiled) => KernelId::Conv1x1,
             (false, ConvVariant::Tiled) => KernelId::ConvKxk,
+            (true, ConvVariant::Subgroup) if pooled => KernelId::Conv1x1SubgroupPooled,
             (true, ConvVariant::Subgroup) => KernelId::Conv1x1Subgroup,
             (false, ConvVariant::Subgroup) => KernelId::ConvKxkSubgroup,
             // `check` refuses a kxk group in this variant.

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::Session;
+use super::{Backend, Session};
 use crate::engine::DEFAULT_CONTEXTS;
-use crate::error::Result;
-use crate::gpu::{AdapterChoice, Gpu};
+use crate::error::{Error, Result};
+use crate::gpu::{AdapterChoice, DiskPipelineCache, Gpu, Pipelines};
 use crate::models::{LoadOptions, ModelSource};
 use crate::preprocess::Preprocess;
 use crate::tune::{default_cache_path, TuneCache};
@@ -22,6 +22,16 @@ enum CacheChoice {
     Off,
 }
 
+/// Where a session keeps compiled pipelines across processes.
+#[derive(Clone, Debug, Default)]
+enum PipelineCacheChoice {
+    /// `GOOGLENET_PIPELINE_CACHE` (a folder, or `off`), else beside the tuning cache.
+    #[default]
+    Default,
+    Folder(PathBuf),
+    Off,
+}
+
 /// Builds a [`Session`]: `Session::builder().model_file("googlenet.onnx").build()?`.
 /// Unset, the session runs the built-in network on the adapter wgpu's environment variables
 /// choose, with the default tuning cache, up to `DEFAULT_CONTEXTS` runs in flight, and batches
@@ -34,9 +44,11 @@ pub struct SessionBuilder {
     adapter: Option<AdapterChoice>,
     device: Option<(wgpu::Device, wgpu::Queue)>,
     cache: CacheChoice,
+    pipeline_cache: PipelineCacheChoice,
     max_batch: Option<usize>,
     max_contexts: Option<usize>,
     max_buffer_bytes: Option<u64>,
+    cpu_fallback: bool,
 }
 
 impl SessionBuilder {
@@ -95,6 +107,26 @@ impl SessionBuilder {
         self
     }
 
+    /// Keeps compiled pipelines in `folder` (where the adapter offers `PIPELINE_CACHE`), so
+    /// that the next session on this adapter and driver starts without compiling them.
+    pub fn pipeline_cache_dir(mut self, folder: impl Into<PathBuf>) -> Self {
+        self.pipeline_cache = PipelineCacheChoice::Folder(folder.into());
+        self
+    }
+
+    /// Compiles every pipeline afresh and keeps none on disk.
+    pub fn without_pipeline_cache(mut self) -> Self {
+        self.pipeline_cache = PipelineCacheChoice::Off;
+        self
+    }
+
+    /// Where no adapter can be opened (no driver, or none matching the choice), runs the network
+    /// on the CPU reference instead of failing; `Session::backend` says which it is.
+    pub fn cpu_fallback(mut self, fallback: bool) -> Self {
+        self.cpu_fallback = fallback;
+        self
+    }
+
     /// Runs batches larger than `images` as several sub-batches of at most that many.
     pub fn max_batch(mut self, images: usize) -> Self {
         self.max_batch = Some(images.max(1));
@@ -125,30 +157,60 @@ impl SessionBuilder {
         let source = self.source.unwrap_or(ModelSource::Builtin);
         let format = source.format()?;
         let graph = source.load(self.load)?;
-        let mut gpu = match self.device {
-            Some((device, queue)) => Gpu::from_device(device, queue),
-            None => Gpu::open(&match self.adapter {
-                Some(choice) => choice,
-                None => AdapterChoice::from_env()?,
-            })
-            .await?,
+        let opened = match self.device {
+            Some((device, queue)) => Ok(Gpu::from_device(device, queue)),
+            None => match self.adapter {
+                Some(choice) => Gpu::open(&choice).await,
+                None => Gpu::open(&AdapterChoice::from_env()?).await,
+            },
+        };
+        let mut gpu = match opened {
+            Ok(gpu) => gpu,
+            Err(e @ (Error::NoAdapter { .. } | Error::Device(_))) if self.cpu_fallback => {
+                log::info!("running on the CPU reference: {e}");
+                return Ok(Session::assemble(super::Setup {
+                    backend: Backend::CpuReference { why: e.to_string() },
+                    preprocess: self.preprocess.unwrap_or(format.default_preprocess()),
+                    cache: TuneCache::default(),
+                    pipelines: Pipelines::new(),
+                    graph,
+                    format,
+                    max_batch: self.max_batch,
+                    max_contexts: self.max_contexts.unwrap_or(DEFAULT_CONTEXTS),
+                }));
+            }
+            Err(e) => return Err(e),
         };
         if let Some(bytes) = self.max_buffer_bytes {
             let limits = &mut gpu.limits;
             limits.max_buffer_size = limits.max_buffer_size.min(bytes);
             limits.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size.min(bytes);
         }
+        let tune_path = match &self.cache {
+            CacheChoice::Path(path) => path.clone(),
+            CacheChoice::Default | CacheChoice::Off => default_cache_path(),
+        };
         let cache = match self.cache {
             CacheChoice::Off => TuneCache::default(),
-            CacheChoice::Path(path) => TuneCache::load(&path)?,
-            CacheChoice::Default => TuneCache::load(&default_cache_path())?,
+            CacheChoice::Path(_) | CacheChoice::Default => TuneCache::load(&tune_path)?,
         };
+        let pipeline_folder = match self.pipeline_cache {
+            PipelineCacheChoice::Off => None,
+            PipelineCacheChoice::Folder(folder) => Some(folder),
+            PipelineCacheChoice::Default => match std::env::var_os("GOOGLENET_PIPELINE_CACHE") {
+                Some(value) if value == "off" => None,
+                Some(folder) => Some(PathBuf::from(folder)),
+                None => Some(tune_path.parent().map_or_else(PathBuf::new, PathBuf::from)),
+            },
+        };
+        let pipelines = Pipelines::with_disk_cache(pipeline_folder.and_then(|folder| DiskPipelineCache::open(&gpu, &folder)));
         Ok(Session::assemble(super::Setup {
-            gpu: Arc::new(gpu),
+            backend: Backend::Gpu(Arc::new(gpu)),
             graph,
             format,
             preprocess: self.preprocess.unwrap_or(format.default_preprocess()),
             cache,
+            pipelines,
             max_batch: self.max_batch,
             max_contexts: self.max_contexts.unwrap_or(DEFAULT_CONTEXTS),
         }))

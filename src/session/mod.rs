@@ -8,6 +8,7 @@
 //! read-back overlap another's compute. Past the cap a run waits for a context rather than
 //! allocating without bound.
 
+mod backend;
 mod batches;
 mod builder;
 mod outputs;
@@ -16,6 +17,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
+pub use backend::Backend;
 pub use builder::SessionBuilder;
 pub use outputs::{Outputs, Prediction};
 
@@ -33,7 +35,6 @@ use crate::tune::{tuned_plan, TuneCache};
 /// an `Arc<Session>`; every method takes `&self`.
 pub struct Session {
     setup: Setup,
-    pipelines: Pipelines,
     /// By batch size.
     engines: Mutex<HashMap<usize, Arc<Engine>>>,
     /// The largest batch whose plan fits the device, found the first time a batch does not.
@@ -42,11 +43,13 @@ pub struct Session {
 
 /// What the builder decides: the device, the network and the settings.
 struct Setup {
-    gpu: Arc<Gpu>,
+    backend: Backend,
     graph: Graph,
     format: ModelFormat,
     preprocess: Preprocess,
     cache: TuneCache,
+    /// Compiled kernels, shared by every plan of the session.
+    pipelines: Pipelines,
     max_batch: Option<usize>,
     max_contexts: usize,
 }
@@ -74,7 +77,7 @@ impl Session {
     }
 
     fn assemble(setup: Setup) -> Session {
-        Session { setup, pipelines: Pipelines::new(), engines: Mutex::new(HashMap::new()), largest_fit: OnceLock::new() }
+        Session { setup, engines: Mutex::new(HashMap::new()), largest_fit: OnceLock::new() }
     }
 
     /// Runs the network on `input`, `[N, C, H, W]` for any N >= 1, and returns what the model
@@ -87,6 +90,9 @@ impl Session {
     /// As `run`, awaitable.
     pub async fn run_async(&self, input: &Tensor) -> Result<Outputs> {
         let batch = self.check_input(input)?;
+        if let Backend::CpuReference { .. } = self.setup.backend {
+            return self.run_reference(input);
+        }
         let image = input.data.len() / batch;
         let sub_batch = self.sub_batch(batch)?;
         let mut parts = Vec::with_capacity(batch.div_ceil(sub_batch));
@@ -156,14 +162,19 @@ impl Session {
         &self.setup.graph
     }
 
-    /// The device the session runs on.
-    pub fn gpu(&self) -> &Arc<Gpu> {
-        &self.setup.gpu
+    /// What the session computes on.
+    pub fn backend(&self) -> &Backend {
+        &self.setup.backend
+    }
+
+    /// The device the session runs on; an error where it runs on the CPU reference.
+    pub fn gpu(&self) -> Result<&Arc<Gpu>> {
+        self.setup.backend.gpu()
     }
 
     /// The compiled kernels, shared by every plan of the session.
     pub fn pipelines(&self) -> &Pipelines {
-        &self.pipelines
+        &self.setup.pipelines
     }
 
     /// The tuning cache the session applies.
@@ -173,7 +184,7 @@ impl Session {
 
     /// The plan for `batch` images, with this adapter's tuned choices (not yet on the device).
     pub fn plan(&self, batch: usize, options: &PlanOptions) -> Result<Plan> {
-        tuned_plan(&self.setup.gpu, &self.setup.graph, batch, options, &self.setup.cache)
+        tuned_plan(self.gpu()?, &self.setup.graph, batch, options, &self.setup.cache)
     }
 
     /// The sizes `batch` images run as: full sub-batches, then the rest.
@@ -190,9 +201,24 @@ impl Session {
         }
         let plan = self.plan(batch, &PlanOptions::default())?;
         log::debug!("building the engine for batch {batch}: {} dispatches", plan.dispatches.len());
-        let engine = Arc::new(Engine::with_contexts(&self.setup.gpu, &self.pipelines, plan, self.setup.max_contexts)?);
+        let engine = Arc::new(Engine::with_contexts(self.gpu()?, &self.setup.pipelines, plan, self.setup.max_contexts)?);
+        // A cache that cannot be written costs the next process its compile time, not this run.
+        if let Err(e) = self.setup.pipelines.save() {
+            log::warn!("{e}");
+        }
         engines.insert(batch, Arc::clone(&engine));
         Ok(engine)
+    }
+
+    /// The whole batch through the CPU reference, keeping the model's outputs.
+    fn run_reference(&self, input: &Tensor) -> Result<Outputs> {
+        let graph = &self.setup.graph;
+        let mut values = crate::reference::run_reference(graph, input)?;
+        let outputs = graph.outputs.iter().map(|name| {
+            let value = values.remove(name).ok_or_else(|| Error::shape(name.as_str(), "the reference computed no such output"))?;
+            Ok((name.clone(), value))
+        });
+        Ok(Outputs::new(outputs.collect::<Result<_>>()?))
     }
 
     fn check_input(&self, input: &Tensor) -> Result<usize> {
@@ -215,12 +241,12 @@ impl Session {
         if let Some(&largest) = self.largest_fit.get() {
             return Ok(largest.min(wanted));
         }
-        if self.has_engine(wanted) {
+        if self.has_engine(wanted) || matches!(self.setup.backend, Backend::CpuReference { .. }) {
             return Ok(wanted);
         }
         let one = self.plan(1, &PlanOptions::default())?;
         let per_image_bytes = one.buffer_sizes.iter().max().map_or(0, |&floats| floats as u64 * 4);
-        let largest = batches::largest_fitting(&self.setup.gpu, per_image_bytes, wanted, |b| self.fits(b))?;
+        let largest = batches::largest_fitting(self.gpu()?, per_image_bytes, wanted, |b| self.fits(b))?;
         if largest < wanted {
             self.largest_fit.get_or_init(|| largest);
         }
@@ -237,7 +263,7 @@ impl Session {
             return Ok(true);
         }
         let plan = self.plan(batch, &PlanOptions::default())?;
-        match crate::engine::check_limits(&self.setup.gpu, &plan) {
+        match crate::engine::check_limits(self.gpu()?, &plan) {
             Ok(()) => Ok(true),
             Err(Error::OverLimit { .. }) => Ok(false),
             Err(other) => Err(other),

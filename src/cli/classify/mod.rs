@@ -16,7 +16,7 @@ use googlenet::preprocess::{image_tensor, open_image, Preprocess};
 use googlenet::{Error, Prediction, Result, Session, Tensor};
 
 use super::progress::Progress;
-use super::{Exit, ModelArgs};
+use super::{Exit, FallbackArgs, ModelArgs};
 use inputs::Input;
 
 pub struct ClassifyArgs {
@@ -38,13 +38,12 @@ type Decoded = Vec<(PathBuf, std::result::Result<Tensor, String>)>;
 /// One image's classes, or why it has none.
 type Outcome = std::result::Result<Vec<Prediction>, String>;
 
-pub fn run(model: &ModelArgs, args: ClassifyArgs) -> Result<ExitCode> {
+pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: ClassifyArgs) -> Result<ExitCode> {
     let builder = model.builder();
-    let session = match args.preprocess {
+    let session = fallback.build(match args.preprocess {
         Some(p) => builder.preprocess(p),
         None => builder,
-    }
-    .build()?;
+    })?;
     if session.input_chw() != [3, 224, 224] {
         return Err(Error::unsupported("classify", format!("the model takes {:?} inputs; images become [3, 224, 224]", session.input_chw())));
     }
@@ -100,7 +99,7 @@ pub fn run(model: &ModelArgs, args: ClassifyArgs) -> Result<ExitCode> {
         tally.classified,
         tally.failed,
         tally.classified as f64 / seconds.max(1e-9),
-        session.gpu().describe()
+        session.backend().describe()
     );
     Ok(match (stopped.is_empty(), tally.failed) {
         (false, _) => Exit::Interrupted,
