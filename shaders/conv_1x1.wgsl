@@ -22,16 +22,16 @@ fn column_of(p: u32, n: u32) -> Column {
 
 fn first_tap(p: u32, k: u32) -> Tap {
     let q = params.problems[p];
-    return Tap(i32(k * q.in_h * q.in_w), 0u, 0u);
+    return Tap(k * q.in_h * q.in_w, 0u, 0u);
 }
 
 fn next_tap(p: u32, tap: Tap) -> Tap {
     let q = params.problems[p];
-    return Tap(tap.offset + i32(q.in_h * q.in_w), 0u, 0u);
+    return Tap(tap.x + q.in_h * q.in_w, 0u, 0u);
 }
 
 fn load_tap(p: u32, column: Column, tap: Tap, pooled: bool) -> f32 {
-    let at = column.base + tap.offset;
+    let at = column.base + i32(tap.x);
     if (!POOLED_INPUT || !pooled) {
         return input_at(at);
     }

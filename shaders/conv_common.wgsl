@@ -76,12 +76,11 @@ struct Column {
     x: i32,
 }
 
-// Reduction index k: its offset from a column's base, and its window position.
-struct Tap {
-    offset: i32,
-    ky: u32,
-    kx: u32,
-}
+// Reduction index k: its offset from a column's base (x), and its window position (y = ky,
+// z = kx). A vector, not a struct: cores keep one in a `var`, and naga decorates struct members
+// with explicit layouts, which Vulkan forbids on function variables
+// (VUID-StandaloneSpirv-None-10684; https://github.com/gfx-rs/wgpu/issues/7696).
+alias Tap = vec3<u32>;
 
 // Four consecutive output columns n .. n + 3 (each clamped to the last column).
 struct Quad {

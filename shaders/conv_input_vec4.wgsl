@@ -14,5 +14,5 @@ fn load_quad(p: u32, quad: Quad, tap: Tap, pooled: bool) -> vec4<f32> {
     if (pooled) {
         return load_each(p, quad, tap, pooled);
     }
-    return input[(quad.c0.base + tap.offset) / 4];
+    return input[(quad.c0.base + i32(tap.x)) / 4];
 }

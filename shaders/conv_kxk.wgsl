@@ -22,29 +22,29 @@ fn first_tap(p: u32, k: u32) -> Tap {
     let channel = k / window;
     let ky = k % window / q.kernel_w;
     let kx = k % q.kernel_w;
-    return Tap(i32((channel * q.in_h + ky) * q.in_w + kx), ky, kx);
+    return Tap((channel * q.in_h + ky) * q.in_w + kx, ky, kx);
 }
 
 // The tap of k + 1: the next column of the window, else the next row, else the next channel.
 fn next_tap(p: u32, tap: Tap) -> Tap {
     let q = params.problems[p];
-    let h = i32(q.in_h);
-    let w = i32(q.in_w);
-    let row_end = tap.kx + 1u == q.kernel_w;
-    let window_end = row_end && tap.ky + 1u == q.kernel_h;
-    let row_step = w - i32(q.kernel_w) + 1;
-    let channel_step = h * w - i32(q.kernel_h - 1u) * w - i32(q.kernel_w) + 1;
-    let offset = tap.offset + select(select(1, row_step, row_end), channel_step, window_end);
-    let ky = select(select(tap.ky, tap.ky + 1u, row_end), 0u, window_end);
-    return Tap(offset, ky, select(tap.kx + 1u, 0u, row_end));
+    let row_end = tap.z + 1u == q.kernel_w;
+    let window_end = row_end && tap.y + 1u == q.kernel_h;
+    // Both steps are positive: a row's end moves on to the next row's start, a window's end to
+    // the next channel's (the unsigned wrap-around of the subtractions cancels).
+    let row_step = q.in_w - q.kernel_w + 1u;
+    let channel_step = q.in_h * q.in_w - (q.kernel_h - 1u) * q.in_w - q.kernel_w + 1u;
+    let offset = tap.x + select(select(1u, row_step, row_end), channel_step, window_end);
+    let ky = select(select(tap.y, tap.y + 1u, row_end), 0u, window_end);
+    return Tap(offset, ky, select(tap.z + 1u, 0u, row_end));
 }
 
 fn load_tap(p: u32, column: Column, tap: Tap, pooled: bool) -> f32 {
     let q = params.problems[p];
-    let y = column.y + i32(tap.ky);
-    let x = column.x + i32(tap.kx);
+    let y = column.y + i32(tap.y);
+    let x = column.x + i32(tap.z);
     if (y < 0 || x < 0 || y >= i32(q.in_h) || x >= i32(q.in_w)) {
         return 0.0;
     }
-    return input_at(column.base + tap.offset);
+    return input_at(column.base + i32(tap.x));
 }

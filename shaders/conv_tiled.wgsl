@@ -35,7 +35,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let tid = lid.y * 16u + lid.x;
     let k_len = q.in_channels * q.kernel_h * q.kernel_w;
 
-    var acc: array<f32, 16>;
+    // A matrix and vectors rather than arrays: naga decorates array types with ArrayStride,
+    // which Vulkan forbids on function variables (VUID-StandaloneSpirv-None-10684,
+    // https://github.com/gfx-rs/wgpu/issues/7696), and NVIDIA's compiler has been seen to crash on.
+    var acc: mat4x4<f32>;
     for (var k0 = 0u; k0 < k_len; k0 += TILE_K) {
         for (var i = 0u; i < TILE_K * TILE_M / THREADS; i++) {
             let e = tid + i * THREADS;
@@ -58,15 +61,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         }
         workgroupBarrier();
         for (var kk = 0u; kk < TILE_K; kk++) {
-            var a: array<f32, 4>;
-            var b: array<f32, 4>;
+            var a: vec4<f32>;
+            var b: vec4<f32>;
             for (var i = 0u; i < BLOCK; i++) {
                 a[i] = tile_w[kk * TILE_M + lid.y + 16u * i];
                 b[i] = tile_x[kk * TILE_N + lid.x + 16u * i];
             }
             for (var i = 0u; i < BLOCK; i++) {
                 for (var j = 0u; j < BLOCK; j++) {
-                    acc[i * BLOCK + j] = fma(a[i], b[j], acc[i * BLOCK + j]);
+                    acc[i][j] = fma(a[i], b[j], acc[i][j]);
                 }
             }
         }
@@ -83,7 +86,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
             if (n >= n_len) {
                 continue;
             }
-            var v = acc[i * BLOCK + j] + bias[q.bias_offset + m];
+            var v = acc[i][j] + bias[q.bias_offset + m];
             if (q.relu != 0u) {
                 v = max(v, 0.0);
             }

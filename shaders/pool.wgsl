@@ -51,24 +51,22 @@ struct Window {
     x_end: u32,
 }
 
+// Windows and blocks are values, never `var`s: naga decorates struct members and arrays with
+// explicit layouts, which Vulkan forbids on function variables
+// (VUID-StandaloneSpirv-None-10684; https://github.com/gfx-rs/wgpu/issues/7696).
 fn window_at(oy: u32, ox: u32) -> Window {
-    var w: Window;
     if (params.adaptive != 0u) {
-        w.y0 = i32(oy * params.in_h / params.out_h);
-        w.x0 = i32(ox * params.in_w / params.out_w);
-        w.y_begin = u32(w.y0);
-        w.x_begin = u32(w.x0);
-        w.y_end = ((oy + 1u) * params.in_h + params.out_h - 1u) / params.out_h;
-        w.x_end = ((ox + 1u) * params.in_w + params.out_w - 1u) / params.out_w;
-        return w;
+        let y0 = oy * params.in_h / params.out_h;
+        let x0 = ox * params.in_w / params.out_w;
+        let y_end = ((oy + 1u) * params.in_h + params.out_h - 1u) / params.out_h;
+        let x_end = ((ox + 1u) * params.in_w + params.out_w - 1u) / params.out_w;
+        return Window(i32(y0), i32(x0), y0, y_end, x0, x_end);
     }
-    w.y0 = i32(oy * params.stride_h) - i32(params.pad_top);
-    w.x0 = i32(ox * params.stride_w) - i32(params.pad_left);
-    w.y_begin = u32(max(w.y0, 0));
-    w.x_begin = u32(max(w.x0, 0));
-    w.y_end = u32(clamp(w.y0 + i32(params.kernel_h), 0, i32(params.in_h)));
-    w.x_end = u32(clamp(w.x0 + i32(params.kernel_w), 0, i32(params.in_w)));
-    return w;
+    let y0 = i32(oy * params.stride_h) - i32(params.pad_top);
+    let x0 = i32(ox * params.stride_w) - i32(params.pad_left);
+    let y_end = u32(clamp(y0 + i32(params.kernel_h), 0, i32(params.in_h)));
+    let x_end = u32(clamp(x0 + i32(params.kernel_w), 0, i32(params.in_w)));
+    return Window(y0, x0, u32(max(y0, 0)), y_end, u32(max(x0, 0)), x_end);
 }
 
 // A thread's 2x2 block of outputs (rows oy, oy + 1, columns ox, ox + 1 of one channel of one
@@ -80,49 +78,68 @@ struct Block {
     oy: u32,
     ox: u32,
     // Windows of (oy, ox), (oy, ox + 1), (oy + 1, ox), (oy + 1, ox + 1).
-    w: array<Window, 4>,
+    w0: Window,
+    w1: Window,
+    w2: Window,
+    w3: Window,
 }
 
-// Decodes a flat thread index into its block; false when the index is past the output.
-fn block_of(gid: vec3<u32>, groups: vec3<u32>, b: ptr<function, Block>) -> bool {
-    let index = gid.x + gid.y * groups.x * 256u;
-    let blocks_h = (params.out_h + 1u) / 2u;
+// How many blocks the output has, and the block of a flat thread index (below that count).
+fn block_count() -> u32 {
+    return params.batch * params.channels * ((params.out_h + 1u) / 2u) * ((params.out_w + 1u) / 2u);
+}
+
+fn block_of(index: u32) -> Block {
     let blocks_w = (params.out_w + 1u) / 2u;
-    let blocks = blocks_h * blocks_w;
-    if (index >= params.batch * params.channels * blocks) {
-        return false;
-    }
+    let blocks = (params.out_h + 1u) / 2u * blocks_w;
     let plane = index / blocks;
     let image = plane / params.channels;
     let channel = plane % params.channels;
-    (*b).plane = image * params.in_c_total + params.in_c_offset + channel;
-    (*b).out_plane = image * params.out_c_total + params.out_c_offset + channel;
-    (*b).oy = index % blocks / blocks_w * 2u;
-    (*b).ox = index % blocks_w * 2u;
-    for (var i = 0u; i < 4u; i++) {
-        (*b).w[i] = window_at((*b).oy + i / 2u, (*b).ox + i % 2u);
+    let oy = index % blocks / blocks_w * 2u;
+    let ox = index % blocks_w * 2u;
+    return Block(
+        image * params.in_c_total + params.in_c_offset + channel,
+        image * params.out_c_total + params.out_c_offset + channel,
+        oy,
+        ox,
+        window_at(oy, ox),
+        window_at(oy, ox + 1u),
+        window_at(oy + 1u, ox),
+        window_at(oy + 1u, ox + 1u),
+    );
+}
+
+// Window i of the block (0 to 3, in the order above).
+fn window(b: Block, i: u32) -> Window {
+    if (i == 0u) {
+        return b.w0;
     }
-    return true;
+    if (i == 1u) {
+        return b.w1;
+    }
+    if (i == 2u) {
+        return b.w2;
+    }
+    return b.w3;
+}
+
+fn holds(w: Window, y: u32, x: u32) -> bool {
+    return y >= w.y_begin && y < w.y_end && x >= w.x_begin && x < w.x_end;
 }
 
 // Which of the block's four windows hold input (y, x).
 fn holders(b: Block, y: u32, x: u32) -> vec4<bool> {
-    var inside: vec4<bool>;
-    for (var i = 0u; i < 4u; i++) {
-        let w = b.w[i];
-        inside[i] = y >= w.y_begin && y < w.y_end && x >= w.x_begin && x < w.x_end;
-    }
-    return inside;
+    return vec4(holds(b.w0, y, x), holds(b.w1, y, x), holds(b.w2, y, x), holds(b.w3, y, x));
 }
 
 // The end of the rows and of the columns the block reads (a window of an output past the
 // last one may reach past the image; nothing there is read).
 fn rows_end(b: Block) -> u32 {
-    return min(max(b.w[0].y_end, b.w[2].y_end), params.in_h);
+    return min(max(b.w0.y_end, b.w2.y_end), params.in_h);
 }
 
 fn columns_end(b: Block) -> u32 {
-    return min(max(b.w[0].x_end, b.w[1].x_end), params.in_w);
+    return min(max(b.w0.x_end, b.w1.x_end), params.in_w);
 }
 
 fn input_row(b: Block, y: u32) -> u32 {
@@ -142,14 +159,15 @@ fn store_block(b: Block, values: vec4<f32>) {
 
 @compute @workgroup_size(256)
 fn max_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    var b: Block;
-    if (!block_of(gid, groups, &b)) {
+    let index = gid.x + gid.y * groups.x * 256u;
+    if (index >= block_count()) {
         return;
     }
+    let b = block_of(index);
     var best = vec4(-3.40282347e38);
-    for (var y = b.w[0].y_begin; y < rows_end(b); y++) {
+    for (var y = b.w0.y_begin; y < rows_end(b); y++) {
         let row = input_row(b, y);
-        for (var x = b.w[0].x_begin; x < columns_end(b); x++) {
+        for (var x = b.w0.x_begin; x < columns_end(b); x++) {
             best = select(best, max(best, vec4(input[row + x])), holders(b, y, x));
         }
     }
@@ -158,20 +176,21 @@ fn max_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 
 @compute @workgroup_size(256)
 fn avg_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    var b: Block;
-    if (!block_of(gid, groups, &b)) {
+    let index = gid.x + gid.y * groups.x * 256u;
+    if (index >= block_count()) {
         return;
     }
+    let b = block_of(index);
     var sum = vec4(0.0);
-    for (var y = b.w[0].y_begin; y < rows_end(b); y++) {
+    for (var y = b.w0.y_begin; y < rows_end(b); y++) {
         let row = input_row(b, y);
-        for (var x = b.w[0].x_begin; x < columns_end(b); x++) {
+        for (var x = b.w0.x_begin; x < columns_end(b); x++) {
             sum += select(vec4(0.0), vec4(input[row + x]), holders(b, y, x));
         }
     }
     var count: vec4<f32>;
     for (var i = 0u; i < 4u; i++) {
-        let w = b.w[i];
+        let w = window(b, i);
         count[i] = f32((w.y_end - w.y_begin) * (w.x_end - w.x_begin));
         if (params.count_include_pad != 0u) {
             let padded_h = i32(params.in_h + params.pad_bottom);

@@ -11,7 +11,7 @@ fn validate(source: &str, subgroups: bool) -> Result<(), String> {
     let capabilities = if subgroups { Capabilities::default() | Capabilities::SUBGROUP } else { Capabilities::default() };
     let mut validator = Validator::new(ValidationFlags::all(), capabilities);
     if subgroups {
-        validator.subgroup_stages(ShaderStages::COMPUTE).subgroup_operations(SubgroupOperationSet::BASIC | SubgroupOperationSet::BALLOT);
+        validator.subgroup_stages(ShaderStages::COMPUTE).subgroup_operations(SubgroupOperationSet::BASIC | SubgroupOperationSet::BALLOT | SubgroupOperationSet::SHUFFLE);
     }
     validator
         .validate(&module)
@@ -21,7 +21,7 @@ fn validate(source: &str, subgroups: bool) -> Result<(), String> {
 
 #[test]
 fn every_kernel_module_validates() {
-    for id in KernelId::ALL {
+    for id in KernelId::all() {
         if let Err(e) = validate(&id.source(), id.subgroup_width().is_some()) {
             panic!("kernel {id:?} ({}) does not validate:\n{e}", id.files().join(" + "));
         }
@@ -30,7 +30,7 @@ fn every_kernel_module_validates() {
 
 #[test]
 fn every_kernel_has_its_entry_point() {
-    for id in KernelId::ALL {
+    for id in KernelId::all() {
         let module = naga::front::wgsl::parse_str(&id.source()).expect("parses");
         assert!(
             module.entry_points.iter().any(|e| e.name == id.entry_point() && e.stage == naga::ShaderStage::Compute),
@@ -53,7 +53,7 @@ fn every_shader_file_is_embedded_and_used() {
     embedded.sort();
     assert_eq!(on_disk, embedded, "shaders/ and SHADER_FILES disagree");
     for (name, _) in SHADER_FILES {
-        assert!(KernelId::ALL.iter().any(|id| id.files().contains(name)), "{name} is in no kernel");
+        assert!(KernelId::all().iter().any(|id| id.files().contains(name)), "{name} is in no kernel");
     }
 }
 
@@ -61,4 +61,34 @@ fn every_shader_file_is_embedded_and_used() {
 fn a_broken_shader_is_rejected() {
     // The validator itself must catch errors, or the tests above prove nothing.
     assert!(validate("@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }", false).is_err());
+}
+
+/// The size naga lays out for the uniform at group 0, binding 0 of `source`: the parameter block
+/// every kernel takes.
+fn uniform_params_size(source: &str) -> u32 {
+    let module = naga::front::wgsl::parse_str(source).expect("the kernel parses");
+    let mut layouter = naga::proc::Layouter::default();
+    layouter.update(module.to_ctx()).expect("the kernel's types lay out");
+    let (_, params) = module
+        .global_variables
+        .iter()
+        .find(|(_, v)| v.space == naga::AddressSpace::Uniform && v.binding.as_ref().is_some_and(|b| b.group == 0 && b.binding == 0))
+        .expect("a uniform parameter block at group 0, binding 0");
+    layouter[params.ty].size
+}
+
+#[test]
+fn every_parameter_block_is_the_size_of_its_wgsl_twin() {
+    // The Rust structs mirror WGSL structs by hand; a field added to one side only would shift
+    // every field after it. Each kernel case's launch carries the Rust struct's bytes.
+    let mut checked = std::collections::BTreeSet::new();
+    for op in googlenet::verify::kernel_cases() {
+        let launch = op.launch();
+        if checked.insert(format!("{:?}", launch.kernel)) {
+            let wgsl = uniform_params_size(&launch.kernel.source());
+            assert_eq!(launch.params.len() as u32, wgsl, "{:?} ({}): Rust parameter block of {} bytes, WGSL's of {wgsl}", launch.kernel, op.kernel_name(), launch.params.len());
+        }
+    }
+    // Every kernel the sweep reaches, the subgroup ones at every width.
+    assert!(checked.len() >= 20, "only {} kernels checked: {checked:?}", checked.len());
 }

@@ -1,6 +1,7 @@
 //! The GPU context: adapter choice (honouring wgpu's environment variables), optional features,
 //! and the adapter's own limits rather than wgpu's conservative defaults.
 
+use super::SubgroupWidth;
 use crate::error::{Error, Result};
 
 /// Optional features the engine uses when the adapter offers them; none is required.
@@ -93,9 +94,16 @@ impl Gpu {
         }
     }
 
-    /// Whether subgroup operations are available and every subgroup is exactly `width` wide.
-    pub fn has_subgroups_of(&self, width: u32) -> bool {
-        self.features.contains(wgpu::Features::SUBGROUP) && self.info.subgroup_min_size == width && self.info.subgroup_max_size == width
+    /// The subgroup width every compute subgroup has here, if subgroup operations are
+    /// available and the width is fixed at one the subgroup kernels are written for. An adapter
+    /// that reports a range (min < max) may pick any width in it per pipeline, and wgpu cannot ask
+    /// for one: the subgroup kernels are not offered there.
+    pub fn fixed_subgroup_width(&self) -> Option<SubgroupWidth> {
+        let (min, max) = (self.info.subgroup_min_size, self.info.subgroup_max_size);
+        if !self.features.contains(wgpu::Features::SUBGROUP) || min != max {
+            return None;
+        }
+        SubgroupWidth::ALL.into_iter().find(|width| width.lanes() == min)
     }
 
     /// One line naming the adapter, for reports.

@@ -33,8 +33,17 @@ impl DiskPipelineCache {
         let key = shader_key(gpu);
         let data = match std::fs::exists(&path) {
             Ok(false) => None,
-            _ => match read_capped(&path, FileKind::PipelineCache).and_then(|bytes| payload(&bytes, key).map_err(|why| Error::file(&path, why))) {
-                Ok(payload) => Some(payload),
+            _ => match read_capped(&path, FileKind::PipelineCache).map(|bytes| payload(&bytes, key)) {
+                Ok(Ok(payload)) => Some(payload),
+                // New shaders or a new engine version: expected after an upgrade.
+                Ok(Err(Refused::Stale)) => {
+                    log::info!("the pipeline cache {} was made for other shaders; it will be rewritten", path.display());
+                    None
+                }
+                Ok(Err(Refused::Damaged(why))) => {
+                    log::warn!("ignoring the pipeline cache ({}); it will be rewritten", Error::file(&path, why));
+                    None
+                }
                 Err(e) => {
                     log::warn!("ignoring the pipeline cache ({e}); it will be rewritten");
                     None
@@ -91,23 +100,32 @@ impl DiskPipelineCache {
     }
 }
 
+/// Why a cache file's bytes are not handed to the driver.
+#[derive(Debug, PartialEq)]
+enum Refused {
+    /// Whole, but made for other shaders or another engine version.
+    Stale,
+    /// Not a whole cache file of this engine: why.
+    Damaged(String),
+}
+
 /// wgpu's bytes from a file of ours, if the file is whole and made for `key`.
-fn payload(bytes: &[u8], key: u64) -> std::result::Result<Vec<u8>, String> {
+fn payload(bytes: &[u8], key: u64) -> std::result::Result<Vec<u8>, Refused> {
     let Some((header, data)) = bytes.split_at_checked(HEADER_BYTES) else {
-        return Err(format!("{} bytes: shorter than the header", bytes.len()));
+        return Err(Refused::Damaged(format!("{} bytes: shorter than the header", bytes.len())));
     };
     if &header[..8] != MAGIC {
-        return Err("not a pipeline cache of this engine".into());
+        return Err(Refused::Damaged("not a pipeline cache of this engine".into()));
     }
     let field = |i: usize| u64::from_le_bytes(header[8 + 8 * i..16 + 8 * i].try_into().expect("8 bytes"));
-    if field(0) != key {
-        return Err("made for other shaders or another version".into());
-    }
     if field(1) != data.len() as u64 {
-        return Err(format!("the header says {} bytes of data, the file holds {}", field(1), data.len()));
+        return Err(Refused::Damaged(format!("the header says {} bytes of data, the file holds {}", field(1), data.len())));
     }
     if field(2) != fnv1a(data) {
-        return Err("the checksum does not match: the file is corrupt".into());
+        return Err(Refused::Damaged("the checksum does not match: the file is corrupt".into()));
+    }
+    if field(0) != key {
+        return Err(Refused::Stale);
     }
     Ok(data.to_vec())
 }
@@ -153,17 +171,24 @@ mod tests {
         assert_eq!(payload(&file(7, b"pipelines"), 7).unwrap(), b"pipelines");
     }
 
+    fn damage(bytes: &[u8], key: u64) -> String {
+        match payload(bytes, key) {
+            Err(Refused::Damaged(why)) => why,
+            other => panic!("not refused as damaged: {other:?}"),
+        }
+    }
+
     #[test]
-    fn damaged_or_foreign_files_are_refused() {
+    fn damaged_or_stale_files_are_refused() {
         let good = file(7, b"pipelines");
-        assert!(payload(&good, 8).unwrap_err().contains("other shaders"));
-        assert!(payload(&good[..good.len() - 1], 7).unwrap_err().contains("says 9 bytes"));
-        assert!(payload(&good[..10], 7).unwrap_err().contains("shorter than the header"));
+        assert_eq!(payload(&good, 8), Err(Refused::Stale));
+        assert!(damage(&good[..good.len() - 1], 7).contains("says 9 bytes"));
+        assert!(damage(&good[..10], 7).contains("shorter than the header"));
         let mut flipped = good.clone();
         *flipped.last_mut().unwrap() ^= 1;
-        assert!(payload(&flipped, 7).unwrap_err().contains("checksum"));
+        assert!(damage(&flipped, 7).contains("checksum"));
         let mut foreign = good;
         foreign[0] = b'X';
-        assert!(payload(&foreign, 7).unwrap_err().contains("not a pipeline cache"));
+        assert!(damage(&foreign, 7).contains("not a pipeline cache"));
     }
 }

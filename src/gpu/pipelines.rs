@@ -28,15 +28,30 @@ pub const SHADER_FILES: &[(&str, &str)] = &[
     ("winograd_output.wgsl", include_str!("../../shaders/winograd_output.wgsl")),
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A fixed subgroup width the subgroup kernels are compiled for (their `LANES`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubgroupWidth(u32);
+
+impl SubgroupWidth {
+    /// Every width the kernels are written for: SwiftShader's 4, lavapipe's 8 (16 at 512 bits),
+    /// and the 32 and 64 of GPUs that fix theirs.
+    pub const ALL: [SubgroupWidth; 5] = [SubgroupWidth(4), SubgroupWidth(8), SubgroupWidth(16), SubgroupWidth(32), SubgroupWidth(64)];
+
+    /// Invocations per subgroup.
+    pub fn lanes(self) -> u32 {
+        self.0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KernelId {
     ConvKxk,
     Conv1x1,
     Conv1x1Pooled,
-    ConvKxkSubgroup,
-    Conv1x1Subgroup,
-    Conv1x1SubgroupPooled,
-    Conv1x1SubgroupVec4,
+    ConvKxkSubgroup(SubgroupWidth),
+    Conv1x1Subgroup(SubgroupWidth),
+    Conv1x1SubgroupPooled(SubgroupWidth),
+    Conv1x1SubgroupVec4(SubgroupWidth),
     MaxPool,
     AvgPool,
     Lrn,
@@ -49,33 +64,39 @@ pub enum KernelId {
 }
 
 impl KernelId {
-    pub const ALL: [KernelId; 16] = [
-        KernelId::ConvKxk,
-        KernelId::Conv1x1,
-        KernelId::Conv1x1Pooled,
-        KernelId::ConvKxkSubgroup,
-        KernelId::Conv1x1Subgroup,
-        KernelId::Conv1x1SubgroupPooled,
-        KernelId::Conv1x1SubgroupVec4,
-        KernelId::MaxPool,
-        KernelId::AvgPool,
-        KernelId::Lrn,
-        KernelId::FullyConnected,
-        KernelId::FullyConnectedRows,
-        KernelId::Softmax,
-        KernelId::ChannelAffine,
-        KernelId::WinogradInput,
-        KernelId::WinogradOutput,
-    ];
+    /// Every kernel, the subgroup ones at every width.
+    pub fn all() -> Vec<KernelId> {
+        let mut all = vec![KernelId::ConvKxk, KernelId::Conv1x1, KernelId::Conv1x1Pooled];
+        for width in SubgroupWidth::ALL {
+            all.extend([
+                KernelId::ConvKxkSubgroup(width),
+                KernelId::Conv1x1Subgroup(width),
+                KernelId::Conv1x1SubgroupPooled(width),
+                KernelId::Conv1x1SubgroupVec4(width),
+            ]);
+        }
+        all.extend([
+            KernelId::MaxPool,
+            KernelId::AvgPool,
+            KernelId::Lrn,
+            KernelId::FullyConnected,
+            KernelId::FullyConnectedRows,
+            KernelId::Softmax,
+            KernelId::ChannelAffine,
+            KernelId::WinogradInput,
+            KernelId::WinogradOutput,
+        ]);
+        all
+    }
 
     /// The WGSL files whose concatenation is this kernel's module (WGSL has no includes).
     pub fn files(self) -> &'static [&'static str] {
         match self {
             KernelId::ConvKxk => &["conv_common.wgsl", "conv_tiled.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"],
             KernelId::Conv1x1 | KernelId::Conv1x1Pooled => &["conv_common.wgsl", "conv_tiled.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"],
-            KernelId::ConvKxkSubgroup => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"],
-            KernelId::Conv1x1Subgroup | KernelId::Conv1x1SubgroupPooled => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"],
-            KernelId::Conv1x1SubgroupVec4 => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input_vec4.wgsl"],
+            KernelId::ConvKxkSubgroup(_) => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"],
+            KernelId::Conv1x1Subgroup(_) | KernelId::Conv1x1SubgroupPooled(_) => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"],
+            KernelId::Conv1x1SubgroupVec4(_) => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input_vec4.wgsl"],
             KernelId::MaxPool | KernelId::AvgPool => &["pool.wgsl"],
             KernelId::Lrn => &["lrn.wgsl"],
             KernelId::FullyConnected => &["fully_connected.wgsl", "fully_connected_reduce.wgsl"],
@@ -87,20 +108,23 @@ impl KernelId {
         }
     }
 
-    /// The subgroup width the kernel is written for, if it uses subgroup operations.
-    pub fn subgroup_width(self) -> Option<u32> {
+    /// The subgroup width the kernel is compiled for, if it uses subgroup operations.
+    pub fn subgroup_width(self) -> Option<SubgroupWidth> {
         match self {
-            KernelId::ConvKxkSubgroup | KernelId::Conv1x1Subgroup | KernelId::Conv1x1SubgroupPooled | KernelId::Conv1x1SubgroupVec4 => Some(8),
+            KernelId::ConvKxkSubgroup(width) | KernelId::Conv1x1Subgroup(width) | KernelId::Conv1x1SubgroupPooled(width) | KernelId::Conv1x1SubgroupVec4(width) => Some(width),
             _ => None,
         }
     }
 
-    /// Values for the module's `override` constants (the rest keep their defaults).
-    pub fn constants(self) -> &'static [(&'static str, f64)] {
-        match self {
-            KernelId::Conv1x1 | KernelId::Conv1x1Subgroup | KernelId::Conv1x1SubgroupVec4 => &[("POOLED_INPUT", 0.0)],
-            _ => &[],
-        }
+    /// Values for the module's `override` constants (the rest keep their defaults): the
+    /// subgroup width, and whether a 1x1 loader keeps its pooling path.
+    pub fn constants(self) -> Vec<(&'static str, f64)> {
+        let pooled = match self {
+            KernelId::Conv1x1 | KernelId::Conv1x1Subgroup(_) | KernelId::Conv1x1SubgroupVec4(_) => Some(("POOLED_INPUT", 0.0)),
+            _ => None,
+        };
+        let lanes = self.subgroup_width().map(|width| ("LANES", f64::from(width.lanes())));
+        pooled.into_iter().chain(lanes).collect()
     }
 
     pub fn entry_point(self) -> &'static str {
@@ -172,7 +196,7 @@ impl Pipelines {
     /// compiles on the CPU (lavapipe, SwiftShader) spends most of a cold start here.
     pub fn prepare(&self, gpu: &Gpu, ids: impl IntoIterator<Item = KernelId>) -> Result<()> {
         let mut missing: Vec<KernelId> = ids.into_iter().filter(|&id| self.compiled(id).is_none()).collect();
-        missing.sort_by_key(|&id| KernelId::ALL.iter().position(|&k| k == id));
+        missing.sort();
         missing.dedup();
         std::thread::scope(|scope| {
             let threads: Vec<_> = missing.into_iter().map(|id| scope.spawn(move || self.pipeline(gpu, id).map(drop))).collect();
@@ -185,11 +209,12 @@ impl Pipelines {
     }
 
     fn compile(&self, gpu: &Gpu, id: KernelId) -> Result<wgpu::ComputePipeline> {
-        if let Some(width) = id.subgroup_width().filter(|&w| !gpu.has_subgroups_of(w)) {
+        if let Some(width) = id.subgroup_width().filter(|&w| gpu.fixed_subgroup_width() != Some(w)) {
             return Err(Error::Unsupported {
                 op: format!("kernel {id:?}"),
                 message: format!(
-                    "needs subgroups exactly {width} wide; {} offers {}..{} wide{}",
+                    "needs subgroups exactly {} wide; {} offers {}..{} wide{}",
+                    width.lanes(),
                     gpu.info.name,
                     gpu.info.subgroup_min_size,
                     gpu.info.subgroup_max_size,
@@ -208,7 +233,7 @@ impl Pipelines {
                 layout: None,
                 module: &module,
                 entry_point: Some(id.entry_point()),
-                compilation_options: wgpu::PipelineCompilationOptions { constants: id.constants(), ..Default::default() },
+                compilation_options: wgpu::PipelineCompilationOptions { constants: &id.constants(), ..Default::default() },
                 cache: self.disk.as_ref().map(|disk| &disk.cache),
             })
         })?;

@@ -7,7 +7,7 @@ use bytemuck::Zeroable;
 use super::{accumulation_tolerance, parallel, Kernel, Pool2d, PoolKind};
 use crate::error::{Error, Result};
 use crate::geometry::{nchw_index, window_output_len, ChannelSlice, Pads};
-use crate::gpu::{Gpu, KernelId, Launch};
+use crate::gpu::{Gpu, KernelId, Launch, SubgroupWidth};
 
 /// One convolution's shape. Its weight is `[out_channels][in_channels][kernel_h][kernel_w]`, its
 /// bias `[out_channels]`; on the GPU it runs inside a [`ConvGroup`].
@@ -71,29 +71,33 @@ struct ConvGroupParams {
 }
 
 /// How a conv group's GEMM is computed: the two families of conv kernels.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ConvVariant {
     /// Operand tiles in workgroup memory, a 4x4 register block per thread (`conv_tiled.wgsl`):
     /// the design for real GPUs.
     #[default]
     Tiled,
-    /// No workgroup memory: a 16x4 register block per invocation, weights shared across an
-    /// 8-wide subgroup (`conv_subgroup.wgsl`): for CPU-like adapters.
-    Subgroup,
+    /// No workgroup memory: a 16x4 register block per invocation, weights shared across a
+    /// subgroup of the adapter's fixed width (`conv_subgroup.wgsl`): for CPU-like adapters.
+    Subgroup(SubgroupWidth),
     /// `Subgroup` loading each invocation's 4 columns as one vec4 (`conv_input_vec4.wgsl`): 1x1
     /// convs over pixel counts that are multiples of 4, without a pooled input.
-    SubgroupVec4,
+    SubgroupVec4(SubgroupWidth),
 }
 
 impl ConvVariant {
-    pub const ALL: [ConvVariant; 3] = [ConvVariant::Tiled, ConvVariant::Subgroup, ConvVariant::SubgroupVec4];
+    /// Every variant, the subgroup ones at every width (an adapter runs at most one width).
+    pub fn all() -> Vec<ConvVariant> {
+        let subgroup = SubgroupWidth::ALL.into_iter().flat_map(|w| [ConvVariant::Subgroup(w), ConvVariant::SubgroupVec4(w)]);
+        std::iter::once(ConvVariant::Tiled).chain(subgroup).collect()
+    }
 
     /// The name reports and the tuning cache use.
     pub fn name(self) -> &'static str {
         match self {
             ConvVariant::Tiled => "tiled",
-            ConvVariant::Subgroup => "subgroup",
-            ConvVariant::SubgroupVec4 => "subgroup-vec4",
+            ConvVariant::Subgroup(_) => "subgroup",
+            ConvVariant::SubgroupVec4(_) => "subgroup-vec4",
         }
     }
 
@@ -101,15 +105,15 @@ impl ConvVariant {
     pub fn runs_on(self, gpu: &Gpu) -> bool {
         match self {
             ConvVariant::Tiled => true,
-            ConvVariant::Subgroup | ConvVariant::SubgroupVec4 => gpu.has_subgroups_of(8),
+            ConvVariant::Subgroup(width) | ConvVariant::SubgroupVec4(width) => gpu.fixed_subgroup_width() == Some(width),
         }
     }
 
     /// Whether this variant can compute `group`.
     pub fn fits(self, group: &ConvGroup) -> bool {
         match self {
-            ConvVariant::Tiled | ConvVariant::Subgroup => true,
-            ConvVariant::SubgroupVec4 => group.convs.iter().all(|(c, _)| c.is_pointwise() && !c.pool_input && (c.in_h * c.in_w) % 4 == 0),
+            ConvVariant::Tiled | ConvVariant::Subgroup(_) => true,
+            ConvVariant::SubgroupVec4(_) => group.convs.iter().all(|(c, _)| c.is_pointwise() && !c.pool_input && (c.in_h * c.in_w) % 4 == 0),
         }
     }
 
@@ -117,13 +121,17 @@ impl ConvVariant {
     fn tile(self) -> (usize, usize) {
         match self {
             ConvVariant::Tiled => (64, 64),
-            ConvVariant::Subgroup | ConvVariant::SubgroupVec4 => (16, 32),
+            ConvVariant::Subgroup(width) | ConvVariant::SubgroupVec4(width) => (16, 4 * width.lanes() as usize),
         }
     }
 }
 /// Convolutions one dispatch can compute (an inception module's branches; the 16 GEMMs of a
 /// Winograd conv).
 pub const MAX_PROBLEMS: usize = 16;
+
+/// The subgroup kernels' packed weights pad K to a multiple of the widest subgroup
+/// (`K_ALIGN` in `conv_subgroup.wgsl`).
+const K_ALIGN: usize = 64;
 
 impl Conv2d {
     /// A conv that reads and writes whole buffers, with symmetric padding.
@@ -334,11 +342,11 @@ impl ConvGroup {
             (true, ConvVariant::Tiled) if pooled => KernelId::Conv1x1Pooled,
             (true, ConvVariant::Tiled) => KernelId::Conv1x1,
             (false, ConvVariant::Tiled) => KernelId::ConvKxk,
-            (true, ConvVariant::Subgroup) if pooled => KernelId::Conv1x1SubgroupPooled,
-            (true, ConvVariant::Subgroup) => KernelId::Conv1x1Subgroup,
-            (false, ConvVariant::Subgroup) => KernelId::ConvKxkSubgroup,
+            (true, ConvVariant::Subgroup(width)) if pooled => KernelId::Conv1x1SubgroupPooled(width),
+            (true, ConvVariant::Subgroup(width)) => KernelId::Conv1x1Subgroup(width),
+            (false, ConvVariant::Subgroup(width)) => KernelId::ConvKxkSubgroup(width),
             // `check` refuses a kxk group in this variant.
-            (_, ConvVariant::SubgroupVec4) => KernelId::Conv1x1SubgroupVec4,
+            (_, ConvVariant::SubgroupVec4(width)) => KernelId::Conv1x1SubgroupVec4(width),
         }
     }
 
@@ -348,17 +356,18 @@ impl ConvGroup {
 
     /// Whether this group's kernels read weights packed by `pack_weights`.
     fn packs_weights(&self) -> bool {
-        matches!(self.variant, ConvVariant::Subgroup | ConvVariant::SubgroupVec4)
+        matches!(self.variant, ConvVariant::Subgroup(_) | ConvVariant::SubgroupVec4(_))
     }
 
     /// The subgroup kernels' weight layout: per conv, per block of 16 output channels, per
     /// reduction index k, the block's 16 weights side by side (4 vec4s), with channels past the
-    /// last and k up to a multiple of 8 zero, so one invocation's weights at a k are 4 vec4 loads.
+    /// last and k up to a multiple of `K_ALIGN` zero, so one invocation's weights at a k are 4
+    /// vec4 loads whatever the subgroup width.
     fn pack_weights(&self, weights: &[f32]) -> Vec<f32> {
         let mut packed = Vec::new();
         for ((conv, _), (at, _)) in self.convs.iter().zip(self.offsets()) {
             let k_len = conv.reduction_len();
-            let k_padded = k_len.next_multiple_of(8);
+            let k_padded = k_len.next_multiple_of(K_ALIGN);
             for block in 0..conv.out_channels.div_ceil(16) {
                 for k in 0..k_padded {
                     packed.extend((block * 16..block * 16 + 16).map(|m| {
@@ -377,7 +386,7 @@ impl ConvGroup {
             .iter()
             .map(|(c, _)| {
                 let here = at;
-                at += c.out_channels.div_ceil(16) * c.reduction_len().next_multiple_of(8) * 4;
+                at += c.out_channels.div_ceil(16) * c.reduction_len().next_multiple_of(K_ALIGN) * 4;
                 here
             })
             .collect()
@@ -404,12 +413,12 @@ impl Kernel for ConvGroup {
             (true, true, ConvVariant::Tiled) => "conv 1x1 group",
             (false, false, ConvVariant::Tiled) => "conv kxk",
             (false, true, ConvVariant::Tiled) => "conv kxk group",
-            (true, false, ConvVariant::Subgroup) => "conv 1x1 subgroup",
-            (true, true, ConvVariant::Subgroup) => "conv 1x1 group subgroup",
-            (false, false, ConvVariant::Subgroup) => "conv kxk subgroup",
-            (false, true, ConvVariant::Subgroup) => "conv kxk group subgroup",
-            (_, false, ConvVariant::SubgroupVec4) => "conv 1x1 subgroup-vec4",
-            (_, true, ConvVariant::SubgroupVec4) => "conv 1x1 group subgroup-vec4",
+            (true, false, ConvVariant::Subgroup(_)) => "conv 1x1 subgroup",
+            (true, true, ConvVariant::Subgroup(_)) => "conv 1x1 group subgroup",
+            (false, false, ConvVariant::Subgroup(_)) => "conv kxk subgroup",
+            (false, true, ConvVariant::Subgroup(_)) => "conv kxk group subgroup",
+            (_, false, ConvVariant::SubgroupVec4(_)) => "conv 1x1 subgroup-vec4",
+            (_, true, ConvVariant::SubgroupVec4(_)) => "conv 1x1 group subgroup-vec4",
         }
     }
 
@@ -494,9 +503,9 @@ impl Kernel for ConvGroup {
     }
 
     fn variants(&self) -> Vec<Box<dyn Kernel>> {
-        ConvVariant::ALL
-            .iter()
-            .map(|&v| self.clone().with_variant(v))
+        ConvVariant::all()
+            .into_iter()
+            .map(|v| self.clone().with_variant(v))
             .filter(|g| g.variant.fits(g))
             .map(|g| Box::new(g) as Box<dyn Kernel>)
             .collect()
@@ -517,9 +526,9 @@ impl Kernel for ConvGroup {
     fn cpu_preference(&self) -> u8 {
         match self.variant {
             ConvVariant::Tiled => 0,
-            ConvVariant::Subgroup => 1,
+            ConvVariant::Subgroup(_) => 1,
             // Faster than `Subgroup` at 12 of the 15 shapes it fits, and within 1.5x at the rest.
-            ConvVariant::SubgroupVec4 => 2,
+            ConvVariant::SubgroupVec4(_) => 2,
         }
     }
 }

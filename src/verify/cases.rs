@@ -205,6 +205,11 @@ fn boxed<T: Kernel + 'static>(ops: Vec<T>) -> impl Iterator<Item = Box<dyn Kerne
 /// Every kernel case that `verify` and the tests run on `gpu`, in each variant of its kernel that
 /// fits it and that the adapter offers.
 pub fn kernel_sweep(gpu: &Gpu) -> Vec<Box<dyn Kernel>> {
+    kernel_cases().into_iter().filter(|op| op.runs_on(gpu)).collect()
+}
+
+/// Every kernel case in every variant that fits it, whatever runs it (for checks without a device).
+pub fn kernel_cases() -> Vec<Box<dyn Kernel>> {
     let mut ops = Vec::new();
     let convs: Vec<ConvGroup> = conv_cases().into_iter().chain(pointwise_cases()).map(ConvGroup::single).chain(conv_group_cases()).collect();
     ops.extend(boxed(convs));
@@ -220,7 +225,7 @@ pub fn kernel_sweep(gpu: &Gpu) -> Vec<Box<dyn Kernel>> {
     for op in ops {
         match op.variants() {
             none if none.is_empty() => variants.push(op),
-            some => variants.extend(some.into_iter().filter(|v| v.runs_on(gpu))),
+            some => variants.extend(some),
         }
     }
     variants

@@ -4,6 +4,6 @@ mod cases;
 mod compare;
 mod network;
 
-pub use cases::kernel_sweep;
+pub use cases::{kernel_cases, kernel_sweep};
 pub use compare::{check_op, compare, random_inputs, CaseResult};
 pub use network::{check_network, check_plan, check_value, module_outputs, top5_agree, top_k, NetworkCheck, ValueCheck, NETWORK_RTOL};
