@@ -16,6 +16,11 @@ impl ChannelSlice {
         ChannelSlice { offset: 0, total: channels }
     }
 
+    /// The op's channels from `offset` of a buffer of `total` channels.
+    pub fn at(offset: usize, total: usize) -> Self {
+        ChannelSlice { offset, total }
+    }
+
     pub fn check(&self, op: &str, what: &str, channels: usize) -> Result<()> {
         if self.offset + channels > self.total {
             return Err(Error::shape(
@@ -44,6 +49,10 @@ pub struct Pads {
 impl Pads {
     pub fn uniform(p: usize) -> Self {
         Pads { top: p, left: p, bottom: p, right: p }
+    }
+
+    pub fn new(top: usize, left: usize, bottom: usize, right: usize) -> Self {
+        Pads { top, left, bottom, right }
     }
 }
 

@@ -53,3 +53,23 @@ fn a_batch_too_large_for_the_device_is_refused_by_name() {
     let err = Engine::new(gpu, pipelines, plan).err().expect("refused").to_string();
     assert!(err.contains(&format!("at batch {batch}")) && err.contains("max_storage_buffer_binding_size"), "{err}");
 }
+
+#[test]
+fn the_whole_network_runs_within_webgpu_default_limits() {
+    use googlenet::gpu::{AdapterChoice, LimitsChoice};
+    let choice = AdapterChoice { limits: LimitsChoice::WebGpuDefaults, ..AdapterChoice::from_env().unwrap() };
+    let session = googlenet::Session::builder().adapter(choice).aux(true).without_tune_cache().build().unwrap();
+    let limits = &session.gpu().unwrap().limits;
+    assert_eq!(limits.max_storage_buffers_per_shader_stage, 8);
+    assert_eq!(limits.max_storage_buffer_binding_size, 128 << 20);
+    assert_eq!(limits.max_compute_workgroup_storage_size, 16 << 10);
+    assert_eq!(limits.max_compute_invocations_per_workgroup, 256);
+    let input = googlenet::Tensor::new(vec![2, 3, 224, 224], googlenet::rng::Rng::new(11).symmetric_vec(2 * 3 * 224 * 224));
+    let outputs = session.run(&input).unwrap();
+    let reference = googlenet::reference::run_reference(session.graph(), &input).unwrap();
+    for (name, value) in outputs.iter() {
+        let check = googlenet::verify::check_value(name, value, &reference[name]);
+        assert!(check.passed, "{name}: max abs err {:e}", check.max_abs_err);
+    }
+    assert_eq!(outputs.names().count(), 3, "the main output and both auxiliary heads");
+}

@@ -42,7 +42,10 @@ impl Gpu {
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = choose_adapter(&instance, choice).await?;
         let features = adapter.features() & wanted_features();
-        let limits = adapter.limits();
+        let limits = match choice.limits {
+            LimitsChoice::Adapter => adapter.limits(),
+            LimitsChoice::WebGpuDefaults => wgpu::Limits::default(),
+        };
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("googlenet"),
@@ -113,19 +116,39 @@ impl Gpu {
     }
 }
 
-/// Which adapter to open: by a substring of its name, else by power preference, else the default.
+/// Which adapter to open: by a substring of its name, else by power preference, else the
+/// default; and which limits to ask its device for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AdapterChoice {
     /// A case-insensitive substring of the adapter's name.
     pub name: Option<String>,
     /// Low power or high performance, where there are several adapters.
     pub power: Option<wgpu::PowerPreference>,
+    /// The device's limits.
+    pub limits: LimitsChoice,
+}
+
+/// Which limits the engine asks the device for, and plans against.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LimitsChoice {
+    /// Everything the adapter offers: the largest buffers, so the fewest sub-batches.
+    #[default]
+    Adapter,
+    /// WebGPU's defaults (`wgpu::Limits::default()`: 8 storage buffers per stage, 128 MiB per
+    /// binding, 16 KiB of workgroup memory, 256 invocations per workgroup), what a browser grants
+    /// unless asked for more: a run with them shows the engine runs there.
+    WebGpuDefaults,
 }
 
 impl AdapterChoice {
-    /// `WGPU_ADAPTER_NAME` and `WGPU_POWER_PREF` (`low`, `high` or `none`); a value that is not
-    /// one of those is an error naming the variable.
+    /// `WGPU_ADAPTER_NAME`, `WGPU_POWER_PREF` (`low`, `high` or `none`) and `GOOGLENET_LIMITS`
+    /// (`adapter` or `webgpu`); a value that is not one of those is an error naming the variable.
     pub fn from_env() -> Result<Self> {
+        let limits = match std::env::var("GOOGLENET_LIMITS").as_deref() {
+            Err(_) | Ok("adapter") => LimitsChoice::Adapter,
+            Ok("webgpu") => LimitsChoice::WebGpuDefaults,
+            Ok(other) => return Err(Error::NoAdapter { detail: format!(": GOOGLENET_LIMITS={other:?} is not `adapter` or `webgpu`") }),
+        };
         let power = match std::env::var("WGPU_POWER_PREF") {
             Err(_) => None,
             Ok(value) => Some(match value.to_lowercase().as_str() {
@@ -135,7 +158,7 @@ impl AdapterChoice {
                 _ => return Err(Error::NoAdapter { detail: format!(": WGPU_POWER_PREF={value:?} is not `low`, `high` or `none`") }),
             }),
         };
-        Ok(AdapterChoice { name: std::env::var("WGPU_ADAPTER_NAME").ok(), power })
+        Ok(AdapterChoice { name: std::env::var("WGPU_ADAPTER_NAME").ok(), power, limits })
     }
 }
 

@@ -89,22 +89,24 @@ impl KernelId {
         all
     }
 
-    /// The WGSL files whose concatenation is this kernel's module (WGSL has no includes).
+    /// The WGSL files whose concatenation is this kernel's module (WGSL has no includes), as
+    /// each op declares them.
     pub fn files(self) -> &'static [&'static str] {
+        use crate::ops::shader_files as op;
         match self {
-            KernelId::ConvKxk => &["conv_common.wgsl", "conv_tiled.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"],
-            KernelId::Conv1x1 | KernelId::Conv1x1Pooled => &["conv_common.wgsl", "conv_tiled.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"],
-            KernelId::ConvKxkSubgroup(_) => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"],
-            KernelId::Conv1x1Subgroup(_) | KernelId::Conv1x1SubgroupPooled(_) => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"],
-            KernelId::Conv1x1SubgroupVec4(_) => &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input_vec4.wgsl"],
-            KernelId::MaxPool | KernelId::AvgPool => &["pool.wgsl"],
-            KernelId::Lrn => &["lrn.wgsl"],
-            KernelId::FullyConnected => &["fully_connected.wgsl", "fully_connected_reduce.wgsl"],
-            KernelId::FullyConnectedRows => &["fully_connected.wgsl", "fully_connected_rows.wgsl"],
-            KernelId::Softmax => &["softmax.wgsl"],
-            KernelId::ChannelAffine => &["channel_affine.wgsl"],
-            KernelId::WinogradInput => &["winograd_common.wgsl", "winograd_input.wgsl"],
-            KernelId::WinogradOutput => &["winograd_common.wgsl", "winograd_output.wgsl"],
+            KernelId::ConvKxk => op::conv::TILED_KXK,
+            KernelId::Conv1x1 | KernelId::Conv1x1Pooled => op::conv::TILED_1X1,
+            KernelId::ConvKxkSubgroup(_) => op::conv::SUBGROUP_KXK,
+            KernelId::Conv1x1Subgroup(_) | KernelId::Conv1x1SubgroupPooled(_) => op::conv::SUBGROUP_1X1,
+            KernelId::Conv1x1SubgroupVec4(_) => op::conv::SUBGROUP_1X1_VEC4,
+            KernelId::MaxPool | KernelId::AvgPool => op::POOL,
+            KernelId::Lrn => op::LRN,
+            KernelId::FullyConnected => op::FULLY_CONNECTED_REDUCE,
+            KernelId::FullyConnectedRows => op::FULLY_CONNECTED_ROWS,
+            KernelId::Softmax => op::SOFTMAX,
+            KernelId::ChannelAffine => op::CHANNEL_AFFINE,
+            KernelId::WinogradInput => op::WINOGRAD_INPUT,
+            KernelId::WinogradOutput => op::WINOGRAD_OUTPUT,
         }
     }
 

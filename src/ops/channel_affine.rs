@@ -6,6 +6,9 @@ use crate::error::{Error, Result};
 use crate::geometry::{nchw_index, ChannelSlice};
 use crate::gpu::{flat_workgroups, KernelId, Launch};
 
+/// The WGSL files of the channel affine (ReLU, slice copy) kernel.
+pub(crate) const SHADERS: &[&str] = &["channel_affine.wgsl"];
+
 /// Inputs, in binding order: input, scale and shift interleaved (`[channels][2]`).
 #[derive(Clone, Debug)]
 pub struct ChannelAffine {
@@ -104,4 +107,12 @@ impl Kernel for ChannelAffine {
     fn tolerance(&self, reference: &[Vec<f32>]) -> f32 {
         accumulation_tolerance(2, reference)
     }
+}
+
+// The kernel sweep's cases (`verify::kernel_cases`): ReLU in place, and a copy into a concat slice.
+
+pub(super) fn sweep_cases() -> Vec<ChannelAffine> {
+    let relu = ChannelAffine { batch: 3, channels: 5, pixels: 49, relu: true, input: ChannelSlice::at(0, 5), output: ChannelSlice::at(0, 5) };
+    let concat_input = ChannelAffine { batch: 3, channels: 5, pixels: 13, relu: false, input: ChannelSlice::at(2, 9), output: ChannelSlice::at(7, 17) };
+    vec![relu, concat_input]
 }

@@ -9,6 +9,16 @@ use crate::error::{Error, Result};
 use crate::geometry::{nchw_index, window_output_len, ChannelSlice, Pads};
 use crate::gpu::{Gpu, KernelId, Launch, SubgroupWidth};
 
+/// The WGSL files of each conv kernel (`KernelId::files`): what every conv kernel shares, a core
+/// (how the GEMM is computed), a loader (how input element (k, n) is found) and the input binding.
+pub(crate) mod shaders {
+    pub const TILED_KXK: &[&str] = &["conv_common.wgsl", "conv_tiled.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"];
+    pub const TILED_1X1: &[&str] = &["conv_common.wgsl", "conv_tiled.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"];
+    pub const SUBGROUP_KXK: &[&str] = &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"];
+    pub const SUBGROUP_1X1: &[&str] = &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"];
+    pub const SUBGROUP_1X1_VEC4: &[&str] = &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input_vec4.wgsl"];
+}
+
 /// One convolution's shape. Its weight is `[out_channels][in_channels][kernel_h][kernel_w]`, its
 /// bias `[out_channels]`; on the GPU it runs inside a [`ConvGroup`].
 #[derive(Clone, Debug)]
@@ -531,4 +541,95 @@ impl Kernel for ConvGroup {
             ConvVariant::SubgroupVec4(_) => 2,
         }
     }
+}
+
+// The kernel sweep's cases (`verify::kernel_cases`): windows and strides that break tiling, pointwise convs at pixel counts on
+// and off the vec4 loader's quads, channel slices of larger buffers, and groups shaped like an
+// inception module's dispatches.
+
+fn conv_cases() -> Vec<Conv2d> {
+    let mut cases = vec![
+        Conv2d::simple(1, 3, 7, 7, 5, 3, 1, 1),
+        Conv2d::simple(3, 5, 13, 13, 7, 3, 2, 1),
+        Conv2d::simple(1, 3, 56, 56, 64, 7, 2, 3),
+        Conv2d::simple(3, 17, 17, 17, 33, 5, 1, 2),
+        Conv2d::simple(1, 13, 55, 56, 70, 3, 1, 1),
+        Conv2d::simple(1, 4, 3, 3, 6, 3, 1, 0),
+        Conv2d::simple(3, 3, 1, 1, 5, 3, 1, 1),
+        Conv2d::simple(1, 7, 13, 13, 9, 1, 2, 0),
+        Conv2d::simple(3, 2, 17, 13, 3, 5, 3, 0),
+    ];
+    let mut asymmetric = Conv2d::simple(1, 6, 13, 11, 9, 3, 2, 0);
+    asymmetric.pads = Pads::new(0, 1, 2, 1);
+    cases.push(asymmetric);
+    let mut tall = Conv2d::simple(3, 5, 7, 17, 11, 3, 1, 0);
+    (tall.kernel_h, tall.stride_w, tall.pads) = (5, 2, Pads::new(2, 0, 1, 1));
+    cases.push(tall);
+    let mut sliced = Conv2d::simple(3, 5, 13, 13, 12, 3, 1, 1);
+    (sliced.input, sliced.output, sliced.relu) = (ChannelSlice::at(3, 10), ChannelSlice::at(5, 20), true);
+    cases.push(sliced);
+    cases
+}
+
+fn pointwise_cases() -> Vec<Conv2d> {
+    let mut cases = vec![
+        Conv2d::simple(1, 3, 1, 1, 5, 1, 1, 0),
+        Conv2d::simple(3, 17, 13, 13, 70, 1, 1, 0),
+        Conv2d::simple(2, 192, 28, 28, 96, 1, 1, 0),
+        Conv2d::simple(1, 130, 7, 7, 3, 1, 1, 0),
+    ];
+    let mut relu = Conv2d::simple(1, 64, 56, 56, 130, 1, 1, 0);
+    relu.relu = true;
+    cases.push(relu);
+    let mut sliced = Conv2d::simple(3, 13, 7, 7, 64, 1, 1, 0);
+    (sliced.input, sliced.output, sliced.relu) = (ChannelSlice::at(7, 40), ChannelSlice::at(64, 256), true);
+    cases.push(sliced);
+    // Pixel counts that are multiples of 4 (the vec4 loader's), off its 32-column tile.
+    cases.push(Conv2d::simple(3, 13, 4, 7, 33, 1, 1, 0));
+    cases.push(Conv2d::simple(1, 130, 2, 2, 17, 1, 1, 0));
+    let mut sliced_quads = Conv2d::simple(2, 17, 6, 6, 70, 1, 1, 0);
+    (sliced_quads.input, sliced_quads.output, sliced_quads.relu) = (ChannelSlice::at(5, 30), ChannelSlice::at(3, 80), true);
+    cases.push(sliced_quads);
+    cases
+}
+
+fn with_slices(mut conv: Conv2d, input: ChannelSlice, output: ChannelSlice) -> Conv2d {
+    (conv.input, conv.output, conv.relu) = (input, output, true);
+    conv
+}
+
+/// Convs sharing a dispatch the way an inception module's branches do: the three 1x1 convs and
+/// the pooled 1x1 projection that read the module input, writing the concat buffer and a scratch
+/// buffer of stacked reductions; then the 3x3 and 5x5 convs that read that scratch buffer.
+fn conv_group_cases() -> Vec<ConvGroup> {
+    use OutputSlot::{First, Second};
+    let one = |out, input, output| with_slices(Conv2d::simple(3, 13, 7, 7, out, 1, 1, 0), input, output);
+    let mut projection = one(11, ChannelSlice::at(0, 13), ChannelSlice::at(5, 20));
+    projection.pool_input = true;
+    let inception_1x1 = ConvGroup::new(vec![
+            (one(5, ChannelSlice::at(0, 13), ChannelSlice::at(0, 20)), First),
+            (one(70, ChannelSlice::at(0, 13), ChannelSlice::at(0, 73)), Second),
+            (one(3, ChannelSlice::at(0, 13), ChannelSlice::at(70, 73)), Second),
+            (projection, First),
+    ]);
+    let three = with_slices(Conv2d::simple(3, 70, 7, 7, 9, 3, 1, 1), ChannelSlice::at(0, 73), ChannelSlice::at(2, 20));
+    let five = with_slices(Conv2d::simple(3, 3, 7, 7, 4, 5, 1, 2), ChannelSlice::at(70, 73), ChannelSlice::at(11, 20));
+    let inception_kxk = ConvGroup::new(vec![(three, First), (five, First)]);
+    let strided = with_slices(Conv2d::simple(1, 6, 13, 13, 5, 3, 2, 1), ChannelSlice::at(0, 6), ChannelSlice::at(0, 5));
+    let unstrided = with_slices(Conv2d::simple(1, 6, 13, 13, 67, 3, 1, 1), ChannelSlice::at(0, 6), ChannelSlice::at(0, 67));
+    let mixed_sizes = ConvGroup::new(vec![(unstrided, First), (strided, Second)]);
+    let mut pooled = with_slices(Conv2d::simple(1, 17, 13, 11, 9, 1, 1, 0), ChannelSlice::at(4, 23), ChannelSlice::at(1, 12));
+    pooled.pool_input = true;
+    // The first wave of a module with a separate pool, at a pixel count that is a multiple of 4.
+    let quads = |out, output| with_slices(Conv2d::simple(3, 13, 6, 2, out, 1, 1, 0), ChannelSlice::at(2, 15), output);
+    let separate_pool_1x1 = ConvGroup::new(vec![
+        (quads(5, ChannelSlice::at(0, 20)), First),
+        (quads(70, ChannelSlice::at(0, 73)), Second),
+        (quads(3, ChannelSlice::at(70, 73)), Second),
+    ]);
+    vec![inception_1x1, inception_kxk, mixed_sizes, ConvGroup::single(pooled), separate_pool_1x1]
+}
+
+pub(super) fn sweep_cases() -> Vec<ConvGroup> {
+    conv_cases().into_iter().chain(pointwise_cases()).map(ConvGroup::single).chain(conv_group_cases()).collect()
 }

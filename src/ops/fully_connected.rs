@@ -5,6 +5,10 @@ use super::{accumulation_tolerance, Kernel};
 use crate::error::{Error, Result};
 use crate::gpu::{KernelId, Launch};
 
+/// The WGSL files of each classifier variant: the shared bindings, then the variant's body.
+pub(crate) const REDUCE_SHADERS: &[&str] = &["fully_connected.wgsl", "fully_connected_reduce.wgsl"];
+pub(crate) const ROWS_SHADERS: &[&str] = &["fully_connected.wgsl", "fully_connected_rows.wgsl"];
+
 /// Inputs, in binding order: x `[batch][in_features]`, weight `[out_features][in_features]`,
 /// bias `[out_features]`.
 #[derive(Clone, Debug)]
@@ -138,4 +142,16 @@ impl Kernel for FullyConnected {
             FcVariant::Rows => 1,
         }
     }
+}
+
+// The kernel sweep's cases (`verify::kernel_cases`): GoogLeNet's classifier, rows off the vec4 width, ReLU.
+
+pub(super) fn sweep_cases() -> Vec<FullyConnected> {
+    let mut cases = vec![FullyConnected::new(1, 1024, 1000), FullyConnected::new(3, 17, 33)];
+    let mut relu = FullyConnected::new(3, 1024, 130);
+    relu.relu = true;
+    cases.push(relu);
+    // Rows of a length that is not a multiple of 4 (the `rows` variant cannot take them).
+    cases.push(FullyConnected::new(5, 13, 7));
+    cases
 }

@@ -5,6 +5,9 @@ use crate::error::{Error, Result};
 use crate::geometry::{nchw_index, ChannelSlice};
 use crate::gpu::{flat_workgroups, KernelId, Launch};
 
+/// The WGSL files of the LRN kernel.
+pub(crate) const SHADERS: &[&str] = &["lrn.wgsl"];
+
 /// Input, in binding order: input.
 #[derive(Clone, Debug)]
 pub struct Lrn {
@@ -139,4 +142,17 @@ impl Kernel for Lrn {
     fn tolerance(&self, reference: &[Vec<f32>]) -> f32 {
         super::accumulation_tolerance(self.size + 8, reference)
     }
+}
+
+// The kernel sweep's cases (`verify::kernel_cases`): GoogLeNet's LRN, an even window, other constants, channel slices.
+
+pub(super) fn sweep_cases() -> Vec<Lrn> {
+    let mut cases = vec![Lrn::googlenet(1, 64, 56, 56), Lrn::googlenet(3, 3, 7, 7)];
+    let mut even = Lrn::googlenet(3, 13, 7, 7);
+    (even.size, even.alpha, even.beta, even.bias) = (4, 0.5, 0.6, 2.0);
+    cases.push(even);
+    let mut sliced = Lrn::googlenet(3, 7, 13, 13);
+    (sliced.size, sliced.alpha, sliced.input, sliced.output) = (3, 0.9, ChannelSlice::at(1, 8), ChannelSlice::at(5, 12));
+    cases.push(sliced);
+    cases
 }

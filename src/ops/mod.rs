@@ -17,6 +17,16 @@ pub use fully_connected::{FcVariant, FullyConnected};
 pub use lrn::Lrn;
 pub use pool::{Pool2d, PoolKind};
 pub use softmax::Softmax;
+/// Each kernel's WGSL files, declared beside its op.
+pub(crate) mod shader_files {
+    pub(crate) use super::channel_affine::SHADERS as CHANNEL_AFFINE;
+    pub(crate) use super::conv::shaders as conv;
+    pub(crate) use super::fully_connected::{REDUCE_SHADERS as FULLY_CONNECTED_REDUCE, ROWS_SHADERS as FULLY_CONNECTED_ROWS};
+    pub(crate) use super::lrn::SHADERS as LRN;
+    pub(crate) use super::pool::SHADERS as POOL;
+    pub(crate) use super::softmax::SHADERS as SOFTMAX;
+    pub(crate) use super::winograd::{INPUT_SHADERS as WINOGRAD_INPUT, OUTPUT_SHADERS as WINOGRAD_OUTPUT};
+}
 pub use winograd::{winograd_applies, winograd_gemms, winograd_weights, WinogradInput, WinogradOutput, WinogradTiles};
 
 use crate::error::Result;
@@ -88,4 +98,25 @@ pub fn gpu_inputs(op: &dyn Kernel, inputs: &[&[f32]]) -> Vec<Vec<f32>> {
 pub fn accumulation_tolerance(terms: usize, reference: &[Vec<f32>]) -> f32 {
     let scale = reference.iter().flatten().filter(|v| !v.is_nan()).fold(0.0f32, |m, v| m.max(v.abs()));
     terms as f32 * f32::EPSILON * scale.max(f32::MIN_POSITIVE)
+}
+
+fn boxed<T: Kernel + 'static>(ops: Vec<T>) -> impl Iterator<Item = Box<dyn Kernel>> {
+    ops.into_iter().map(|op| Box::new(op) as Box<dyn Kernel>)
+}
+
+/// Every op's kernel sweep cases (each declared beside the op's reference), in its default
+/// variant: shapes that break tiling and indexing (widths off every tile, channel counts off 4,
+/// batch 1 and 3, strides, asymmetric pads, ceil and floor pools) and reads and writes through
+/// channel slices of larger buffers, whose other channels must keep their NaN sentinel.
+pub(crate) fn sweep_cases() -> Vec<Box<dyn Kernel>> {
+    let mut ops = Vec::new();
+    ops.extend(boxed(conv::sweep_cases()));
+    ops.extend(boxed(pool::sweep_cases()));
+    ops.extend(boxed(lrn::sweep_cases()));
+    ops.extend(boxed(fully_connected::sweep_cases()));
+    ops.extend(boxed(softmax::sweep_cases()));
+    ops.extend(boxed(channel_affine::sweep_cases()));
+    ops.extend(boxed(winograd::input_sweep_cases()));
+    ops.extend(boxed(winograd::output_sweep_cases()));
+    ops
 }

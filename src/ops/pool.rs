@@ -3,7 +3,11 @@
 use super::{accumulation_tolerance, Kernel};
 use crate::error::{Error, Result};
 use crate::geometry::{nchw_index, window_output_len, ChannelSlice, Pads};
+use crate::graph::PoolSpec;
 use crate::gpu::{flat_workgroups, KernelId, Launch};
+
+/// The WGSL files of the pooling kernels (entry points `max_pool` and `avg_pool`).
+pub(crate) const SHADERS: &[&str] = &["pool.wgsl"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PoolKind {
@@ -265,4 +269,48 @@ impl Kernel for Pool2d {
             PoolKind::Average { .. } => accumulation_tolerance(self.kernel_h * self.kernel_w + 1, reference),
         }
     }
+}
+
+// The kernel sweep's cases (`verify::kernel_cases`): ceil and floor outputs, per-side pads, windows larger than the image,
+// adaptive windows, channel slices.
+
+fn pool_cases(kind: PoolKind) -> Vec<Pool2d> {
+    let mut cases = vec![
+        Pool2d::simple(kind, 1, 3, 56, 56, 3, 2, 0, true),
+        Pool2d::simple(kind, 3, 5, 56, 56, 3, 2, 0, false),
+        Pool2d::simple(kind, 1, 5, 14, 14, 3, 2, 0, true),
+        Pool2d::simple(kind, 3, 7, 13, 13, 3, 1, 1, false),
+        Pool2d::simple(kind, 2, 3, 17, 17, 3, 2, 1, true),
+        Pool2d::simple(kind, 3, 3, 1, 1, 3, 1, 1, false),
+        Pool2d::simple(kind, 3, 5, 14, 14, 5, 3, 0, false),
+        Pool2d::simple(kind, 3, 13, 7, 7, 7, 1, 0, false),
+        Pool2d::simple(kind, 1, 2, 55, 55, 3, 2, 0, true),
+    ];
+    let mut asymmetric = Pool2d::simple(kind, 1, 3, 7, 7, 2, 2, 0, false);
+    asymmetric.pads = Pads::new(0, 1, 1, 0);
+    cases.push(asymmetric);
+    let mut sliced = Pool2d::simple(kind, 3, 7, 13, 13, 3, 1, 1, false);
+    (sliced.input, sliced.output) = (ChannelSlice::at(2, 9), ChannelSlice::at(4, 20));
+    cases.push(sliced);
+    cases
+}
+
+fn average_cases() -> Vec<Pool2d> {
+    let mut cases = pool_cases(PoolKind::Average { count_include_pad: false });
+    let include = PoolKind::Average { count_include_pad: true };
+    cases.push(Pool2d::simple(include, 1, 4, 13, 13, 3, 1, 1, false));
+    cases.push(Pool2d::simple(include, 2, 3, 17, 17, 3, 2, 1, true));
+    let mut asymmetric = Pool2d::simple(include, 1, 3, 7, 7, 3, 2, 0, true);
+    asymmetric.pads = Pads::new(1, 0, 0, 2);
+    cases.push(asymmetric);
+    // torchvision's auxiliary heads: 14x14 to 4x4, windows of 4 at irregular starts 0, 3, 7, 10.
+    cases.push(PoolSpec::adaptive([4, 4], [2, 5, 14, 14]));
+    let mut sliced = PoolSpec::adaptive([3, 2], [1, 4, 7, 13]);
+    (sliced.input, sliced.output) = (ChannelSlice::at(1, 6), ChannelSlice::at(2, 9));
+    cases.push(sliced);
+    cases
+}
+
+pub(super) fn sweep_cases() -> Vec<Pool2d> {
+    pool_cases(PoolKind::Max).into_iter().chain(average_cases()).collect()
 }

@@ -4,6 +4,9 @@ use super::Kernel;
 use crate::error::{Error, Result};
 use crate::gpu::{flat_workgroups, KernelId, Launch};
 
+/// The WGSL files of the softmax kernel.
+pub(crate) const SHADERS: &[&str] = &["softmax.wgsl"];
+
 /// Input, in binding order: input; the output has the same shape.
 #[derive(Clone, Debug)]
 pub struct Softmax {
@@ -83,4 +86,16 @@ impl Kernel for Softmax {
     fn tolerance(&self, reference: &[Vec<f32>]) -> f32 {
         super::accumulation_tolerance(self.len + 8, reference)
     }
+}
+
+// The kernel sweep's cases (`verify::kernel_cases`): rows of 1 to 1000, and an axis with an inner stride.
+
+pub(super) fn sweep_cases() -> Vec<Softmax> {
+    vec![
+        Softmax::rows(1, 1000),
+        Softmax::rows(3, 7),
+        Softmax::rows(2, 1),
+        Softmax { outer: 2, len: 5, inner: 3 },
+        Softmax { outer: 1, len: 130, inner: 17 },
+    ]
 }

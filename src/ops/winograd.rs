@@ -8,6 +8,10 @@ use crate::error::{Error, Result};
 use crate::geometry::{nchw_index, ChannelSlice, Pads};
 use crate::gpu::{KernelId, Launch};
 
+/// The WGSL files of the two Winograd transforms.
+pub(crate) const INPUT_SHADERS: &[&str] = &["winograd_common.wgsl", "winograd_input.wgsl"];
+pub(crate) const OUTPUT_SHADERS: &[&str] = &["winograd_common.wgsl", "winograd_output.wgsl"];
+
 /// The tiles of a 3x3/1/1 conv: its images and (input = output) size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WinogradTiles {
@@ -286,4 +290,28 @@ impl Kernel for WinogradOutput {
         // Each output sums 9 of M's values and the bias.
         accumulation_tolerance(10, reference)
     }
+}
+
+// The kernel sweep's cases (`verify::kernel_cases`): tile grids with partial tiles, batch 3, channel slices.
+
+fn winograd_tiles(batch: usize, height: usize, width: usize) -> WinogradTiles {
+    WinogradTiles { batch, height, width }
+}
+
+pub(super) fn input_sweep_cases() -> Vec<WinogradInput> {
+    vec![
+        WinogradInput { tiles: winograd_tiles(1, 7, 7), channels: 5, input: ChannelSlice::at(0, 5) },
+        WinogradInput { tiles: winograd_tiles(3, 13, 10), channels: 6, input: ChannelSlice::at(2, 10) },
+        WinogradInput { tiles: winograd_tiles(2, 1, 1), channels: 3, input: ChannelSlice::at(0, 3) },
+        WinogradInput { tiles: winograd_tiles(1, 56, 55), channels: 4, input: ChannelSlice::at(0, 4) },
+    ]
+}
+
+pub(super) fn output_sweep_cases() -> Vec<WinogradOutput> {
+    vec![
+        WinogradOutput { tiles: winograd_tiles(1, 7, 7), channels: 5, relu: false, output: ChannelSlice::at(0, 5) },
+        WinogradOutput { tiles: winograd_tiles(3, 13, 10), channels: 6, relu: true, output: ChannelSlice::at(3, 11) },
+        WinogradOutput { tiles: winograd_tiles(2, 1, 1), channels: 3, relu: true, output: ChannelSlice::at(0, 3) },
+        WinogradOutput { tiles: winograd_tiles(1, 56, 55), channels: 4, relu: false, output: ChannelSlice::at(1, 5) },
+    ]
 }
