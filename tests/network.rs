@@ -34,7 +34,7 @@ fn check_separate_pools_and_winograd(variant: &str) {
     let mut plan = Plan::build(&graph, 2, &options).unwrap();
     let mut convs = 0;
     for dispatch in &mut plan.dispatches {
-        if let Some(chosen) = dispatch.kernel.variants().into_iter().find(|v| v.variant_name() == variant) {
+        if let Some(chosen) = dispatch.kernel.variants().into_iter().find(|v| v.variant_name() == variant && v.runs_on(gpu)) {
             dispatch.kernel = chosen;
             convs += 1;
         }
