@@ -51,9 +51,7 @@ pub fn dispatch_flops(plan: &Plan, d: usize) -> f64 {
     if let Some(work) = dispatch.direct_work {
         return 2.0 * work as f64;
     }
-    let name = dispatch.kernel.kernel_name();
-    let factor = if name.starts_with("conv") || name == "fully connected" { 2.0 } else { 1.0 };
-    factor * dispatch.kernel.work() as f64
+    dispatch.kernel.flops()
 }
 
 /// The network's floating-point operations per run (at the plan's batch).

@@ -14,16 +14,34 @@ use crate::error::{Error, Result};
 use crate::files::{read_capped, FileKind};
 use crate::gpu::{Gpu, Pipelines};
 use crate::graph::Graph;
-use crate::ops::Kernel;
+use crate::ops::{Kernel, KernelKey};
 use crate::plan::{Plan, PlanOptions};
 use crate::rng::Rng;
 
-/// Per adapter: the chosen variant name by kernel shape, and the plan-level choices.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// Per adapter: the chosen variant of each tuned dispatch, and the plan-level choices.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TuneCache {
-    pub adapters: BTreeMap<String, BTreeMap<String, String>>,
+    /// The cache format; a file in another one is not applied (see `TuneCache::parse`).
+    pub format: u32,
+    pub adapters: BTreeMap<String, Vec<TunedVariant>>,
     #[serde(default)]
     pub plans: BTreeMap<String, PlanChoice>,
+}
+
+impl Default for TuneCache {
+    fn default() -> Self {
+        TuneCache { format: CACHE_FORMAT, adapters: BTreeMap::new(), plans: BTreeMap::new() }
+    }
+}
+
+/// The cache file's format: 2 keys choices by `KernelKey` (1 keyed them by description strings).
+pub const CACHE_FORMAT: u32 = 2;
+
+/// One dispatch's tuned variant: its key, and the name of the variant chosen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TunedVariant {
+    pub key: KernelKey,
+    pub variant: String,
 }
 
 /// How the network is planned, beyond each dispatch's variant: the tuner times the whole
@@ -94,9 +112,17 @@ impl TuneCache {
         self.plans.contains_key(&adapter_key(gpu))
     }
 
-    /// A cache from the bytes of its file; `path` names it in errors.
+    /// A cache from the bytes of its file; `path` names it in errors. A cache in another format
+    /// is not applied (an empty cache, with a warning): `googlenet tune` rewrites it.
     pub fn parse(bytes: &[u8], path: &Path) -> Result<Self> {
-        serde_json::from_slice(bytes).map_err(|e| Error::file(path, format!("not a tuning cache ({e}); delete it to re-tune")))
+        let not_a_cache = |e: serde_json::Error| Error::file(path, format!("not a tuning cache ({e}); delete it to re-tune"));
+        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(not_a_cache)?;
+        let format = value.get("format").and_then(serde_json::Value::as_u64);
+        if value.is_object() && format != Some(u64::from(CACHE_FORMAT)) {
+            log::warn!("the tuning cache {} is from another version of the engine and is not applied; `googlenet tune` rewrites it", path.display());
+            return Ok(TuneCache::default());
+        }
+        serde_json::from_value(value).map_err(not_a_cache)
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
@@ -158,24 +184,15 @@ pub fn tune(gpu: &Gpu, pipelines: &Pipelines, plan: &mut Plan, cache: &mut TuneC
         }
         let best = (0..times.len()).min_by(|&a, &b| times[a].1.total_cmp(&times[b].1)).expect("at least two variants");
         let shape = dispatch.kernel.describe();
-        choices.insert(shape.clone(), times[best].0.clone());
+        if let Some(key) = dispatch.kernel.tuning_key() {
+            choices.retain(|c| c.key != key);
+            choices.push(TunedVariant { key, variant: times[best].0.clone() });
+        }
         dispatch.kernel = variants.into_iter().nth(best).expect("best is an index of variants");
         tuned.push(Tuned { dispatch: d, shape, chosen: times[best].0.clone(), times_ms: times });
         on_step();
     }
     Ok(tuned)
-}
-
-/// A kernel shape with its batch sizes (`n<digits>` words) blanked out.
-fn without_batch(shape: &str) -> String {
-    shape
-        .split(' ')
-        .map(|word| match word.strip_prefix('n') {
-            Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => "n*",
-            _ => word,
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Applies the cached choices for this adapter to the plan: for each dispatch the choice made at
@@ -188,12 +205,10 @@ pub fn apply(gpu: &Gpu, plan: &mut Plan, cache: &TuneCache) -> usize {
     };
     let mut applied = 0;
     for dispatch in &mut plan.dispatches {
-        let shape = dispatch.kernel.describe();
-        let other_batch = || {
-            let wanted = without_batch(&shape);
-            choices.iter().find(|(tuned, _)| without_batch(tuned) == wanted).map(|(_, name)| name)
-        };
-        let Some(name) = choices.get(&shape).or_else(other_batch) else { continue };
+        let Some(key) = dispatch.kernel.tuning_key() else { continue };
+        let this_batch = choices.iter().find(|c| c.key == key);
+        let other_batch = || choices.iter().find(|c| c.key.same_but_batch(&key));
+        let Some(TunedVariant { variant: name, .. }) = this_batch.or_else(other_batch) else { continue };
         if let Some(variant) = dispatch.kernel.variants().into_iter().find(|v| v.variant_name() == name && v.runs_on(gpu)) {
             dispatch.kernel = variant;
             applied += 1;

@@ -10,7 +10,7 @@ use googlenet::plan::{Plan, PlanOptions};
 use googlenet::reference::run_reference;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
-use googlenet::tune::{adapter_key, apply, tune, tune_network, tuned_plan, PlanChoice, TuneCache};
+use googlenet::tune::{adapter_key, apply, tune, tune_network, tuned_plan, PlanChoice, TuneCache, TunedVariant};
 use googlenet::verify::check_value;
 
 fn scratch(name: &str) -> PathBuf {
@@ -65,9 +65,8 @@ fn another_adapter_or_a_missing_cache_keeps_the_defaults() {
     let (gpu, _) = common::gpu();
     let graph = small_graph();
     let mut cache = TuneCache::default();
-    let mut other = std::collections::BTreeMap::new();
     let mut plan = Plan::build(&graph, 1, &PlanOptions::default()).unwrap();
-    other.insert(plan.dispatches[0].kernel.describe(), "subgroup".to_string());
+    let other = vec![TunedVariant { key: plan.dispatches[0].kernel.tuning_key().unwrap(), variant: "subgroup".to_string() }];
     cache.adapters.insert(format!("{} (another driver)", adapter_key(gpu)), other);
     assert_eq!(apply(gpu, &mut plan, &cache), 0);
     assert!(plan.dispatches.iter().all(|d| d.kernel.variant_name() != "subgroup"));
@@ -110,12 +109,37 @@ fn the_network_tuning_keeps_the_fastest_plan_choice() {
 
 #[test]
 fn a_cache_without_plan_choices_still_loads() {
+    let path = scratch("no-plans");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let key = r#"{"kernel_set": 2, "family": "FullyConnected", "shape": [1024, 1000, 0], "batch": 1}"#;
+    std::fs::write(&path, format!(r#"{{"format": 2, "adapters": {{"some gpu": [{{"key": {key}, "variant": "rows"}}]}}}}"#)).unwrap();
+    let cache = TuneCache::load(&path).unwrap();
+    assert_eq!(cache.adapters["some gpu"][0].variant, "rows");
+    assert!(cache.plans.is_empty());
+}
+
+#[test]
+fn a_cache_keyed_by_descriptions_is_from_an_earlier_engine_and_not_applied() {
     let path = scratch("older");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, r#"{"adapters": {"some gpu": {"n1 3x7x7 -> 5": "tiled"}}}"#).unwrap();
+    std::fs::write(&path, r#"{"adapters": {"some gpu": {"n1 3x7x7 -> 5": "tiled"}}, "plans": {}}"#).unwrap();
     let cache = TuneCache::load(&path).unwrap();
-    assert_eq!(cache.adapters.len(), 1);
-    assert!(cache.plans.is_empty());
+    assert!(cache.adapters.is_empty() && cache.plans.is_empty());
+}
+
+#[test]
+fn a_tuned_choice_is_keyed_by_typed_fields_with_the_batch_apart() {
+    let graph = small_graph();
+    let batch_1 = Plan::build(&graph, 1, &PlanOptions::default()).unwrap();
+    let batch_3 = Plan::build(&graph, 3, &PlanOptions::default()).unwrap();
+    let keys = |plan: &Plan| plan.dispatches.iter().filter_map(|d| d.kernel.tuning_key()).collect::<Vec<_>>();
+    let (one, three) = (keys(&batch_1), keys(&batch_3));
+    assert!(!one.is_empty() && one.len() == three.len());
+    for (a, b) in one.iter().zip(&three) {
+        assert_eq!((a.batch, b.batch), (1, 3));
+        assert!(a.same_but_batch(b) && a != b);
+        assert_eq!(a.kernel_set, googlenet::ops::KERNEL_SET_VERSION);
+    }
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use bytemuck::Zeroable;
 
-use super::{accumulation_tolerance, parallel, Kernel, Pool2d, PoolKind};
+use super::{accumulation_tolerance, parallel, Kernel, KernelFamily, KernelKey, Pool2d, PoolKind};
 use crate::error::{Error, Result};
 use crate::geometry::{nchw_index, window_output_len, ChannelSlice, Pads};
 use crate::gpu::{Gpu, KernelId, Launch, SubgroupWidth};
@@ -505,6 +505,25 @@ impl Kernel for ConvGroup {
 
     fn work(&self) -> usize {
         self.convs.iter().map(|(c, _)| c.columns() * c.out_channels * c.reduction_len()).sum()
+    }
+
+    fn flops(&self) -> f64 {
+        2.0 * self.work() as f64
+    }
+
+    fn tuning_key(&self) -> Option<KernelKey> {
+        let shape = self
+            .convs
+            .iter()
+            .flat_map(|(c, slot)| {
+                let geometry = [c.in_channels, c.in_h, c.in_w, c.out_channels, c.kernel_h, c.kernel_w, c.stride_h, c.stride_w];
+                let pads = [c.pads.top, c.pads.left, c.pads.bottom, c.pads.right];
+                let slices = [c.input.offset, c.input.total, c.output.offset, c.output.total];
+                let flags = [c.relu as usize, c.pool_input as usize, *slot as usize];
+                geometry.into_iter().chain(pads).chain(slices).chain(flags)
+            })
+            .collect();
+        Some(KernelKey::new(KernelFamily::ConvGroup, shape, self.convs[0].0.batch))
     }
 
     fn tolerance(&self, reference: &[Vec<f32>]) -> f32 {

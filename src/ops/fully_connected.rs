@@ -1,7 +1,7 @@
 //! Fully connected layer over a batch: y = x W^T + bias, optional ReLU (also ONNX `Gemm` and
 //! `MatMul` + `Add`, once the importer has folded their constants into W and the bias).
 
-use super::{accumulation_tolerance, Kernel};
+use super::{accumulation_tolerance, Kernel, KernelFamily, KernelKey};
 use crate::error::{Error, Result};
 use crate::gpu::{KernelId, Launch};
 
@@ -115,6 +115,14 @@ impl Kernel for FullyConnected {
 
     fn work(&self) -> usize {
         self.batch * self.in_features * self.out_features
+    }
+
+    fn flops(&self) -> f64 {
+        2.0 * self.work() as f64
+    }
+
+    fn tuning_key(&self) -> Option<KernelKey> {
+        Some(KernelKey::new(KernelFamily::FullyConnected, vec![self.in_features, self.out_features, self.relu as usize], self.batch))
     }
 
     fn tolerance(&self, reference: &[Vec<f32>]) -> f32 {

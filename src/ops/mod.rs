@@ -5,6 +5,7 @@
 mod conv;
 mod channel_affine;
 mod fully_connected;
+mod key;
 mod lrn;
 mod parallel;
 mod pool;
@@ -14,6 +15,7 @@ mod winograd;
 pub use conv::{Conv2d, ConvGroup, ConvVariant, OutputSlot, MAX_PROBLEMS};
 pub use channel_affine::ChannelAffine;
 pub use fully_connected::{FcVariant, FullyConnected};
+pub use key::{KernelFamily, KernelKey, KERNEL_SET_VERSION};
 pub use lrn::Lrn;
 pub use pool::{Pool2d, PoolKind};
 pub use softmax::Softmax;
@@ -51,6 +53,18 @@ pub trait Kernel: Send + Sync + std::fmt::Debug {
     fn launch(&self) -> Launch;
     /// Multiply-adds (or comparisons) the op performs, for throughput figures.
     fn work(&self) -> usize;
+
+    /// Floating-point operations, for GFLOP/s: one per unit of `work` unless the op counts a
+    /// multiply-add as two (convs, fully connected layers).
+    fn flops(&self) -> f64 {
+        self.work() as f64
+    }
+
+    /// What the tuning cache keeps this dispatch's variant choice under; `None` for ops with one
+    /// variant.
+    fn tuning_key(&self) -> Option<KernelKey> {
+        None
+    }
     /// The largest |GPU - reference| accepted for this op, given the reference outputs.
     fn tolerance(&self, reference: &[Vec<f32>]) -> f32;
 
