@@ -562,9 +562,9 @@ impl Kernel for ConvGroup {
     }
 }
 
-// The kernel sweep's cases (`verify::kernel_cases`): windows and strides that break tiling, pointwise convs at pixel counts on
-// and off the vec4 loader's quads, channel slices of larger buffers, and groups shaped like an
-// inception module's dispatches.
+// The kernel sweep's cases (`verify::kernel_cases`): windows and strides that break tiling,
+// pointwise convs at pixel counts on and off the vec4 loader's quads, channel slices of larger
+// buffers, and groups shaped like an inception module's dispatches.
 
 fn conv_cases() -> Vec<Conv2d> {
     let mut cases = vec![
