@@ -195,11 +195,15 @@ impl Pipelines {
     }
 
     /// Compiles every kernel of `ids` not compiled yet, on threads of their own: a driver that
-    /// compiles on the CPU (lavapipe, SwiftShader) spends most of a cold start here.
+    /// compiles on the CPU (lavapipe, SwiftShader) spends most of a cold start here. (In a
+    /// browser, where a device is not shared between threads, one after another.)
     pub fn prepare(&self, gpu: &Gpu, ids: impl IntoIterator<Item = KernelId>) -> Result<()> {
         let mut missing: Vec<KernelId> = ids.into_iter().filter(|&id| self.compiled(id).is_none()).collect();
         missing.sort();
         missing.dedup();
+        #[cfg(target_arch = "wasm32")]
+        return missing.into_iter().try_for_each(|id| self.pipeline(gpu, id).map(drop));
+        #[cfg(not(target_arch = "wasm32"))]
         std::thread::scope(|scope| {
             let threads: Vec<_> = missing.into_iter().map(|id| scope.spawn(move || self.pipeline(gpu, id).map(drop))).collect();
             threads.into_iter().try_for_each(|thread| thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
@@ -224,6 +228,8 @@ impl Pipelines {
                 ),
             });
         }
+        // `Instant` has no clock on wasm32-unknown-unknown (it panics there).
+        #[cfg(not(target_arch = "wasm32"))]
         let started = std::time::Instant::now();
         let pipeline = gpu.checked(&format!("compiling kernel {id:?}"), || {
             let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
@@ -239,6 +245,7 @@ impl Pipelines {
                 cache: self.disk.as_ref().map(|disk| &disk.cache),
             })
         })?;
+        #[cfg(not(target_arch = "wasm32"))]
         log::debug!("compiled kernel {id:?} in {:.0} ms", started.elapsed().as_secs_f64() * 1e3);
         self.unsaved.store(true, Ordering::SeqCst);
         Ok(pipeline)
