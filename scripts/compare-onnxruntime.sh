@@ -42,7 +42,7 @@ googlenet_ms() {
         "$python" -c "import json, sys; print(f\"{json.load(sys.stdin)['end_to_end_ms']['median']:.2f}\")"
 }
 
-"$googlenet" info | head -1
+"$googlenet" info > "${TMPDIR:-/tmp}/googlenet-info.txt" && head -1 "${TMPDIR:-/tmp}/googlenet-info.txt"
 echo "round  googlenet ms  onnxruntime ms  ratio"
 for round in $(seq 1 "$rounds"); do
     ours=$(googlenet_ms)
