@@ -158,6 +158,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Like other command-line tools, end quietly when the reader of stdout goes away
+    // (`googlenet classify --json DIR | head`) instead of panicking on the failed write.
+    #[cfg(unix)]
+    // SAFETY: at the start of main, before any thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // RUST_LOG picks what is logged (e.g. `RUST_LOG=wgpu=warn`, `RUST_LOG=debug`); by default
     // the engine's warnings only, so that reports stay readable.
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("googlenet=warn")).init();
