@@ -20,15 +20,9 @@ pub fn run(json: bool) -> Result<ExitCode> {
     ];
     let features: Vec<String> = gpu.features.iter_names().map(|(name, _)| name.to_string()).collect();
     if json {
-        let report = serde_json::json!({
-            "name": info.name,
-            "backend": format!("{:?}", info.backend),
-            "device_type": format!("{:?}", info.device_type),
-            "driver": info.driver,
-            "driver_info": info.driver_info,
-            "features": features,
-            "limits": limits.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
-        });
+        let mut report = super::json::adapter(&gpu);
+        report["features"] = features.into();
+        report["limits"] = limits.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>().into();
         println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
         return Ok(ExitCode::SUCCESS);
     }
@@ -36,6 +30,8 @@ pub fn run(json: bool) -> Result<ExitCode> {
     println!("backend:  {:?}", info.backend);
     println!("type:     {:?}", info.device_type);
     println!("driver:   {} {}", info.driver, info.driver_info);
+    let width = gpu.fixed_subgroup_width().map_or_else(|| "not fixed: no subgroup kernels".to_string(), |w| format!("fixed at {}", w.lanes()));
+    println!("subgroups: {}..{} wide ({width})", info.subgroup_min_size, info.subgroup_max_size);
     println!("features: {}", if features.is_empty() { "(none of the optional ones)".to_string() } else { features.join(", ") });
     println!("limits:");
     for (name, value) in limits {

@@ -12,6 +12,8 @@ pub fn adapter(gpu: &Gpu) -> serde_json::Value {
         "device_type": format!("{:?}", info.device_type),
         "driver": info.driver,
         "driver_info": info.driver_info,
+        "subgroup_sizes": [info.subgroup_min_size, info.subgroup_max_size],
+        "fixed_subgroup_width": gpu.fixed_subgroup_width().map(|width| width.lanes()),
     })
 }
 
@@ -26,6 +28,8 @@ pub fn backend(backend: &Backend) -> serde_json::Value {
             "device_type": "Cpu",
             "driver": "",
             "driver_info": why,
+            "subgroup_sizes": null,
+            "fixed_subgroup_width": null,
         }),
     }
 }
