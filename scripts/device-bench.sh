@@ -3,11 +3,12 @@
 #
 #   On the build machine:   scripts/device-bench.sh --prepare DIR
 #       copies target/release/googlenet and the Vulkan loader (libvulkan.so.1, from Debian's
-#       libvulkan1, fetched with apt-get download if this machine lacks it) into DIR.
+#       libvulkan1, fetched with apt-get download if this machine lacks it) into DIR, and the
+#       Khronos validation layer with scripts/vulkan-validation.sh where Debian's chromium is here.
 #   On the GPU machine:     scripts/device-bench.sh DIR [OUT]
 #       reports whether wgpu finds a Vulkan (or GL) adapter, then runs `googlenet info`, `verify`,
-#       `tune` and `bench --json` within 8 minutes in all, writing their output under OUT
-#       (default .).
+#       `run --aux` under the validation layer (if carried), `tune` and `bench --json` (with the
+#       serial schedule) within 9 minutes in all, writing their output under OUT (default .).
 #
 # NVIDIA machines may have the driver's libraries but no Vulkan loader (the carried one is put on
 # LD_LIBRARY_PATH) or no ICD manifest (one pointing at the driver is written, and
@@ -25,6 +26,9 @@ prepare() {
             cp x/usr/lib/x86_64-linux-gnu/libvulkan.so.1* "$dir/")
     else
         cp -L "$loader" "$dir/libvulkan.so.1"
+    fi
+    if [ -f /usr/lib/chromium/libVkLayer_khronos_validation.so ]; then
+        cp /usr/lib/chromium/libVkLayer_khronos_validation.so scripts/vulkan-validation.sh "$dir/"
     fi
     ls -la "$dir"
 }
@@ -76,6 +80,13 @@ echo "== googlenet verify"
 timeout 120 "$bin" verify > "$out/verify.txt" 2>&1
 echo "exit status $?"
 tail -25 "$out/verify.txt"
+
+if [ -f "$dir/libVkLayer_khronos_validation.so" ] && [ "${WGPU_BACKEND:-}" != gl ]; then
+    echo "== googlenet run --aux under the Vulkan validation layer"
+    timeout 60 "$dir/vulkan-validation.sh" "$dir/libVkLayer_khronos_validation.so" -- "$bin" run --aux > "$out/validation.txt" 2>&1
+    echo "exit status $?"
+    grep -v 'LAYER' "$out/validation.txt" | tail -30
+fi
 
 echo "== googlenet tune"
 export GOOGLENET_TUNE_CACHE="$out/tune.json"
