@@ -1,21 +1,22 @@
 // Conv core for GPUs: a tiled GEMM with both operand tiles in workgroup memory. Composed after
 // `conv_common.wgsl` (params, bindings) and before a loader (`load_input`).
 //
-// A workgroup computes a 64x64 tile of out (64 channels x 64 pixels), stepping through K 16 at a
-// time with both operand tiles in workgroup memory. Each of its 16x16 threads holds a 4x4
-// register block: rows ty + 16*i and columns tx + 16*j, so neighbouring threads touch
-// neighbouring addresses in workgroup memory and in the output. A row of workgroups is 64
-// output channels.
+// A workgroup computes a TILE_M x TILE_N tile of out (channels x pixels: 64x64 by default; the
+// pipeline may set 32x32 or 16x64, for dispatches too small to fill a GPU with 64x64 tiles),
+// stepping through K 16 at a time with both operand tiles in workgroup memory. Each of its 16x16
+// threads holds a (TILE_M / 16) x (TILE_N / 16) register block: rows ty + 16*i and columns
+// tx + 16*j, so neighbouring threads touch neighbouring addresses in workgroup memory and in the
+// output. A row of workgroups is TILE_M output channels.
 
 // Weights as [M][K] per problem.
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 
-const TILE_M: u32 = 64u;
-const TILE_N: u32 = 64u;
+override TILE_M: u32 = 64u;
+override TILE_N: u32 = 64u;
 const TILE_K: u32 = 16u;
 const THREADS: u32 = 256u;
-const BLOCK: u32 = 4u;
 
+// Sized for the largest tiles (64 x TILE_K); smaller tiles use the front of each.
 var<workgroup> tile_w: array<f32, 1024>; // [TILE_K][TILE_M]
 var<workgroup> tile_x: array<f32, 1024>; // [TILE_K][TILE_N]
 
@@ -39,6 +40,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     // which Vulkan forbids on function variables (VUID-StandaloneSpirv-None-10684,
     // https://github.com/gfx-rs/wgpu/issues/7696), and NVIDIA's compiler has been seen to crash on.
     var acc: mat4x4<f32>;
+    let block_m = TILE_M / 16u;
+    let block_n = TILE_N / 16u;
     for (var k0 = 0u; k0 < k_len; k0 += TILE_K) {
         for (var i = 0u; i < TILE_K * TILE_M / THREADS; i++) {
             let e = tid + i * THREADS;
@@ -50,6 +53,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
                 w = weight[q.weight_offset + m * k_len + k];
             }
             tile_w[(e % TILE_K) * TILE_M + e / TILE_K] = w;
+        }
+        for (var i = 0u; i < TILE_K * TILE_N / THREADS; i++) {
+            let e = tid + i * THREADS;
             // Input: consecutive threads read consecutive output pixels.
             let kx = k0 + e / TILE_N;
             let n = n0 + e % TILE_N;
@@ -63,12 +69,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         for (var kk = 0u; kk < TILE_K; kk++) {
             var a: vec4<f32>;
             var b: vec4<f32>;
-            for (var i = 0u; i < BLOCK; i++) {
+            for (var i = 0u; i < block_m; i++) {
                 a[i] = tile_w[kk * TILE_M + lid.y + 16u * i];
-                b[i] = tile_x[kk * TILE_N + lid.x + 16u * i];
             }
-            for (var i = 0u; i < BLOCK; i++) {
-                for (var j = 0u; j < BLOCK; j++) {
+            for (var j = 0u; j < block_n; j++) {
+                b[j] = tile_x[kk * TILE_N + lid.x + 16u * j];
+            }
+            for (var i = 0u; i < block_m; i++) {
+                for (var j = 0u; j < block_n; j++) {
                     acc[i][j] = fma(a[i], b[j], acc[i][j]);
                 }
             }
@@ -76,12 +84,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         workgroupBarrier();
     }
 
-    for (var i = 0u; i < BLOCK; i++) {
+    for (var i = 0u; i < block_m; i++) {
         let m = m0 + lid.y + 16u * i;
         if (m >= q.out_channels) {
             continue;
         }
-        for (var j = 0u; j < BLOCK; j++) {
+        for (var j = 0u; j < block_n; j++) {
             let n = n0 + lid.x + 16u * j;
             if (n >= n_len) {
                 continue;

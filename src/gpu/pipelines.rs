@@ -43,11 +43,46 @@ impl SubgroupWidth {
     }
 }
 
+/// The output tile of one workgroup of the `tiled` conv kernels (their `TILE_M` x `TILE_N`):
+/// output channels x output pixels. Smaller tiles make more workgroups of a small layer (the 7x7
+/// and 14x14 stages at batch 1), for GPUs with more cores than 64x64 tiles fill.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TileShape {
+    /// 64 channels x 64 pixels, a 4x4 register block per thread.
+    #[default]
+    M64N64,
+    /// 32 x 32, a 2x2 block per thread.
+    M32N32,
+    /// 16 channels x 64 pixels, a 1x4 block per thread: for layers with few output channels.
+    M16N64,
+}
+
+impl TileShape {
+    pub const ALL: [TileShape; 3] = [TileShape::M64N64, TileShape::M32N32, TileShape::M16N64];
+
+    /// Output channels per tile.
+    pub fn channels(self) -> u32 {
+        match self {
+            TileShape::M64N64 => 64,
+            TileShape::M32N32 => 32,
+            TileShape::M16N64 => 16,
+        }
+    }
+
+    /// Output pixels per tile.
+    pub fn pixels(self) -> u32 {
+        match self {
+            TileShape::M64N64 | TileShape::M16N64 => 64,
+            TileShape::M32N32 => 32,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KernelId {
-    ConvKxk,
-    Conv1x1,
-    Conv1x1Pooled,
+    ConvKxk(TileShape),
+    Conv1x1(TileShape),
+    Conv1x1Pooled(TileShape),
     ConvKxkSubgroup(SubgroupWidth),
     Conv1x1Subgroup(SubgroupWidth),
     Conv1x1SubgroupPooled(SubgroupWidth),
@@ -66,7 +101,7 @@ pub enum KernelId {
 impl KernelId {
     /// Every kernel, the subgroup ones at every width.
     pub fn all() -> Vec<KernelId> {
-        let mut all = vec![KernelId::ConvKxk, KernelId::Conv1x1, KernelId::Conv1x1Pooled];
+        let mut all: Vec<KernelId> = TileShape::ALL.into_iter().flat_map(|tile| [KernelId::ConvKxk(tile), KernelId::Conv1x1(tile), KernelId::Conv1x1Pooled(tile)]).collect();
         for width in SubgroupWidth::ALL {
             all.extend([
                 KernelId::ConvKxkSubgroup(width),
@@ -94,8 +129,8 @@ impl KernelId {
     pub fn files(self) -> &'static [&'static str] {
         use crate::ops::shader_files as op;
         match self {
-            KernelId::ConvKxk => op::conv::TILED_KXK,
-            KernelId::Conv1x1 | KernelId::Conv1x1Pooled => op::conv::TILED_1X1,
+            KernelId::ConvKxk(_) => op::conv::TILED_KXK,
+            KernelId::Conv1x1(_) | KernelId::Conv1x1Pooled(_) => op::conv::TILED_1X1,
             KernelId::ConvKxkSubgroup(_) => op::conv::SUBGROUP_KXK,
             KernelId::Conv1x1Subgroup(_) | KernelId::Conv1x1SubgroupPooled(_) => op::conv::SUBGROUP_1X1,
             KernelId::Conv1x1SubgroupVec4(_) => op::conv::SUBGROUP_1X1_VEC4,
@@ -119,14 +154,18 @@ impl KernelId {
     }
 
     /// Values for the module's `override` constants (the rest keep their defaults): the
-    /// subgroup width, and whether a 1x1 loader keeps its pooling path.
+    /// subgroup width, the tile shape, and whether a 1x1 loader keeps its pooling path.
     pub fn constants(self) -> Vec<(&'static str, f64)> {
         let pooled = match self {
-            KernelId::Conv1x1 | KernelId::Conv1x1Subgroup(_) | KernelId::Conv1x1SubgroupVec4(_) => Some(("POOLED_INPUT", 0.0)),
+            KernelId::Conv1x1(_) | KernelId::Conv1x1Subgroup(_) | KernelId::Conv1x1SubgroupVec4(_) => Some(("POOLED_INPUT", 0.0)),
             _ => None,
         };
         let lanes = self.subgroup_width().map(|width| ("LANES", f64::from(width.lanes())));
-        pooled.into_iter().chain(lanes).collect()
+        let tile = match self {
+            KernelId::ConvKxk(tile) | KernelId::Conv1x1(tile) | KernelId::Conv1x1Pooled(tile) => vec![("TILE_M", f64::from(tile.channels())), ("TILE_N", f64::from(tile.pixels()))],
+            _ => Vec::new(),
+        };
+        pooled.into_iter().chain(lanes).chain(tile).collect()
     }
 
     pub fn entry_point(self) -> &'static str {

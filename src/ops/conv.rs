@@ -7,7 +7,7 @@ use bytemuck::Zeroable;
 use super::{accumulation_tolerance, parallel, Kernel, KernelFamily, KernelKey, Pool2d, PoolKind};
 use crate::error::{Error, Result};
 use crate::geometry::{nchw_index, window_output_len, ChannelSlice, Pads};
-use crate::gpu::{Gpu, KernelId, Launch, SubgroupWidth};
+use crate::gpu::{Gpu, KernelId, Launch, SubgroupWidth, TileShape};
 
 /// The WGSL files of each conv kernel (`KernelId::files`): what every conv kernel shares, a core
 /// (how the GEMM is computed), a loader (how input element (k, n) is found) and the input binding.
@@ -81,12 +81,11 @@ struct ConvGroupParams {
 }
 
 /// How a conv group's GEMM is computed: the two families of conv kernels.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConvVariant {
-    /// Operand tiles in workgroup memory, a 4x4 register block per thread (`conv_tiled.wgsl`):
-    /// the design for real GPUs.
-    #[default]
-    Tiled,
+    /// Operand tiles in workgroup memory, up to a 4x4 register block per thread
+    /// (`conv_tiled.wgsl`), in one of three tile shapes: the design for real GPUs.
+    Tiled(TileShape),
     /// No workgroup memory: a 16x4 register block per invocation, weights shared across a
     /// subgroup of the adapter's fixed width (`conv_subgroup.wgsl`): for CPU-like adapters.
     Subgroup(SubgroupWidth),
@@ -95,17 +94,28 @@ pub enum ConvVariant {
     SubgroupVec4(SubgroupWidth),
 }
 
+impl Default for ConvVariant {
+    /// 64x64 tiles: the GPU design, and what runs where nothing was tuned.
+    fn default() -> Self {
+        ConvVariant::Tiled(TileShape::M64N64)
+    }
+}
+
 impl ConvVariant {
-    /// Every variant, the subgroup ones at every width (an adapter runs at most one width).
+    /// Every variant: the tiled ones in every tile shape, the subgroup ones at every width (an
+    /// adapter runs at most one width).
     pub fn all() -> Vec<ConvVariant> {
+        let tiled = TileShape::ALL.into_iter().map(ConvVariant::Tiled);
         let subgroup = SubgroupWidth::ALL.into_iter().flat_map(|w| [ConvVariant::Subgroup(w), ConvVariant::SubgroupVec4(w)]);
-        std::iter::once(ConvVariant::Tiled).chain(subgroup).collect()
+        tiled.chain(subgroup).collect()
     }
 
     /// The name reports and the tuning cache use.
     pub fn name(self) -> &'static str {
         match self {
-            ConvVariant::Tiled => "tiled",
+            ConvVariant::Tiled(TileShape::M64N64) => "tiled",
+            ConvVariant::Tiled(TileShape::M32N32) => "tiled-32x32",
+            ConvVariant::Tiled(TileShape::M16N64) => "tiled-16x64",
             ConvVariant::Subgroup(_) => "subgroup",
             ConvVariant::SubgroupVec4(_) => "subgroup-vec4",
         }
@@ -114,7 +124,7 @@ impl ConvVariant {
     /// Whether `gpu` can run this variant's kernels.
     pub fn runs_on(self, gpu: &Gpu) -> bool {
         match self {
-            ConvVariant::Tiled => true,
+            ConvVariant::Tiled(_) => true,
             ConvVariant::Subgroup(width) | ConvVariant::SubgroupVec4(width) => gpu.fixed_subgroup_width() == Some(width),
         }
     }
@@ -122,7 +132,7 @@ impl ConvVariant {
     /// Whether this variant can compute `group`.
     pub fn fits(self, group: &ConvGroup) -> bool {
         match self {
-            ConvVariant::Tiled | ConvVariant::Subgroup(_) => true,
+            ConvVariant::Tiled(_) | ConvVariant::Subgroup(_) => true,
             ConvVariant::SubgroupVec4(_) => group.convs.iter().all(|(c, _)| c.is_pointwise() && !c.pool_input && (c.in_h * c.in_w) % 4 == 0),
         }
     }
@@ -130,7 +140,7 @@ impl ConvVariant {
     /// Output channels per row of workgroups, and pixels per workgroup.
     fn tile(self) -> (usize, usize) {
         match self {
-            ConvVariant::Tiled => (64, 64),
+            ConvVariant::Tiled(tile) => (tile.channels() as usize, tile.pixels() as usize),
             ConvVariant::Subgroup(width) | ConvVariant::SubgroupVec4(width) => (16, 4 * width.lanes() as usize),
         }
     }
@@ -349,9 +359,9 @@ impl ConvGroup {
     pub fn kernel_id(&self) -> KernelId {
         let pooled = self.convs.iter().any(|(c, _)| c.pool_input);
         match (self.is_pointwise(), self.variant) {
-            (true, ConvVariant::Tiled) if pooled => KernelId::Conv1x1Pooled,
-            (true, ConvVariant::Tiled) => KernelId::Conv1x1,
-            (false, ConvVariant::Tiled) => KernelId::ConvKxk,
+            (true, ConvVariant::Tiled(tile)) if pooled => KernelId::Conv1x1Pooled(tile),
+            (true, ConvVariant::Tiled(tile)) => KernelId::Conv1x1(tile),
+            (false, ConvVariant::Tiled(tile)) => KernelId::ConvKxk(tile),
             (true, ConvVariant::Subgroup(width)) if pooled => KernelId::Conv1x1SubgroupPooled(width),
             (true, ConvVariant::Subgroup(width)) => KernelId::Conv1x1Subgroup(width),
             (false, ConvVariant::Subgroup(width)) => KernelId::ConvKxkSubgroup(width),
@@ -419,10 +429,10 @@ impl ConvGroup {
 impl Kernel for ConvGroup {
     fn kernel_name(&self) -> &'static str {
         match (self.is_pointwise(), self.convs.len() > 1, self.variant) {
-            (true, false, ConvVariant::Tiled) => "conv 1x1",
-            (true, true, ConvVariant::Tiled) => "conv 1x1 group",
-            (false, false, ConvVariant::Tiled) => "conv kxk",
-            (false, true, ConvVariant::Tiled) => "conv kxk group",
+            (true, false, ConvVariant::Tiled(_)) => "conv 1x1",
+            (true, true, ConvVariant::Tiled(_)) => "conv 1x1 group",
+            (false, false, ConvVariant::Tiled(_)) => "conv kxk",
+            (false, true, ConvVariant::Tiled(_)) => "conv kxk group",
             (true, false, ConvVariant::Subgroup(_)) => "conv 1x1 subgroup",
             (true, true, ConvVariant::Subgroup(_)) => "conv 1x1 group subgroup",
             (false, false, ConvVariant::Subgroup(_)) => "conv kxk subgroup",
@@ -554,7 +564,7 @@ impl Kernel for ConvGroup {
 
     fn cpu_preference(&self) -> u8 {
         match self.variant {
-            ConvVariant::Tiled => 0,
+            ConvVariant::Tiled(_) => 0,
             ConvVariant::Subgroup(_) => 1,
             // Faster than `Subgroup` at 12 of the 15 shapes it fits, and within 1.5x at the rest.
             ConvVariant::SubgroupVec4(_) => 2,
