@@ -168,19 +168,30 @@ pub fn tune_network_steps(gpu: &Gpu, graph: &Graph, batch: usize, options: &Plan
     Ok(steps)
 }
 
+/// A variant this many times slower than the fastest so far after one run is not timed further.
+const HOPELESS: f64 = 2.0;
+
 /// Times every variant of every dispatch that has several, keeps the fastest in the plan and in
-/// `cache` (under this adapter's key).
+/// `cache` (under this adapter's key). Each variant runs once first; one over `HOPELESS` times the
+/// fastest so far keeps that time, the others are timed `iters` times. On a CPU-like adapter the
+/// variants that usually win there go first, so the GPU-style ones (5-10x slower) are cut early.
 pub fn tune(gpu: &Gpu, pipelines: &Pipelines, plan: &mut Plan, cache: &mut TuneCache, iters: usize, on_step: OnStep) -> Result<Vec<Tuned>> {
     let choices = cache.adapters.entry(adapter_key(gpu)).or_default();
     let mut tuned = Vec::new();
     for (d, dispatch) in plan.dispatches.iter_mut().enumerate() {
-        let variants = runnable_variants(gpu, dispatch.kernel.as_ref());
+        let mut variants = runnable_variants(gpu, dispatch.kernel.as_ref());
         if variants.len() < 2 {
             continue;
         }
-        let mut times = Vec::with_capacity(variants.len());
+        if is_cpu_like(gpu) {
+            variants.sort_by_key(|v| std::cmp::Reverse(v.cpu_preference()));
+        }
+        let mut times: Vec<(String, f64)> = Vec::with_capacity(variants.len());
         for variant in &variants {
-            times.push((variant.variant_name().to_string(), time_kernel(gpu, pipelines, variant.as_ref(), iters)?));
+            let fastest = times.iter().map(|(_, ms)| *ms).fold(f64::INFINITY, f64::min);
+            let once = time_kernel(gpu, pipelines, variant.as_ref(), 1)?;
+            let ms = if once > HOPELESS * fastest { once } else { once.min(time_kernel(gpu, pipelines, variant.as_ref(), iters)?) };
+            times.push((variant.variant_name().to_string(), ms));
         }
         let best = (0..times.len()).min_by(|&a, &b| times[a].1.total_cmp(&times[b].1)).expect("at least two variants");
         let shape = dispatch.kernel.describe();
