@@ -67,10 +67,10 @@ impl Engine {
     /// As `new`, with at most `contexts` runs in flight at once (further callers wait).
     pub fn with_contexts(gpu: &Arc<Gpu>, pipelines: &Pipelines, plan: Plan, contexts: usize) -> Result<Self> {
         check_limits(gpu, &plan)?;
-        pipelines.prepare(gpu, plan.dispatches.iter().map(|d| d.kernel.launch().kernel))?;
+        let launches: Vec<_> = plan.dispatches.iter().map(|d| d.kernel.launch()).collect();
+        pipelines.prepare(gpu, launches.iter().map(|launch| launch.kernel))?;
         let mut kernels = Vec::with_capacity(plan.dispatches.len());
-        for d in &plan.dispatches {
-            let launch = d.kernel.launch();
+        for (d, launch) in plan.dispatches.iter().zip(launches) {
             let pipeline = pipelines.pipeline(gpu, launch.kernel)?;
             let label = d.nodes.first().map_or("dispatch", String::as_str);
             // Constants are inputs 1.. of the kernel (after the activation it reads).
