@@ -112,13 +112,28 @@ pub fn modules(plan: &Plan, dispatch_ms: &[f64]) -> Vec<Timed> {
 /// Milliseconds of one dispatch of `kernel` alone: the fastest of `iters` runs (random inputs,
 /// after one warm-up run).
 pub fn time_kernel(gpu: &Gpu, pipelines: &Pipelines, kernel: &dyn Kernel, iters: usize) -> Result<f64> {
-    let inputs = random_inputs(kernel, 1);
-    let outputs: Vec<Vec<f32>> = kernel.output_lens().into_iter().map(|len| vec![0.0; len]).collect();
-    let inputs = gpu_inputs(kernel, &inputs.iter().map(Vec::as_slice).collect::<Vec<_>>());
-    let input_refs: Vec<&[f32]> = inputs.iter().map(Vec::as_slice).collect();
-    let output_refs: Vec<&[f32]> = outputs.iter().map(Vec::as_slice).collect();
-    let prepared = Prepared::new(gpu, pipelines, &kernel.launch(), &input_refs, &output_refs)?;
-    fastest_ms(iters, || prepared.run(gpu))
+    KernelTimer::new(gpu, pipelines, kernel)?.fastest_ms(gpu, iters)
+}
+
+/// One kernel with its random inputs uploaded, ready to be timed any number of times.
+pub struct KernelTimer {
+    prepared: Prepared,
+}
+
+impl KernelTimer {
+    pub fn new(gpu: &Gpu, pipelines: &Pipelines, kernel: &dyn Kernel) -> Result<Self> {
+        let inputs = random_inputs(kernel, 1);
+        let outputs: Vec<Vec<f32>> = kernel.output_lens().into_iter().map(|len| vec![0.0; len]).collect();
+        let inputs = gpu_inputs(kernel, &inputs.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        let input_refs: Vec<&[f32]> = inputs.iter().map(Vec::as_slice).collect();
+        let output_refs: Vec<&[f32]> = outputs.iter().map(Vec::as_slice).collect();
+        Ok(KernelTimer { prepared: Prepared::new(gpu, pipelines, &kernel.launch(), &input_refs, &output_refs)? })
+    }
+
+    /// The fastest of `iters` runs, after one warm-up run.
+    pub fn fastest_ms(&self, gpu: &Gpu, iters: usize) -> Result<f64> {
+        fastest_ms(iters, || self.prepared.run(gpu))
+    }
 }
 
 /// End-to-end milliseconds of a whole plan on `input`: the fastest of `iters` runs, after one

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bench::{time_engine, time_kernel};
+use crate::bench::{time_engine, KernelTimer};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::files::{read_capped, FileKind};
@@ -189,8 +189,9 @@ pub fn tune(gpu: &Gpu, pipelines: &Pipelines, plan: &mut Plan, cache: &mut TuneC
         let mut times: Vec<(String, f64)> = Vec::with_capacity(variants.len());
         for variant in &variants {
             let fastest = times.iter().map(|(_, ms)| *ms).fold(f64::INFINITY, f64::min);
-            let once = time_kernel(gpu, pipelines, variant.as_ref(), 1)?;
-            let ms = if once > HOPELESS * fastest { once } else { once.min(time_kernel(gpu, pipelines, variant.as_ref(), iters)?) };
+            let timer = KernelTimer::new(gpu, pipelines, variant.as_ref())?;
+            let once = timer.fastest_ms(gpu, 1)?;
+            let ms = if once > HOPELESS * fastest { once } else { once.min(timer.fastest_ms(gpu, iters)?) };
             times.push((variant.variant_name().to_string(), ms));
         }
         let best = (0..times.len()).min_by(|&a, &b| times[a].1.total_cmp(&times[b].1)).expect("at least two variants");
