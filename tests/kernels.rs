@@ -16,7 +16,7 @@ use googlenet::verify::{check_op, kernel_sweep, random_inputs};
 /// lavapipe and SwiftShader offer) requires it: then its absence fails.
 fn offered(name: &str) -> bool {
     let (gpu, _) = common::gpu();
-    if ConvVariant::all().iter().any(|v| v.name() == name && v.runs_on(gpu)) {
+    if ConvVariant::offered(name, gpu) {
         return true;
     }
     let required = std::env::var("GOOGLENET_REQUIRE_VARIANTS").unwrap_or_default();

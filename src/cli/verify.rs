@@ -31,7 +31,7 @@ pub fn run(model: Option<&Path>, json: bool) -> Result<ExitCode> {
         .collect();
     progress.finish();
     let failures = results.iter().filter(|r| !r.passed).count();
-    let mut not_offered: Vec<&str> = ConvVariant::all().iter().map(|v| v.name()).filter(|&name| !ConvVariant::all().iter().any(|v| v.name() == name && v.runs_on(gpu))).collect();
+    let mut not_offered: Vec<&str> = ConvVariant::all().iter().map(|v| v.name()).filter(|name| !ConvVariant::offered(name, gpu)).collect();
     not_offered.sort();
     not_offered.dedup();
     let graph = session.graph();

@@ -110,6 +110,12 @@ impl ConvVariant {
         tiled.chain(subgroup).collect()
     }
 
+    /// Whether `gpu` runs the variant called `name` in any of its forms (the subgroup ones at
+    /// the adapter's width).
+    pub fn offered(name: &str, gpu: &Gpu) -> bool {
+        ConvVariant::all().iter().any(|v| v.name() == name && v.runs_on(gpu))
+    }
+
     /// The name reports and the tuning cache use.
     pub fn name(self) -> &'static str {
         match self {
