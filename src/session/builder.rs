@@ -164,48 +164,24 @@ impl SessionBuilder {
                 None => Gpu::open(&AdapterChoice::from_env()?).await,
             },
         };
-        let mut gpu = match opened {
-            Ok(gpu) => gpu,
+        let (backend, cache, pipelines) = match opened {
+            Ok(mut gpu) => {
+                if let Some(bytes) = self.max_buffer_bytes {
+                    let limits = &mut gpu.limits;
+                    limits.max_buffer_size = limits.max_buffer_size.min(bytes);
+                    limits.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size.min(bytes);
+                }
+                let (cache, pipelines) = caches(self.cache, self.pipeline_cache, &gpu)?;
+                (Backend::Gpu(Arc::new(gpu)), cache, pipelines)
+            }
             Err(e @ (Error::NoAdapter { .. } | Error::Device(_))) if self.cpu_fallback => {
                 log::info!("running on the CPU reference: {e}");
-                return Ok(Session::assemble(super::Setup {
-                    backend: Backend::CpuReference { why: e.to_string() },
-                    preprocess: self.preprocess.unwrap_or(format.default_preprocess()),
-                    cache: TuneCache::default(),
-                    pipelines: Pipelines::new(),
-                    graph,
-                    format,
-                    max_batch: self.max_batch,
-                    max_contexts: self.max_contexts.unwrap_or(DEFAULT_CONTEXTS),
-                }));
+                (Backend::CpuReference { why: e.to_string() }, TuneCache::default(), Pipelines::new())
             }
             Err(e) => return Err(e),
         };
-        if let Some(bytes) = self.max_buffer_bytes {
-            let limits = &mut gpu.limits;
-            limits.max_buffer_size = limits.max_buffer_size.min(bytes);
-            limits.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size.min(bytes);
-        }
-        let tune_path = match &self.cache {
-            CacheChoice::Path(path) => path.clone(),
-            CacheChoice::Default | CacheChoice::Off => default_cache_path(),
-        };
-        let cache = match self.cache {
-            CacheChoice::Off => TuneCache::default(),
-            CacheChoice::Path(_) | CacheChoice::Default => TuneCache::load(&tune_path)?,
-        };
-        let pipeline_folder = match self.pipeline_cache {
-            PipelineCacheChoice::Off => None,
-            PipelineCacheChoice::Folder(folder) => Some(folder),
-            PipelineCacheChoice::Default => match std::env::var_os("GOOGLENET_PIPELINE_CACHE") {
-                Some(value) if value == "off" => None,
-                Some(folder) => Some(PathBuf::from(folder)),
-                None => Some(tune_path.parent().map_or_else(PathBuf::new, PathBuf::from)),
-            },
-        };
-        let pipelines = Pipelines::with_disk_cache(pipeline_folder.and_then(|folder| DiskPipelineCache::open(&gpu, &folder)));
         Ok(Session::assemble(super::Setup {
-            backend: Backend::Gpu(Arc::new(gpu)),
+            backend,
             graph,
             format,
             preprocess: self.preprocess.unwrap_or(format.default_preprocess()),
@@ -215,4 +191,27 @@ impl SessionBuilder {
             max_contexts: self.max_contexts.unwrap_or(DEFAULT_CONTEXTS),
         }))
     }
+}
+
+/// The tuning cache `tune` chose, and the pipelines compiled through the disk cache
+/// `pipeline_cache` chose (beside the tuning cache unless told otherwise).
+fn caches(tune: CacheChoice, pipeline_cache: PipelineCacheChoice, gpu: &Gpu) -> Result<(TuneCache, Pipelines)> {
+    let tune_path = match &tune {
+        CacheChoice::Path(path) => path.clone(),
+        CacheChoice::Default | CacheChoice::Off => default_cache_path(),
+    };
+    let cache = match tune {
+        CacheChoice::Off => TuneCache::default(),
+        CacheChoice::Path(_) | CacheChoice::Default => TuneCache::load(&tune_path)?,
+    };
+    let pipeline_folder = match pipeline_cache {
+        PipelineCacheChoice::Off => None,
+        PipelineCacheChoice::Folder(folder) => Some(folder),
+        PipelineCacheChoice::Default => match std::env::var_os("GOOGLENET_PIPELINE_CACHE") {
+            Some(value) if value == "off" => None,
+            Some(folder) => Some(PathBuf::from(folder)),
+            None => Some(tune_path.parent().map_or_else(PathBuf::new, PathBuf::from)),
+        },
+    };
+    Ok((cache, Pipelines::with_disk_cache(pipeline_folder.and_then(|folder| DiskPipelineCache::open(gpu, &folder)))))
 }
