@@ -31,24 +31,22 @@ impl DiskPipelineCache {
         }
         let path = folder.join(format!("pipelines-{:016x}.bin", fnv1a(adapter_identity(gpu).as_bytes())));
         let key = shader_key(gpu);
-        let data = match std::fs::exists(&path) {
+        let file = match std::fs::exists(&path) {
             Ok(false) => None,
-            _ => match read_capped(&path, FileKind::PipelineCache).map(|bytes| payload(&bytes, key)) {
-                Ok(Ok(payload)) => Some(payload),
-                // New shaders or a new engine version: expected after an upgrade.
-                Ok(Err(Refused::Stale)) => {
-                    log::info!("the pipeline cache {} was made for other shaders; it will be rewritten", path.display());
-                    None
-                }
-                Ok(Err(Refused::Damaged(why))) => {
-                    log::warn!("ignoring the pipeline cache ({}); it will be rewritten", Error::file(&path, why));
-                    None
-                }
-                Err(e) => {
-                    log::warn!("ignoring the pipeline cache ({e}); it will be rewritten");
-                    None
-                }
-            },
+            _ => read_capped(&path, FileKind::PipelineCache).inspect_err(|e| log::warn!("ignoring the pipeline cache ({e}); it will be rewritten")).ok(),
+        };
+        let data = match file.as_deref().map(|bytes| payload(bytes, key)) {
+            None => None,
+            Some(Ok(payload)) => Some(payload),
+            // New shaders or a new engine version: expected after an upgrade.
+            Some(Err(Refused::Stale)) => {
+                log::info!("the pipeline cache {} was made for other shaders; it will be rewritten", path.display());
+                None
+            }
+            Some(Err(Refused::Damaged(why))) => {
+                log::warn!("ignoring the pipeline cache ({}); it will be rewritten", Error::file(&path, why));
+                None
+            }
         };
         // SAFETY: wgpu requires `data` to come from `PipelineCache::get_data` on a compatible
         // adapter. It does: `payload` checked our magic, the checksum and the key (adapter, driver,
@@ -60,7 +58,7 @@ impl DiskPipelineCache {
             .checked("creating the pipeline cache", || unsafe {
                 gpu.device.create_pipeline_cache(&wgpu::PipelineCacheDescriptor {
                     label: Some("googlenet pipelines"),
-                    data: data.as_deref(),
+                    data,
                     fallback: true,
                 })
             })
@@ -79,12 +77,7 @@ impl DiskPipelineCache {
     /// so that a reader never sees half a file).
     pub fn save(&self) -> Result<()> {
         let Some(data) = self.cache.get_data() else { return Ok(()) };
-        let mut bytes = Vec::with_capacity(HEADER_BYTES + data.len());
-        bytes.extend_from_slice(MAGIC);
-        for field in [self.key, data.len() as u64, fnv1a(&data)] {
-            bytes.extend_from_slice(&field.to_le_bytes());
-        }
-        bytes.extend_from_slice(&data);
+        let bytes = encode(self.key, &data);
         let temporary = self.path.with_extension(format!("tmp{}", std::process::id()));
         let write = || -> std::io::Result<()> {
             if let Some(folder) = self.path.parent() {
@@ -109,8 +102,19 @@ enum Refused {
     Damaged(String),
 }
 
+/// A file of ours around wgpu's bytes: magic, key, length, checksum, then `data`.
+fn encode(key: u64, data: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(HEADER_BYTES + data.len());
+    bytes.extend_from_slice(MAGIC);
+    for field in [key, data.len() as u64, fnv1a(data)] {
+        bytes.extend_from_slice(&field.to_le_bytes());
+    }
+    bytes.extend_from_slice(data);
+    bytes
+}
+
 /// wgpu's bytes from a file of ours, if the file is whole and made for `key`.
-fn payload(bytes: &[u8], key: u64) -> std::result::Result<Vec<u8>, Refused> {
+fn payload(bytes: &[u8], key: u64) -> std::result::Result<&[u8], Refused> {
     let Some((header, data)) = bytes.split_at_checked(HEADER_BYTES) else {
         return Err(Refused::Damaged(format!("{} bytes: shorter than the header", bytes.len())));
     };
@@ -127,7 +131,7 @@ fn payload(bytes: &[u8], key: u64) -> std::result::Result<Vec<u8>, Refused> {
     if field(0) != key {
         return Err(Refused::Stale);
     }
-    Ok(data.to_vec())
+    Ok(data)
 }
 
 /// What a cache is only valid for: the adapter and its driver.
@@ -157,18 +161,9 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
-    fn file(key: u64, data: &[u8]) -> Vec<u8> {
-        let mut bytes = MAGIC.to_vec();
-        for field in [key, data.len() as u64, fnv1a(data)] {
-            bytes.extend_from_slice(&field.to_le_bytes());
-        }
-        bytes.extend_from_slice(data);
-        bytes
-    }
-
     #[test]
     fn a_whole_file_gives_its_payload() {
-        assert_eq!(payload(&file(7, b"pipelines"), 7).unwrap(), b"pipelines");
+        assert_eq!(payload(&encode(7, b"pipelines"), 7).unwrap(), b"pipelines");
     }
 
     fn damage(bytes: &[u8], key: u64) -> String {
@@ -180,7 +175,7 @@ mod tests {
 
     #[test]
     fn damaged_or_stale_files_are_refused() {
-        let good = file(7, b"pipelines");
+        let good = encode(7, b"pipelines");
         assert_eq!(payload(&good, 8), Err(Refused::Stale));
         assert!(damage(&good[..good.len() - 1], 7).contains("says 9 bytes"));
         assert!(damage(&good[..10], 7).contains("shorter than the header"));
