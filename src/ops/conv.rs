@@ -95,9 +95,9 @@ pub enum ConvVariant {
 }
 
 impl Default for ConvVariant {
-    /// 64x64 tiles: the GPU design, and what runs where nothing was tuned.
+    /// The default tile shape (64x64): the GPU design, and what runs where nothing was tuned.
     fn default() -> Self {
-        ConvVariant::Tiled(TileShape::M64N64)
+        ConvVariant::Tiled(TileShape::default())
     }
 }
 
