@@ -38,7 +38,7 @@ fn load_tap(p: u32, column: Column, tap: Tap, pooled: bool) -> f32 {
     let q = params.problems[p];
     let h = i32(q.in_h);
     let w = i32(q.in_w);
-    var best = -3.40282347e38;
+    var best = -3.4028234663852886e38;
     for (var dy = -1; dy <= 1; dy++) {
         for (var dx = -1; dx <= 1; dx++) {
             let y = column.y + dy;

@@ -51,7 +51,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let end = min(c0 + 3u + params.size / 2u, params.channels - 1u);
     for (var c = u32(max(i32(c0) - i32(before), 0)); c <= end; c++) {
         let v = input_at(image, c, p);
-        let inside = vec4(i32(c)) >= first & vec4(c) <= last;
+        let inside = (vec4(i32(c)) >= first) & (vec4(c) <= last);
         square_sums += select(vec4(0.0), vec4(v * v), inside);
         centre = select(centre, vec4(v), vec4(c) == channels);
     }

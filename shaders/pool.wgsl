@@ -164,7 +164,7 @@ fn max_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
         return;
     }
     let b = block_of(index);
-    var best = vec4(-3.40282347e38);
+    var best = vec4(-3.4028234663852886e38);
     for (var y = b.w0.y_begin; y < rows_end(b); y++) {
         let row = input_row(b, y);
         for (var x = b.w0.x_begin; x < columns_end(b); x++) {

@@ -55,7 +55,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
     let base = (row / params.inner) * params.len * params.inner + row % params.inner;
     let step = params.inner;
 
-    var m = -3.40282347e38;
+    var m = -3.4028234663852886e38;
     for (var i = lane; i < params.len; i += THREADS) {
         m = max(m, input[base + i * step]);
     }

@@ -40,6 +40,43 @@ fn every_kernel_has_its_entry_point() {
     }
 }
 
+/// The decimal float literals of `source` (a digit run with a point or an exponent, not part
+/// of a name or a hex literal).
+fn float_literals(source: &str) -> Vec<&str> {
+    let bytes = source.as_bytes();
+    let mut literals = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let after_name = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        if !bytes[i].is_ascii_digit() || after_name {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.' || bytes[i] == b'e' || (matches!(bytes[i], b'+' | b'-') && bytes[i - 1] == b'e')) {
+            i += 1;
+        }
+        let literal = &source[start..i];
+        if literal.contains(['.', 'e']) {
+            literals.push(literal);
+        }
+    }
+    literals
+}
+
+/// naga rounds a literal past f32's range to the largest f32; Tint (Chromium's WebGPU) rejects
+/// the shader, as the WGSL spec says it must.
+#[test]
+fn every_float_literal_is_a_finite_f32() {
+    assert_eq!(float_literals("x1 = 2.5e3 + 0x1.8p1 + 7 + 1e-2;"), ["2.5e3", "1e-2"]);
+    for (name, source) in SHADER_FILES {
+        for literal in float_literals(source) {
+            let value: f64 = literal.parse().unwrap_or_else(|e| panic!("{name}: `{literal}` is not a number: {e}"));
+            assert!(value.abs() <= f32::MAX as f64, "{name}: `{literal}` is beyond the largest f32 ({:e})", f32::MAX);
+        }
+    }
+}
+
 #[test]
 fn every_shader_file_is_embedded_and_used() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");

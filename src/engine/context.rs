@@ -10,19 +10,35 @@ use crate::plan::Plan;
 
 use super::Kernel;
 
-/// GPU timestamps around every dispatch, where the adapter can write them inside a pass.
+/// GPU timestamps around every dispatch: inside one pass where the adapter can write them there,
+/// else at the start and end of a pass of its own per dispatch (all WebGPU offers).
 pub(super) struct Timestamps {
     pub queries: wgpu::QuerySet,
     pub resolved: wgpu::Buffer,
     pub readback: wgpu::Buffer,
     pub count: u32,
+    pub placement: Placement,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Placement {
+    /// Query 0 before the first dispatch, query i + 1 after dispatch i.
+    InsidePass,
+    /// Queries 2i and 2i + 1 at the start and end of dispatch i's own pass.
+    PassPerDispatch,
 }
 
 impl Timestamps {
     fn new(gpu: &Gpu, dispatches: usize) -> Option<Self> {
-        let needed = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES;
-        let count = dispatches as u32 + 1;
-        if !gpu.features.contains(needed) || count > wgpu::QUERY_SET_MAX_QUERIES {
+        if !gpu.features.contains(wgpu::Features::TIMESTAMP_QUERY) {
+            return None;
+        }
+        let (placement, count) = if gpu.features.contains(wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES) {
+            (Placement::InsidePass, dispatches as u32 + 1)
+        } else {
+            (Placement::PassPerDispatch, 2 * dispatches as u32)
+        };
+        if count > wgpu::QUERY_SET_MAX_QUERIES {
             return None;
         }
         let size = count as u64 * wgpu::QUERY_SIZE as u64;
@@ -32,7 +48,23 @@ impl Timestamps {
             resolved: buffer("timestamps", wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC),
             readback: buffer("timestamps read-back", wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST),
             count,
+            placement,
         })
+    }
+
+    /// Dispatch `i`'s own pass's writes (for `Placement::PassPerDispatch`).
+    pub fn pass_writes(&self, i: usize) -> wgpu::ComputePassTimestampWrites<'_> {
+        let start = 2 * i as u32;
+        wgpu::ComputePassTimestampWrites { query_set: &self.queries, beginning_of_pass_write_index: Some(start), end_of_pass_write_index: Some(start + 1) }
+    }
+
+    /// Each dispatch's time in ms, from the resolved ticks.
+    pub fn dispatch_ms(&self, ticks: &[u64], ms_per_tick: f64) -> Vec<f64> {
+        let span = |start: u64, end: u64| end.saturating_sub(start) as f64 * ms_per_tick;
+        match self.placement {
+            Placement::InsidePass => ticks.windows(2).map(|w| span(w[0], w[1])).collect(),
+            Placement::PassPerDispatch => ticks.chunks_exact(2).map(|c| span(c[0], c[1])).collect(),
+        }
     }
 }
 

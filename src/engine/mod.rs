@@ -13,7 +13,7 @@ use crate::gpu::{storage_buffer, uniform_buffer, zeroed_storage_buffer, Gpu, Pip
 use crate::plan::{Plan, View};
 use crate::tensor::{element_count, Tensor};
 
-use context::{gpu_error, Context, Pool, Timestamps};
+use context::{gpu_error, Context, Placement, Pool, Timestamps};
 use mapping::map_all;
 
 /// How many execution contexts an engine makes at most unless told otherwise: enough for a few
@@ -27,6 +27,15 @@ pub(crate) struct Kernel {
     params: wgpu::Buffer,
     constants: Vec<wgpu::Buffer>,
     workgroups: [u32; 3],
+}
+
+impl Kernel {
+    fn record(&self, pass: &mut wgpu::ComputePass<'_>, bind_group: &wgpu::BindGroup) {
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, bind_group, &[]);
+        let [x, y, z] = self.workgroups;
+        pass.dispatch_workgroups(x, y, z);
+    }
 }
 
 /// A plan made runnable on one device. `run` takes `&self` and may be called from any number of
@@ -120,8 +129,15 @@ impl Engine {
     }
 
     /// As `run`, with a GPU timestamp around every dispatch where the adapter supports it.
+    /// Where timestamps can only be written at the ends of passes (WebGPU), each dispatch runs
+    /// in a pass of its own, so none overlaps another while measured.
     pub fn profile(&self, input: &[f32]) -> Result<Profile> {
-        pollster::block_on(self.execute(input, true))
+        pollster::block_on(self.profile_async(input))
+    }
+
+    /// As `profile`, awaitable.
+    pub async fn profile_async(&self, input: &[f32]) -> Result<Profile> {
+        self.execute(input, true).await
     }
 
     async fn execute(&self, input: &[f32], profile: bool) -> Result<Profile> {
@@ -144,18 +160,24 @@ impl Engine {
         gpu.checked("running the network", || {
             gpu.queue.write_buffer(&context.buffers[self.plan.buffer(self.plan.input)], 0, bytemuck::cast_slice(input));
             let mut encoder = gpu.device.create_command_encoder(&Default::default());
-            {
-                let mut pass = encoder.begin_compute_pass(&Default::default());
-                if let Some(t) = timestamps {
-                    pass.write_timestamp(&t.queries, 0);
+            let dispatches = self.kernels.iter().zip(&context.bind_groups).enumerate();
+            match timestamps.filter(|t| t.placement == Placement::PassPerDispatch) {
+                Some(t) => {
+                    for (i, (kernel, bind_group)) in dispatches {
+                        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: Some(t.pass_writes(i)) });
+                        kernel.record(&mut pass, bind_group);
+                    }
                 }
-                for (i, (kernel, bind_group)) in self.kernels.iter().zip(&context.bind_groups).enumerate() {
-                    pass.set_pipeline(&kernel.pipeline);
-                    pass.set_bind_group(0, bind_group, &[]);
-                    let [x, y, z] = kernel.workgroups;
-                    pass.dispatch_workgroups(x, y, z);
+                None => {
+                    let mut pass = encoder.begin_compute_pass(&Default::default());
                     if let Some(t) = timestamps {
-                        pass.write_timestamp(&t.queries, i as u32 + 1);
+                        pass.write_timestamp(&t.queries, 0);
+                    }
+                    for (i, (kernel, bind_group)) in dispatches {
+                        kernel.record(&mut pass, bind_group);
+                        if let Some(t) = timestamps {
+                            pass.write_timestamp(&t.queries, i as u32 + 1);
+                        }
                     }
                 }
             }
@@ -177,13 +199,13 @@ impl Engine {
         let mut mapped: Vec<&wgpu::Buffer> = context.staging.iter().map(|(b, _)| b).collect();
         mapped.extend(timestamps.map(|t| &t.readback));
         map_all(&self.gpu, &mapped).await.map_err(|e| error(&e))?;
+        self.gpu.deferred_error()?;
         let dispatch_ms = match timestamps {
             None => None,
             Some(t) => {
                 let ticks: Vec<u64> = bytemuck::cast_slice(&t.readback.get_mapped_range(..).map_err(|e| error(&e))?).to_vec();
                 t.readback.unmap();
-                let ms_per_tick = self.gpu.queue.get_timestamp_period() as f64 / 1e6;
-                Some(ticks.windows(2).map(|w| w[1].saturating_sub(w[0]) as f64 * ms_per_tick).collect())
+                Some(t.dispatch_ms(&ticks, self.gpu.queue.get_timestamp_period() as f64 / 1e6))
             }
         };
         let mut outputs = Vec::new();

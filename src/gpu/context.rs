@@ -27,7 +27,12 @@ pub struct Gpu {
     pub features: wgpu::Features,
     /// The limits plans are checked against.
     pub limits: wgpu::Limits,
+    /// The first GPU error a browser reported after `checked` returned (see there).
+    deferred: DeferredError,
 }
+
+/// Where a browser's answer to an error scope lands: it can only arrive through the event loop.
+type DeferredError = std::sync::Arc<std::sync::Mutex<Option<Error>>>;
 
 impl Gpu {
     /// Opens the adapter that `WGPU_BACKEND`, `WGPU_ADAPTER_NAME` and `WGPU_POWER_PREF` select,
@@ -57,14 +62,14 @@ impl Gpu {
             })
             .await
             .map_err(|e| Error::Device(e.to_string()))?;
-        Ok(Gpu { device, queue, info: adapter.get_info(), features, limits })
+        Ok(Gpu { device, queue, info: adapter.get_info(), features, limits, deferred: DeferredError::default() })
     }
 
     /// An application's own device and queue: the engine uses the features and limits the
     /// device was created with (request `SUBGROUP` and the adapter's limits for the fastest
     /// kernels).
     pub fn from_device(device: wgpu::Device, queue: wgpu::Queue) -> Self {
-        Gpu { info: device.adapter_info(), features: device.features(), limits: device.limits(), device, queue }
+        Gpu { info: device.adapter_info(), features: device.features(), limits: device.limits(), device, queue, deferred: DeferredError::default() }
     }
 
     /// Whether a buffer of `bytes` is within `max_buffer_size` and
@@ -84,16 +89,44 @@ impl Gpu {
 
     /// Runs `work`, turning any wgpu validation or out-of-memory error it raises into an error
     /// that names `context` (wgpu would otherwise panic on an uncaptured error).
+    ///
+    /// In a browser the answer arrives only through the event loop, which cannot run while this
+    /// waits: there `work`'s error is kept and returned by the next [`Gpu::deferred_error`],
+    /// which every run checks once its outputs have arrived (after the device has answered
+    /// everything asked before them).
     pub fn checked<T>(&self, context: &str, work: impl FnOnce() -> T) -> Result<T> {
         let out_of_memory = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let value = work();
-        let errors = pollster::block_on(async { (validation.pop().await, out_of_memory.pop().await) });
-        match errors {
-            (Some(e), _) | (None, Some(e)) => {
-                Err(Error::Gpu { context: context.to_string(), message: e.to_string() })
-            }
-            (None, None) => Ok(value),
+        // Popping takes effect at once; only the answers are futures.
+        let (validation, out_of_memory, context) = (validation.pop(), out_of_memory.pop(), context.to_string());
+        let errors = async move {
+            let (validation, out_of_memory) = (validation.await, out_of_memory.await);
+            validation.or(out_of_memory).map(|e| Error::Gpu { context, message: e.to_string() })
+        };
+        #[cfg(not(target_arch = "wasm32"))]
+        return match pollster::block_on(errors) {
+            Some(e) => Err(e),
+            None => Ok(value),
+        };
+        #[cfg(target_arch = "wasm32")]
+        {
+            let deferred = std::sync::Arc::clone(&self.deferred);
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Some(e) = errors.await {
+                    deferred.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get_or_insert(e);
+                }
+            });
+            Ok(value)
+        }
+    }
+
+    /// The first GPU error reported since the last call, from work `checked` let through before
+    /// the device answered (only in a browser; elsewhere `checked` waits for the answer).
+    pub fn deferred_error(&self) -> Result<()> {
+        match self.deferred.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take() {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 

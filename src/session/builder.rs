@@ -194,15 +194,19 @@ impl SessionBuilder {
 }
 
 /// The tuning cache `tune` chose, and the pipelines compiled through the disk cache
-/// `pipeline_cache` chose (beside the tuning cache unless told otherwise).
+/// `pipeline_cache` chose (beside the tuning cache unless told otherwise). A browser has no file
+/// system: there the defaults are no caches.
 fn caches(tune: CacheChoice, pipeline_cache: PipelineCacheChoice, gpu: &Gpu) -> Result<(TuneCache, Pipelines)> {
-    let tune_path = match &tune {
+    let no_files = cfg!(target_arch = "wasm32");
+    let tune = if no_files && matches!(tune, CacheChoice::Default) { CacheChoice::Off } else { tune };
+    let pipeline_cache = if no_files && matches!(pipeline_cache, PipelineCacheChoice::Default) { PipelineCacheChoice::Off } else { pipeline_cache };
+    let tune_path = || match &tune {
         CacheChoice::Path(path) => path.clone(),
         CacheChoice::Default | CacheChoice::Off => default_cache_path(),
     };
-    let cache = match tune {
+    let cache = match &tune {
         CacheChoice::Off => TuneCache::default(),
-        CacheChoice::Path(_) | CacheChoice::Default => TuneCache::load(&tune_path)?,
+        CacheChoice::Path(_) | CacheChoice::Default => TuneCache::load(&tune_path())?,
     };
     let pipeline_folder = match pipeline_cache {
         PipelineCacheChoice::Off => None,
@@ -210,7 +214,7 @@ fn caches(tune: CacheChoice, pipeline_cache: PipelineCacheChoice, gpu: &Gpu) -> 
         PipelineCacheChoice::Default => match std::env::var_os("GOOGLENET_PIPELINE_CACHE") {
             Some(value) if value == "off" => None,
             Some(folder) => Some(PathBuf::from(folder)),
-            None => Some(tune_path.parent().map_or_else(PathBuf::new, PathBuf::from)),
+            None => Some(tune_path().parent().map_or_else(PathBuf::new, PathBuf::from)),
         },
     };
     Ok((cache, Pipelines::with_disk_cache(pipeline_folder.and_then(|folder| DiskPipelineCache::open(gpu, &folder)))))

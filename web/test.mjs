@@ -1,0 +1,112 @@
+// Drives the page in Debian's chromium (headless, WebGPU on SwiftShader) as a user would: for
+// each model, pick it (or the built-in network), pick the photo, read the top 5 the page shows,
+// and compare them with what the native engine gave for the same image and weights.
+//
+// node web/test.mjs URL CASES.json SCREENSHOT.png
+// CASES.json: [{"name", "model": path or null, "photo": path, "expected": [{"class", "label", "probability"}]}]
+// Prints one line per model and a final summary line; exits 1 on any difference.
+
+import { readFileSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+// Probabilities may differ by float rounding only: the browser runs the same kernels, but on
+// another adapter (SwiftShader through Chromium's WebGPU) with its own variant choices.
+const RELATIVE_TOLERANCE = 1e-4;
+const TIMEOUT_MS = 4 * 60 * 1000;
+
+const [url, casesPath, screenshot] = process.argv.slice(2);
+const cases = JSON.parse(readFileSync(casesPath, "utf8"));
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--no-sandbox",
+    "--enable-unsafe-webgpu",
+    "--enable-features=Vulkan",
+    "--use-vulkan=swiftshader",
+    "--use-angle=swiftshader",
+    // This machine's network is closed: no background connections to refuse.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+  ],
+});
+
+const failures = [];
+let largestError = 0;
+try {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 1100 } });
+  page.on("pageerror", (error) => console.log(`page error: ${error.message}`));
+  page.on("console", (message) => message.type() === "error" && !message.text().includes("404") && console.log(`page console: ${message.text()}`));
+  await page.goto(url);
+  // Marks the page before each action, so that a wait sees the state the action leads to.
+  const mark = () => page.evaluate(() => (document.body.dataset.state = "test-acting"));
+  const settled = async (states) => {
+    await page.waitForFunction((states) => states.includes(document.body.dataset.state), states, { timeout: TIMEOUT_MS });
+    const state = await page.evaluate(() => document.body.dataset.state);
+    if (state === "error") throw new Error(await page.textContent("#error"));
+  };
+  await settled(["ready", "error"]); // the page opens the built-in network by itself
+  const rejected = await page.evaluate(compileEveryKernel);
+  console.log(`Chromium's WGSL compiler: ${rejected.length ? rejected.join("\n  ") : "every kernel compiles"}`);
+  failures.push(...rejected);
+  for (const [i, testCase] of cases.entries()) {
+    try {
+      if (testCase.model || i > 0) {
+        await mark();
+        if (testCase.model) await page.setInputFiles("#model-file", testCase.model);
+        else await page.click("#builtin");
+        await settled(["ready", "error"]);
+      }
+      await mark();
+      await page.setInputFiles("#photo", testCase.photo);
+      await settled(["done", "error"]);
+      const result = JSON.parse(await page.textContent("#result-json"));
+      const differences = compare(result.predictions, testCase.expected);
+      const modules = result.modules ? `${result.modules.length} parts timed` : "no per-module times";
+      console.log(`${testCase.name}: ${differences.length ? "DIFFERENT" : "same top 5"}; ${result.run_ms.toFixed(0)} ms per image on the page (first run ${result.first_run_ms.toFixed(0)} ms); ${modules}`);
+      differences.forEach((d) => console.log(`  ${d}`));
+      failures.push(...differences.map((d) => `${testCase.name}: ${d}`));
+    } catch (error) {
+      console.log(`${testCase.name}: FAILED: ${error.message}`);
+      failures.push(`${testCase.name}: ${error.message}`);
+    }
+  }
+  await page.screenshot({ path: screenshot, fullPage: true });
+} finally {
+  await browser.close();
+}
+
+console.log(failures.length ? `web test FAILED: ${failures.length} difference(s) in ${cases.length} model(s)` : `web test passed: ${cases.length} models, identical top 5, probabilities within ${RELATIVE_TOLERANCE} relative (largest ${largestError.toExponential(1)})`);
+process.exit(failures.length ? 1 : 0);
+
+// In the page: every kernel's WGSL through the browser's compiler (Tint), which rejects some
+// things naga lets through; the messages of those it rejects.
+async function compileEveryKernel() {
+  const { kernel_sources } = await import("./pkg/googlenet_web.js");
+  const device = await (await navigator.gpu.requestAdapter()).requestDevice();
+  const rejected = [];
+  for (const { kernel, source } of JSON.parse(kernel_sources())) {
+    const info = await device.createShaderModule({ code: source }).getCompilationInfo();
+    for (const m of info.messages.filter((m) => m.type === "error")) rejected.push(`${kernel}: line ${m.lineNum}: ${m.message}`);
+  }
+  device.destroy();
+  return rejected;
+}
+
+function compare(page, native) {
+  const differences = [];
+  if (page.length !== native.length) differences.push(`${page.length} classes on the page, ${native.length} native`);
+  native.forEach((expected, rank) => {
+    const got = page[rank];
+    if (!got) return;
+    if (got.class !== expected.class) differences.push(`rank ${rank + 1}: class ${got.class} on the page, ${expected.class} native`);
+    const error = Math.abs(got.probability - expected.probability) / Math.abs(expected.probability);
+    largestError = Math.max(largestError, error);
+    if (!(error <= RELATIVE_TOLERANCE)) differences.push(`rank ${rank + 1}: probability ${got.probability} on the page, ${expected.probability} native (relative error ${error.toExponential(2)})`);
+  });
+  return differences;
+}

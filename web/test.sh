@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The page in real Chromium against the native engine: builds the wasm package, serves web/ on
+# 127.0.0.1, and for the built-in network and the two test models picks the model and a photo
+# on the page (web/test.mjs, playwright-core driving Debian's chromium headless, WebGPU on
+# SwiftShader) and compares its top 5 with `googlenet classify` on the same image and weights.
+# Saves a screenshot to docs/web.png; the last line says the result; non-zero on any difference.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs npm)
+if ((${#missing[@]})); then
+    echo "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update
+    apt-get install -y "${missing[@]}"
+fi
+(cd web && npm ci --no-audit --no-fund --loglevel=error)
+
+web/build.sh
+cargo build --locked --bin googlenet
+googlenet=target/debug/googlenet
+
+work="$(mktemp -d)"
+server=""
+trap '[[ -n "$server" ]] && kill "$server"; rm -rf "$work"' EXIT
+scripts/test-photo.py "$work/photo.png"
+
+# What the native engine (the default adapter here) says for each model.
+cases=()
+for model in builtin tests/data/googlenet_zoo.onnx tests/data/googlenet_torchvision.safetensors; do
+    flags=()
+    [[ "$model" == builtin ]] || flags=(--model "$model")
+    "$googlenet" classify "${flags[@]}" --top 5 --json "$work/photo.png" > "$work/native.json" 2>/dev/null
+    cases+=("$(python3 - "$model" "$work/photo.png" "$work/native.json" <<'PY'
+import json, os, sys
+model, photo, native = sys.argv[1:]
+line = json.loads(open(native).read())
+print(json.dumps({"name": os.path.basename(model), "model": None if model == "builtin" else os.path.abspath(model), "photo": photo, "expected": line["top"]}))
+PY
+)")
+done
+(IFS=,; echo "[${cases[*]}]") > "$work/cases.json"
+
+python3 -u -m http.server 0 --bind 127.0.0.1 --directory web > "$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 50); do
+    port="$(grep -o 'port [0-9]*' "$work/server.log" | cut -d' ' -f2 || true)"
+    [[ -n "$port" ]] && break
+    sleep 0.1
+done
+[[ -n "$port" ]] || { echo "the web server did not start: $(cat "$work/server.log")"; exit 1; }
+
+node web/test.mjs "http://127.0.0.1:$port/index.html" "$work/cases.json" docs/web.png
