@@ -1,4 +1,7 @@
 #![warn(missing_docs)]
+// In a browser wgpu's types are neither Send nor Sync; a session's `Arc`s still share one device
+// and one engine between its runs there.
+#![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 //! googlenet: GoogLeNet (Inception v1) inference on hand-written WGSL compute kernels, on
 //! [wgpu](https://wgpu.rs).
 //!

@@ -224,3 +224,26 @@ fn compiled_pipelines_are_kept_on_disk_and_a_damaged_cache_is_rewritten() {
     assert!(rewritten.len() > written.len() / 2, "the damaged file was replaced");
     let _ = std::fs::remove_dir_all(&folder);
 }
+
+/// `profile` times every dispatch both where the adapter writes timestamps inside a pass and where
+/// it writes them only at a pass's ends (all WebGPU offers: each dispatch then gets a pass), and
+/// its outputs are the plain run's.
+#[test]
+fn profile_times_every_dispatch_with_timestamps_inside_passes_or_only_around_them() {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let adapter = pollster::block_on(instance.request_adapter(&Default::default())).expect("an adapter");
+    let inside = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES;
+    assert!(adapter.features().contains(inside), "{} writes no timestamps inside passes", adapter.get_info().name);
+    let input = images(1, 9);
+    for features in [inside, wgpu::Features::TIMESTAMP_QUERY] {
+        let descriptor = wgpu::DeviceDescriptor { required_features: features, ..Default::default() };
+        let (device, queue) = pollster::block_on(adapter.request_device(&descriptor)).expect("a device");
+        let session = small_session().device(device, queue).build().unwrap();
+        let engine = session.engine(1).unwrap();
+        let profile = engine.profile(&input.data).unwrap();
+        let ms = profile.dispatch_ms.unwrap_or_else(|| panic!("no times with {features:?}"));
+        assert_eq!(ms.len(), engine.plan().dispatches.len(), "{features:?}");
+        assert!(ms.iter().all(|t| t.is_finite() && *t >= 0.0) && ms.iter().sum::<f64>() > 0.0, "{features:?}: {ms:?}");
+        assert_eq!(profile.outputs, engine.run(&input.data).unwrap(), "{features:?}");
+    }
+}

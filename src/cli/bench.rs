@@ -87,7 +87,7 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
     let best_gemm = roofline.as_ref().and_then(|r| r.iter().map(|&(_, g)| g).reduce(f64::max));
     if let Some(path) = &args.svg {
         if module_rows.is_empty() {
-            return Err(googlenet::Error::file(path, "no per-module GPU times to draw: the adapter offers no timestamps inside passes"));
+            return Err(googlenet::Error::file(path, "no per-module GPU times to draw: the adapter offers no timestamp queries"));
         }
         let title = format!("GPU time per part of the network, batch {} ({})", args.batch, gpu.info.name);
         super::chart::bar_chart(path, &title, &module_rows)?;
