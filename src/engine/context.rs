@@ -166,6 +166,10 @@ impl Pool {
                     state.made += 1;
                     break None;
                 }
+                // A browser's one thread cannot wait for a run that only its event loop can end.
+                if cfg!(target_arch = "wasm32") {
+                    return Err(Error::unsupported("run", format!("{} runs are in flight (max_contexts); in a browser await one before starting another", self.capacity)));
+                }
                 state = self.returned.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
             }
         };
