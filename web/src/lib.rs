@@ -84,14 +84,20 @@ impl Demo {
     }
 }
 
-/// The WGSL of every kernel a browser can run, as JSON `[{"kernel", "source"}]`: web/test.mjs
-/// hands each to the browser's own WGSL compiler, which is stricter than naga in places. The
+/// Every kernel a browser can run, as JSON `[{"kernel", "source", "entry_point", "constants"}]`:
+/// web/test.mjs makes a pipeline of each with the browser's own WGSL compiler, which is stricter
+/// than naga in places, on a device with WebGPU's default limits. The
 /// subgroup kernels are left out: wgpu's WebGPU backend does not ask for the `subgroups`
 /// feature, so they are never offered here.
 #[wasm_bindgen]
 pub fn kernel_sources() -> String {
     let runnable = KernelId::all().into_iter().filter(|id| id.subgroup_width().is_none());
-    let kernels: Vec<_> = runnable.map(|id| json!({ "kernel": format!("{id:?}"), "source": id.source() })).collect();
+    let kernels: Vec<_> = runnable
+        .map(|id| {
+            let constants: serde_json::Map<String, serde_json::Value> = id.constants().into_iter().map(|(name, value)| (name.to_string(), value.into())).collect();
+            json!({ "kernel": format!("{id:?}"), "source": id.source(), "entry_point": id.entry_point(), "constants": constants })
+        })
+        .collect();
     serde_json::Value::from(kernels).to_string()
 }
 
