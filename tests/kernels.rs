@@ -89,6 +89,21 @@ fn conv_1x1_subgroup_vec4() {
     }
 }
 
+// Every adapter runs them.
+#[test]
+fn conv_kxk_blocked() {
+    sweep("conv kxk blocked");
+    sweep("conv kxk group blocked");
+}
+
+#[test]
+fn conv_1x1_blocked() {
+    sweep("conv 1x1 blocked");
+    sweep("conv 1x1 group blocked");
+    sweep("conv 1x1 blocked-vec4");
+    sweep("conv 1x1 group blocked-vec4");
+}
+
 #[test]
 fn winograd_transforms() {
     sweep("winograd input");
@@ -138,11 +153,13 @@ fn the_sweep_covers_every_variant() {
         names
     };
     assert_eq!(variants_of("fully connected"), ["reduce", "rows"]);
-    let tiled = ["tiled", "tiled-16x64", "tiled-32x32"];
+    let everywhere = ["blocked", "blocked-vec4", "tiled", "tiled-16x64", "tiled-32x32"];
+    let kxk_everywhere = ["blocked", "tiled", "tiled-16x64", "tiled-32x32"];
     if offered("subgroup") {
-        assert_eq!(variants_of("conv 1x1"), [&["subgroup", "subgroup-vec4"][..], &tiled].concat());
-        assert_eq!(variants_of("conv kxk"), [&["subgroup"][..], &tiled].concat());
+        assert_eq!(variants_of("conv 1x1"), [&everywhere[..2], &["subgroup", "subgroup-vec4"], &everywhere[2..]].concat());
+        assert_eq!(variants_of("conv kxk"), [&kxk_everywhere[..1], &["subgroup"], &kxk_everywhere[1..]].concat());
     } else {
-        assert_eq!(variants_of("conv"), tiled);
+        assert_eq!(variants_of("conv 1x1"), everywhere);
+        assert_eq!(variants_of("conv kxk"), kxk_everywhere);
     }
 }

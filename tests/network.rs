@@ -55,6 +55,12 @@ fn separate_pools_and_winograd_on_the_subgroup_kernels_agree_with_the_reference(
 }
 
 #[test]
+fn separate_pools_and_winograd_on_the_blocked_kernels_agree_with_the_reference() {
+    // What a browser runs on a CPU-like adapter (no subgroups there).
+    check_separate_pools_and_winograd("blocked");
+}
+
+#[test]
 fn separate_pools_and_winograd_on_the_tiled_kernels_agree_with_the_reference() {
     check_separate_pools_and_winograd("tiled");
 }

@@ -11,5 +11,5 @@ mod launch;
 pub use buffers::{read_back, storage_buffer, uniform_buffer, zeroed_storage_buffer};
 pub use context::{AdapterChoice, Gpu, LimitsChoice};
 pub use pipeline_cache::DiskPipelineCache;
-pub use pipelines::{KernelId, Pipelines, SubgroupWidth, TileShape, SHADER_FILES};
+pub use pipelines::{KernelId, Pipelines, SubgroupWidth, TileShape, BLOCKED_LANES, SHADER_FILES};
 pub use launch::{flat_workgroups, run_once, Launch, Prepared};

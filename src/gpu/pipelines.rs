@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 pub const SHADER_FILES: &[(&str, &str)] = &[
     ("conv_common.wgsl", include_str!("../../shaders/conv_common.wgsl")),
     ("conv_tiled.wgsl", include_str!("../../shaders/conv_tiled.wgsl")),
+    ("conv_blocked.wgsl", include_str!("../../shaders/conv_blocked.wgsl")),
     ("conv_subgroup.wgsl", include_str!("../../shaders/conv_subgroup.wgsl")),
+    ("conv_blocked_plain.wgsl", include_str!("../../shaders/conv_blocked_plain.wgsl")),
     ("conv_kxk.wgsl", include_str!("../../shaders/conv_kxk.wgsl")),
     ("conv_1x1.wgsl", include_str!("../../shaders/conv_1x1.wgsl")),
     ("conv_input.wgsl", include_str!("../../shaders/conv_input.wgsl")),
@@ -42,6 +44,10 @@ impl SubgroupWidth {
         self.0
     }
 }
+
+/// Invocations per workgroup of the `blocked` conv kernels (their `LANES`), which share no
+/// weights between lanes: a workgroup is 16 channels x 64 pixels, as the `tiled` default's width.
+pub const BLOCKED_LANES: u32 = 16;
 
 /// The output tile of one workgroup of the `tiled` conv kernels (their `TILE_M` x `TILE_N`):
 /// output channels x output pixels. Smaller tiles make more workgroups of a small layer (the 7x7
@@ -87,6 +93,10 @@ pub enum KernelId {
     Conv1x1Subgroup(SubgroupWidth),
     Conv1x1SubgroupPooled(SubgroupWidth),
     Conv1x1SubgroupVec4(SubgroupWidth),
+    ConvKxkBlocked,
+    Conv1x1Blocked,
+    Conv1x1BlockedPooled,
+    Conv1x1BlockedVec4,
     MaxPool,
     AvgPool,
     Lrn,
@@ -111,6 +121,10 @@ impl KernelId {
             ]);
         }
         all.extend([
+            KernelId::ConvKxkBlocked,
+            KernelId::Conv1x1Blocked,
+            KernelId::Conv1x1BlockedPooled,
+            KernelId::Conv1x1BlockedVec4,
             KernelId::MaxPool,
             KernelId::AvgPool,
             KernelId::Lrn,
@@ -134,6 +148,9 @@ impl KernelId {
             KernelId::ConvKxkSubgroup(_) => op::conv::SUBGROUP_KXK,
             KernelId::Conv1x1Subgroup(_) | KernelId::Conv1x1SubgroupPooled(_) => op::conv::SUBGROUP_1X1,
             KernelId::Conv1x1SubgroupVec4(_) => op::conv::SUBGROUP_1X1_VEC4,
+            KernelId::ConvKxkBlocked => op::conv::BLOCKED_KXK,
+            KernelId::Conv1x1Blocked | KernelId::Conv1x1BlockedPooled => op::conv::BLOCKED_1X1,
+            KernelId::Conv1x1BlockedVec4 => op::conv::BLOCKED_1X1_VEC4,
             KernelId::MaxPool | KernelId::AvgPool => op::POOL,
             KernelId::Lrn => op::LRN,
             KernelId::FullyConnected => op::FULLY_CONNECTED_REDUCE,
@@ -154,13 +171,18 @@ impl KernelId {
     }
 
     /// Values for the module's `override` constants (the rest keep their defaults): the
-    /// subgroup width, the tile shape, and whether a 1x1 loader keeps its pooling path.
+    /// lanes of a register-blocked kernel, the tile shape, and whether a 1x1 loader keeps its
+    /// pooling path.
     pub fn constants(self) -> Vec<(&'static str, f64)> {
         let pooled = match self {
-            KernelId::Conv1x1(_) | KernelId::Conv1x1Subgroup(_) | KernelId::Conv1x1SubgroupVec4(_) => Some(("POOLED_INPUT", 0.0)),
+            KernelId::Conv1x1(_) | KernelId::Conv1x1Subgroup(_) | KernelId::Conv1x1SubgroupVec4(_) | KernelId::Conv1x1Blocked | KernelId::Conv1x1BlockedVec4 => Some(("POOLED_INPUT", 0.0)),
             _ => None,
         };
-        let lanes = self.subgroup_width().map(|width| ("LANES", f64::from(width.lanes())));
+        let lanes = match self {
+            KernelId::ConvKxkBlocked | KernelId::Conv1x1Blocked | KernelId::Conv1x1BlockedPooled | KernelId::Conv1x1BlockedVec4 => Some(BLOCKED_LANES),
+            _ => self.subgroup_width().map(SubgroupWidth::lanes),
+        };
+        let lanes = lanes.map(|lanes| ("LANES", f64::from(lanes)));
         let tile = match self {
             KernelId::ConvKxk(tile) | KernelId::Conv1x1(tile) | KernelId::Conv1x1Pooled(tile) => vec![("TILE_M", f64::from(tile.channels())), ("TILE_N", f64::from(tile.pixels()))],
             _ => Vec::new(),

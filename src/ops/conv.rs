@@ -7,16 +7,19 @@ use bytemuck::Zeroable;
 use super::{accumulation_tolerance, parallel, Kernel, KernelFamily, KernelKey, Pool2d, PoolKind};
 use crate::error::{Error, Result};
 use crate::geometry::{nchw_index, window_output_len, ChannelSlice, Pads};
-use crate::gpu::{Gpu, KernelId, Launch, SubgroupWidth, TileShape};
+use crate::gpu::{Gpu, KernelId, Launch, SubgroupWidth, TileShape, BLOCKED_LANES};
 
 /// The WGSL files of each conv kernel (`KernelId::files`): what every conv kernel shares, a core
 /// (how the GEMM is computed), a loader (how input element (k, n) is found) and the input binding.
 pub(crate) mod shaders {
     pub const TILED_KXK: &[&str] = &["conv_common.wgsl", "conv_tiled.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"];
     pub const TILED_1X1: &[&str] = &["conv_common.wgsl", "conv_tiled.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"];
-    pub const SUBGROUP_KXK: &[&str] = &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"];
-    pub const SUBGROUP_1X1: &[&str] = &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"];
-    pub const SUBGROUP_1X1_VEC4: &[&str] = &["conv_common.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input_vec4.wgsl"];
+    pub const SUBGROUP_KXK: &[&str] = &["conv_common.wgsl", "conv_blocked.wgsl", "conv_subgroup.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"];
+    pub const SUBGROUP_1X1: &[&str] = &["conv_common.wgsl", "conv_blocked.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"];
+    pub const SUBGROUP_1X1_VEC4: &[&str] = &["conv_common.wgsl", "conv_blocked.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input_vec4.wgsl"];
+    pub const BLOCKED_KXK: &[&str] = &["conv_common.wgsl", "conv_blocked.wgsl", "conv_blocked_plain.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"];
+    pub const BLOCKED_1X1: &[&str] = &["conv_common.wgsl", "conv_blocked.wgsl", "conv_blocked_plain.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"];
+    pub const BLOCKED_1X1_VEC4: &[&str] = &["conv_common.wgsl", "conv_blocked.wgsl", "conv_blocked_plain.wgsl", "conv_1x1.wgsl", "conv_input_vec4.wgsl"];
 }
 
 /// One convolution's shape. Its weight is `[out_channels][in_channels][kernel_h][kernel_w]`, its
@@ -86,12 +89,19 @@ pub enum ConvVariant {
     /// Operand tiles in workgroup memory, up to a 4x4 register block per thread
     /// (`conv_tiled.wgsl`), in one of three tile shapes: the design for real GPUs.
     Tiled(TileShape),
-    /// No workgroup memory: a 16x4 register block per invocation, weights shared across a
-    /// subgroup of the adapter's fixed width (`conv_subgroup.wgsl`): for CPU-like adapters.
+    /// No workgroup memory: a 16x4 register block per invocation (`conv_blocked.wgsl`), weights
+    /// shared across a subgroup of the adapter's fixed width (`conv_subgroup.wgsl`): for CPU-like
+    /// adapters.
     Subgroup(SubgroupWidth),
     /// `Subgroup` loading each invocation's 4 columns as one vec4 (`conv_input_vec4.wgsl`): 1x1
     /// convs over pixel counts that are multiples of 4, without a pooled input.
     SubgroupVec4(SubgroupWidth),
+    /// The same register blocks with every invocation loading its own weights
+    /// (`conv_blocked_plain.wgsl`, `BLOCKED_LANES` per workgroup): CPU-like adapters without a
+    /// fixed subgroup width, a browser's among them.
+    Blocked,
+    /// `Blocked` with the vec4 loader, where `SubgroupVec4` fits.
+    BlockedVec4,
 }
 
 impl Default for ConvVariant {
@@ -107,7 +117,7 @@ impl ConvVariant {
     pub fn all() -> Vec<ConvVariant> {
         let tiled = TileShape::ALL.into_iter().map(ConvVariant::Tiled);
         let subgroup = SubgroupWidth::ALL.into_iter().flat_map(|w| [ConvVariant::Subgroup(w), ConvVariant::SubgroupVec4(w)]);
-        tiled.chain(subgroup).collect()
+        tiled.chain(subgroup).chain([ConvVariant::Blocked, ConvVariant::BlockedVec4]).collect()
     }
 
     /// Whether `gpu` runs the variant called `name` in any of its forms (the subgroup ones at
@@ -124,13 +134,15 @@ impl ConvVariant {
             ConvVariant::Tiled(TileShape::M16N64) => "tiled-16x64",
             ConvVariant::Subgroup(_) => "subgroup",
             ConvVariant::SubgroupVec4(_) => "subgroup-vec4",
+            ConvVariant::Blocked => "blocked",
+            ConvVariant::BlockedVec4 => "blocked-vec4",
         }
     }
 
     /// Whether `gpu` can run this variant's kernels.
     pub fn runs_on(self, gpu: &Gpu) -> bool {
         match self {
-            ConvVariant::Tiled(_) => true,
+            ConvVariant::Tiled(_) | ConvVariant::Blocked | ConvVariant::BlockedVec4 => true,
             ConvVariant::Subgroup(width) | ConvVariant::SubgroupVec4(width) => gpu.fixed_subgroup_width() == Some(width),
         }
     }
@@ -138,8 +150,8 @@ impl ConvVariant {
     /// Whether this variant can compute `group`.
     pub fn fits(self, group: &ConvGroup) -> bool {
         match self {
-            ConvVariant::Tiled(_) | ConvVariant::Subgroup(_) => true,
-            ConvVariant::SubgroupVec4(_) => group.convs.iter().all(|(c, _)| c.is_pointwise() && !c.pool_input && (c.in_h * c.in_w) % 4 == 0),
+            ConvVariant::Tiled(_) | ConvVariant::Subgroup(_) | ConvVariant::Blocked => true,
+            ConvVariant::SubgroupVec4(_) | ConvVariant::BlockedVec4 => group.convs.iter().all(|(c, _)| c.is_pointwise() && !c.pool_input && (c.in_h * c.in_w) % 4 == 0),
         }
     }
 
@@ -148,6 +160,7 @@ impl ConvVariant {
         match self {
             ConvVariant::Tiled(tile) => (tile.channels() as usize, tile.pixels() as usize),
             ConvVariant::Subgroup(width) | ConvVariant::SubgroupVec4(width) => (16, 4 * width.lanes() as usize),
+            ConvVariant::Blocked | ConvVariant::BlockedVec4 => (16, 4 * BLOCKED_LANES as usize),
         }
     }
 }
@@ -371,8 +384,12 @@ impl ConvGroup {
             (true, ConvVariant::Subgroup(width)) if pooled => KernelId::Conv1x1SubgroupPooled(width),
             (true, ConvVariant::Subgroup(width)) => KernelId::Conv1x1Subgroup(width),
             (false, ConvVariant::Subgroup(width)) => KernelId::ConvKxkSubgroup(width),
-            // `check` refuses a kxk group in this variant.
+            (true, ConvVariant::Blocked) if pooled => KernelId::Conv1x1BlockedPooled,
+            (true, ConvVariant::Blocked) => KernelId::Conv1x1Blocked,
+            (false, ConvVariant::Blocked) => KernelId::ConvKxkBlocked,
+            // `check` refuses a kxk group in these variants.
             (_, ConvVariant::SubgroupVec4(width)) => KernelId::Conv1x1SubgroupVec4(width),
+            (_, ConvVariant::BlockedVec4) => KernelId::Conv1x1BlockedVec4,
         }
     }
 
@@ -382,7 +399,7 @@ impl ConvGroup {
 
     /// Whether this group's kernels read weights packed by `pack_weights`.
     fn packs_weights(&self) -> bool {
-        matches!(self.variant, ConvVariant::Subgroup(_) | ConvVariant::SubgroupVec4(_))
+        !matches!(self.variant, ConvVariant::Tiled(_))
     }
 
     /// The subgroup kernels' weight layout: per conv, per block of 16 output channels, per
@@ -445,6 +462,12 @@ impl Kernel for ConvGroup {
             (false, true, ConvVariant::Subgroup(_)) => "conv kxk group subgroup",
             (_, false, ConvVariant::SubgroupVec4(_)) => "conv 1x1 subgroup-vec4",
             (_, true, ConvVariant::SubgroupVec4(_)) => "conv 1x1 group subgroup-vec4",
+            (true, false, ConvVariant::Blocked) => "conv 1x1 blocked",
+            (true, true, ConvVariant::Blocked) => "conv 1x1 group blocked",
+            (false, false, ConvVariant::Blocked) => "conv kxk blocked",
+            (false, true, ConvVariant::Blocked) => "conv kxk group blocked",
+            (_, false, ConvVariant::BlockedVec4) => "conv 1x1 blocked-vec4",
+            (_, true, ConvVariant::BlockedVec4) => "conv 1x1 group blocked-vec4",
         }
     }
 
@@ -571,9 +594,11 @@ impl Kernel for ConvGroup {
     fn cpu_preference(&self) -> u8 {
         match self.variant {
             ConvVariant::Tiled(_) => 0,
-            ConvVariant::Subgroup(_) => 1,
+            ConvVariant::Blocked => 1,
+            ConvVariant::BlockedVec4 => 2,
+            ConvVariant::Subgroup(_) => 3,
             // Faster than `Subgroup` at 12 of the 15 shapes it fits, and within 1.5x at the rest.
-            ConvVariant::SubgroupVec4(_) => 2,
+            ConvVariant::SubgroupVec4(_) => 4,
         }
     }
 }
