@@ -49,9 +49,10 @@ if ! grep -q 'Inserted device layer "VK_LAYER_KHRONOS_validation"' "$log"; then
     exit 1
 fi
 # Each message starts with "Validation Error:" or "Validation Warning:"; the known naga one
-# names the Workgroup storage class on its third line.
+# names the Workgroup storage class on its third line ("has an explicit layout", or "has a" in
+# some layer versions).
 messages=$(grep -c '^Validation \(Error\|Warning\)' "$log" || true)
-known=$(grep -c 'the Workgroup storage class has an explicit layout from the ArrayStride decoration' "$log" || true)
+known=$(grep -cE 'the Workgroup storage class has an? explicit layout from the ArrayStride decoration' "$log" || true)
 echo "$* : exit $status, $messages validation messages ($known of them the known naga Workgroup ArrayStride one)"
 if (( status != 0 )) || (( messages != known )); then
     grep -v 'LAYER' "$log" | head -80
