@@ -14,7 +14,8 @@ function setState(state, message) {
 }
 
 function showError(what, error) {
-  const message = `${what}: ${error instanceof Error ? error.message : error}`;
+  const text = error instanceof Error ? error.message : String(error);
+  const message = text.startsWith(what) ? text : `${what}: ${text}`;
   $("error").textContent = message;
   $("error").hidden = false;
   setState("error", demo ? "Something went wrong; the model is still loaded, try another file." : "Something went wrong.");

@@ -4,7 +4,9 @@
 //
 // node web/test.mjs URL CASES.json SCREENSHOT.png
 // CASES.json: [{"name", "model": path or null, "photo": path, "expected": [{"class", "label", "probability"}]}]
-// Prints one line per model and a final summary line; exits 1 on any difference.
+// Then a photo and a model that are not what they claim, and a browser without WebGPU, must each
+// end in an error on the page. Prints one line per check and a final summary line; exits 1 on
+// any difference.
 
 import { readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
@@ -76,11 +78,32 @@ try {
     }
   }
   await page.screenshot({ path: screenshot, fullPage: true });
+
+  // What a user sees for a file the engine cannot read, and for a browser without WebGPU.
+  const refused = async (page, what, act, words) => {
+    await page.evaluate(() => (document.body.dataset.state = "test-acting"));
+    await act();
+    await page.waitForFunction(() => ["ready", "done", "error"].includes(document.body.dataset.state), null, { timeout: TIMEOUT_MS });
+    const [state, message] = await page.evaluate(() => [document.body.dataset.state, document.getElementById("error").textContent]);
+    const ok = state === "error" && words.every((word) => message.includes(word));
+    console.log(`${what}: ${ok ? "refused on the page" : "NOT REFUSED AS IT SHOULD BE"}: ${message || state}`);
+    if (!ok) failures.push(`${what}: state ${state}, message ${JSON.stringify(message)}`);
+  };
+  const file = (name, text) => ({ name, mimeType: "application/octet-stream", buffer: Buffer.from(text) });
+  await refused(page, "a photo that is not an image", () => page.setInputFiles("#photo", file("broken.png", "not a PNG")), ["broken.png"]);
+  await refused(page, "a model that is not ONNX", () => page.setInputFiles("#model-file", file("broken.onnx", "\x08\xff\xff\xff\xff\x0f")), ["broken.onnx"]);
+  const bare = await browser.newPage();
+  await bare.addInitScript(() => delete Navigator.prototype.gpu);
+  await refused(bare, "a browser without WebGPU", () => bare.goto(url), ["WebGPU"]);
 } finally {
   await browser.close();
 }
 
-console.log(failures.length ? `web test FAILED: ${failures.length} difference(s) in ${cases.length} model(s)` : `web test passed: ${cases.length} models, identical top 5, probabilities within ${RELATIVE_TOLERANCE} relative (largest ${largestError.toExponential(1)})`);
+console.log(
+  failures.length
+    ? `web test FAILED: ${failures.length} difference(s) in ${cases.length} models and 3 bad inputs`
+    : `web test passed: ${cases.length} models, identical top 5, probabilities within ${RELATIVE_TOLERANCE} relative (largest ${largestError.toExponential(1)}); 3 bad inputs refused on the page`,
+);
 process.exit(failures.length ? 1 : 0);
 
 // In the page: a pipeline of every kernel through the browser's compiler (Tint), which rejects
