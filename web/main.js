@@ -41,7 +41,9 @@ async function loadModel(name, bytes) {
     const started = performance.now();
     const dispatches = opened.prepare();
     demo = opened;
-    setState("ready", `Ready: ${dispatches} dispatches, prepared in ${Math.round(performance.now() - started)} ms. Drop a photo.`);
+    const prepared = Math.round(performance.now() - started);
+    $("model").textContent += `; ${dispatches} dispatches, kernel variants ${opened.variants()}`;
+    setState("ready", `Ready: prepared in ${prepared} ms. Drop a photo.`);
   } catch (error) {
     showError(name ?? "the built-in network", error);
   }

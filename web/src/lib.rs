@@ -37,9 +37,23 @@ impl Demo {
         Ok(Demo { session, engine: None })
     }
 
-    /// The adapter the network runs on, in one line.
+    /// What wgpu knows of the adapter, in a few words (a browser names it only to the page:
+    /// `adapter.info`).
     pub fn adapter(&self) -> String {
-        self.session.backend().describe()
+        match self.session.gpu() {
+            Ok(gpu) => format!("{:?} device on {:?}, WebGPU's default limits", gpu.info.device_type, gpu.info.backend),
+            Err(_) => self.session.backend().describe(),
+        }
+    }
+
+    /// The kernel variants the prepared plan runs (the defaults for this adapter's kind), e.g.
+    /// `blocked, blocked-vec4, rows`.
+    pub fn variants(&self) -> String {
+        let Some(engine) = &self.engine else { return String::new() };
+        let mut names: Vec<&str> = engine.plan().dispatches.iter().map(|d| d.kernel.variant_name()).filter(|&name| name != "default").collect();
+        names.sort();
+        names.dedup();
+        names.join(", ")
     }
 
     /// The model, in a few words: its format and whether its classes mean anything.
