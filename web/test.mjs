@@ -44,12 +44,10 @@ try {
   page.on("pageerror", (error) => console.log(`page error: ${error.message}`));
   page.on("console", (message) => message.type() === "error" && !message.text().includes("404") && console.log(`page console: ${message.text()}`));
   await page.goto(url);
-  // Marks the page before each action, so that a wait sees the state the action leads to.
-  const mark = () => page.evaluate(() => (document.body.dataset.state = "test-acting"));
+  const mark = () => markPage(page);
   const settled = async (states) => {
-    await page.waitForFunction((states) => states.includes(document.body.dataset.state), states, { timeout: TIMEOUT_MS });
-    const state = await page.evaluate(() => document.body.dataset.state);
-    if (state === "error") throw new Error(await page.textContent("#error"));
+    const [state, message] = await settledState(page, states);
+    if (state === "error") throw new Error(message);
   };
   await settled(["ready", "error"]); // the page opens the built-in network by itself
   const rejected = await page.evaluate(compileEveryKernel);
@@ -81,10 +79,9 @@ try {
 
   // What a user sees for a file the engine cannot read, and for a browser without WebGPU.
   const refused = async (page, what, act, words) => {
-    await page.evaluate(() => (document.body.dataset.state = "test-acting"));
+    await markPage(page);
     await act();
-    await page.waitForFunction(() => ["ready", "done", "error"].includes(document.body.dataset.state), null, { timeout: TIMEOUT_MS });
-    const [state, message] = await page.evaluate(() => [document.body.dataset.state, document.getElementById("error").textContent]);
+    const [state, message] = await settledState(page, ["ready", "done", "error"]);
     const ok = state === "error" && words.every((word) => message.includes(word));
     console.log(`${what}: ${ok ? "refused on the page" : "NOT REFUSED AS IT SHOULD BE"}: ${message || state}`);
     if (!ok) failures.push(`${what}: state ${state}, message ${JSON.stringify(message)}`);
@@ -105,6 +102,17 @@ console.log(
     : `web test passed: ${cases.length} models, identical top 5, probabilities within ${RELATIVE_TOLERANCE} relative (largest ${largestError.toExponential(1)}); 3 bad inputs refused on the page`,
 );
 process.exit(failures.length ? 1 : 0);
+
+// Marks the page before an action, so that a wait sees the state the action leads to.
+function markPage(page) {
+  return page.evaluate(() => (document.body.dataset.state = "test-acting"));
+}
+
+// Waits for one of `states`; the state reached and the page's error message.
+async function settledState(page, states) {
+  await page.waitForFunction((states) => states.includes(document.body.dataset.state), states, { timeout: TIMEOUT_MS });
+  return page.evaluate(() => [document.body.dataset.state, document.getElementById("error").textContent]);
+}
 
 // In the page: a pipeline of every kernel through the browser's compiler (Tint), which rejects
 // some things naga lets through, on a device with WebGPU's default limits; the messages of those

@@ -170,6 +170,15 @@ impl KernelId {
         }
     }
 
+    /// Invocations per workgroup of a register-blocked conv kernel (`conv_blocked.wgsl`): its
+    /// subgroup width, or `BLOCKED_LANES` where lanes share no weights.
+    fn lanes(self) -> Option<u32> {
+        match self {
+            KernelId::ConvKxkBlocked | KernelId::Conv1x1Blocked | KernelId::Conv1x1BlockedPooled | KernelId::Conv1x1BlockedVec4 => Some(BLOCKED_LANES),
+            _ => self.subgroup_width().map(SubgroupWidth::lanes),
+        }
+    }
+
     /// Values for the module's `override` constants (the rest keep their defaults): the
     /// lanes of a register-blocked kernel, the tile shape, and whether a 1x1 loader keeps its
     /// pooling path.
@@ -178,11 +187,7 @@ impl KernelId {
             KernelId::Conv1x1(_) | KernelId::Conv1x1Subgroup(_) | KernelId::Conv1x1SubgroupVec4(_) | KernelId::Conv1x1Blocked | KernelId::Conv1x1BlockedVec4 => Some(("POOLED_INPUT", 0.0)),
             _ => None,
         };
-        let lanes = match self {
-            KernelId::ConvKxkBlocked | KernelId::Conv1x1Blocked | KernelId::Conv1x1BlockedPooled | KernelId::Conv1x1BlockedVec4 => Some(BLOCKED_LANES),
-            _ => self.subgroup_width().map(SubgroupWidth::lanes),
-        };
-        let lanes = lanes.map(|lanes| ("LANES", f64::from(lanes)));
+        let lanes = self.lanes().map(|lanes| ("LANES", f64::from(lanes)));
         let tile = match self {
             KernelId::ConvKxk(tile) | KernelId::Conv1x1(tile) | KernelId::Conv1x1Pooled(tile) => vec![("TILE_M", f64::from(tile.channels())), ("TILE_N", f64::from(tile.pixels()))],
             _ => Vec::new(),
