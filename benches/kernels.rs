@@ -11,7 +11,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use googlenet::gpu::{Gpu, Pipelines, Prepared};
 use googlenet::geometry::ChannelSlice;
 use googlenet::ops::{
-    gpu_inputs, winograd_gemms, Conv2d, ConvGroup, FullyConnected, Kernel, Lrn, Pool2d, PoolKind, Softmax, WinogradInput, WinogradOutput, WinogradTiles,
+    gpu_inputs, winograd_gemms, Conv2d, ConvGroup, FullyConnected, Kernel, Lrn, Pool2d, PoolKind, Softmax, WinogradInput, WinogradOutput, WinogradTile, WinogradTiles,
 };
 use googlenet::verify::random_inputs;
 
@@ -22,12 +22,12 @@ fn conv_relu(in_channels: usize, size: usize, out_channels: usize, kernel: usize
     Box::new(ConvGroup::single(conv))
 }
 
-fn conv2_tiles() -> WinogradTiles {
-    WinogradTiles { batch: 1, height: 56, width: 56 }
+fn conv2_tiles(tile: WinogradTile) -> WinogradTiles {
+    WinogradTiles { batch: 1, height: 56, width: 56, tile }
 }
 
-fn googlenet_layers() -> Vec<(&'static str, Box<dyn Kernel>)> {
-    vec![
+fn googlenet_layers() -> Vec<(String, Box<dyn Kernel>)> {
+    let layers: Vec<(&str, Box<dyn Kernel>)> = vec![
         ("conv1 7x7/2 3->64 @224", conv_relu(3, 224, 64, 7, 2)),
         ("conv2 3x3 64->192 @56", conv_relu(64, 56, 192, 3, 1)),
         ("3a 1x1 192->64 @28", conv_relu(192, 28, 64, 1, 1)),
@@ -43,13 +43,17 @@ fn googlenet_layers() -> Vec<(&'static str, Box<dyn Kernel>)> {
         ),
         ("fc 1024->1000", Box::new(FullyConnected::new(1, 1024, 1000))),
         ("softmax 1000", Box::new(Softmax::rows(1, 1000))),
-        ("winograd input conv2 64 @56", Box::new(WinogradInput { tiles: conv2_tiles(), channels: 64, input: ChannelSlice::whole(64) })),
-        ("winograd gemms conv2 64->192 @56", Box::new(winograd_gemms(conv2_tiles(), 64, 192))),
-        (
-            "winograd output conv2 192 @56",
-            Box::new(WinogradOutput { tiles: conv2_tiles(), channels: 192, relu: true, output: ChannelSlice::whole(192) }),
-        ),
-    ]
+    ];
+    let mut layers: Vec<(String, Box<dyn Kernel>)> = layers.into_iter().map(|(name, op)| (name.to_string(), op)).collect();
+    // conv2's 3x3 by each Winograd algorithm: its three dispatches.
+    for tile in WinogradTile::ALL {
+        let tiles = conv2_tiles(tile);
+        layers.push((format!("winograd {tile:?} input conv2 64 @56"), Box::new(WinogradInput { tiles, channels: 64, input: ChannelSlice::whole(64) })));
+        layers.push((format!("winograd {tile:?} gemms conv2 64->192 @56"), Box::new(winograd_gemms(tiles, 64, 192))));
+        let output = WinogradOutput { tiles, channels: 192, relu: true, output: ChannelSlice::whole(192) };
+        layers.push((format!("winograd {tile:?} output conv2 192 @56"), Box::new(output)));
+    }
+    layers
 }
 
 fn kernels(c: &mut Criterion) {

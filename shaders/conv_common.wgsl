@@ -1,4 +1,4 @@
-// What every conv kernel shares: the parameter block for up to sixteen convolutions ("problems")
+// What every conv kernel shares: the parameter block for up to 36 convolutions ("problems")
 // computed by one dispatch, the bindings, and helpers. A conv kernel module is this file, one
 // core (`conv_tiled.wgsl` or `conv_subgroup.wgsl`: how the GEMM is computed) and one loader
 // (`conv_kxk.wgsl` or `conv_1x1.wgsl`: how input element (k, n) of problem p is found).
@@ -60,7 +60,7 @@ struct ConvGroupParams {
     problem_count: u32,
     _pad0: u32,
     _pad1: u32,
-    problems: array<ConvProblem, 16>,
+    problems: array<ConvProblem, 36>,
 }
 
 @group(0) @binding(0) var<uniform> params: ConvGroupParams;

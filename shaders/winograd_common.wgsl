@@ -1,23 +1,23 @@
-// Winograd F(2x2, 3x3) transforms for a 3x3, stride-1, pad-1 convolution (Lavin & Gray): the
-// conv becomes 16 independent GEMMs (run by the conv kernels as one 16-problem 1x1 group)
-// between these two transforms, with 16 multiplies per 2x2 output tile and channel pair
-// instead of 36.
+// Winograd transforms for a 3x3, stride-1, pad-1 convolution (Lavin & Gray): F(2x2, 3x3) with
+// 4x4 patches (`winograd_input.wgsl`, `winograd_output.wgsl`) or F(4x4, 3x3) with 6x6 patches
+// (`winograd4_*.wgsl`). The conv becomes P = 16 or 36 independent GEMMs (run by the conv kernels
+// as one P-problem 1x1 group) between the two transforms, with P multiplies per output tile of
+// 2x2 (or 4x4) and channel pair instead of 36 (or 144).
 //
-// Tiles: output tile t = (image, ty, tx) covers output rows 2ty, 2ty + 1 and columns 2tx, 2tx + 1;
-// it reads the 4x4 input patch from row 2ty - 1 and column 2tx - 1 (the pad: outside the image
-// reads 0). T = batch * tiles_h * tiles_w, tiles_h = ceil(h / 2), tiles_w = ceil(w / 2).
-// Transformed values are planes of T: element xi (= 4 * row + column of the 4x4) of channel c is
-// at (xi * channels + c) * T + t.
+// Tiles: with output side S (2 or 4) and patch side S + 2, output tile t = (image, ty, tx) covers
+// output rows S ty .. S ty + S - 1 and the same columns; it reads the patch from row S ty - 1 and
+// column S tx - 1 (the pad: outside the image reads 0). T = batch * tiles_h * tiles_w,
+// tiles_h = ceil(h / S), tiles_w = ceil(w / S). Transformed values are planes of T: element xi
+// (= (S + 2) * row + column of the patch) of channel c is at (xi * channels + c) * T + t.
 //
-// winograd_input:   V = B^T d B for each channel and tile   (B^T rows: 1 0 -1 0 / 0 1 1 0 /
-//                   0 -1 1 0 / 0 1 0 -1); one invocation per (tile, channel).
-// winograd_output:  Y = A^T M A + bias, optional ReLU, for each output channel and tile
-//                   (A^T rows: 1 1 1 0 / 0 1 -1 -1); the 2x2 is clipped at odd sizes.
+// input transform:   V = B^T d B for each channel and tile; one invocation per (tile, channel).
+// output transform:  Y = A^T M A + bias, optional ReLU, for each output channel and tile,
+//                    clipped at the image's edge. (B^T and A^T: `src/ops/winograd.rs`.)
 //
-// This file: the parameters and input binding both transforms share; each transform is this
-// file plus `winograd_input.wgsl` or `winograd_output.wgsl`. Bindings: 0 params (uniform
-// WinogradParams), 1 input (input transform: the NCHW input, its `channels` read from c_offset
-// of c_total; output transform: M), then the transform's own.
+// This file: the parameters and input binding the transforms share; each transform is this file
+// plus its own. Bindings: 0 params (uniform WinogradParams), 1 input (input transform: the NCHW
+// input, its `channels` read from c_offset of c_total; output transform: M), then the
+// transform's own.
 
 struct WinogradParams {
     batch: u32,
@@ -41,3 +41,11 @@ fn tile_count() -> u32 {
     return params.batch * params.tiles_h * params.tiles_w;
 }
 
+
+// Input element (y, x) of a channel plane starting at `plane`, 0 outside the image.
+fn padded(plane: u32, y: i32, x: i32) -> f32 {
+    if (y < 0 || x < 0 || y >= i32(params.h) || x >= i32(params.w)) {
+        return 0.0;
+    }
+    return input[plane + u32(y) * params.w + u32(x)];
+}

@@ -12,14 +12,6 @@ fn b_columns(r: vec4<f32>) -> vec4<f32> {
     return vec4(r.x - r.z, r.y + r.z, r.z - r.y, r.y - r.w);
 }
 
-// Input element (y, x) of a channel plane starting at `plane`, 0 outside the image.
-fn padded(plane: u32, y: i32, x: i32) -> f32 {
-    if (y < 0 || x < 0 || y >= i32(params.h) || x >= i32(params.w)) {
-        return 0.0;
-    }
-    return input[plane + u32(y) * params.w + u32(x)];
-}
-
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let t = gid.x;

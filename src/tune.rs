@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::files::{read_capped, FileKind};
 use crate::gpu::{Gpu, Pipelines};
 use crate::graph::Graph;
-use crate::ops::{Kernel, KernelKey};
+use crate::ops::{Kernel, KernelKey, WinogradTile};
 use crate::plan::{Plan, PlanOptions};
 use crate::rng::Rng;
 
@@ -34,8 +34,9 @@ impl Default for TuneCache {
     }
 }
 
-/// The cache file's format: 2 keys choices by `KernelKey` (1 keyed them by description strings).
-pub const CACHE_FORMAT: u32 = 2;
+/// The cache file's format: 3 names the Winograd tile of a plan choice (2 had a flag for
+/// F(2x2, 3x3); 1 keyed choices by description strings).
+pub const CACHE_FORMAT: u32 = 3;
 
 /// One dispatch's tuned variant: its key, and the name of the variant chosen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,16 +50,23 @@ pub struct TunedVariant {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanChoice {
     pub separate_pools: bool,
-    pub winograd: bool,
+    pub winograd: Option<WinogradTile>,
 }
 
 impl PlanChoice {
-    pub const ALL: [PlanChoice; 4] = [
-        PlanChoice { separate_pools: false, winograd: false },
-        PlanChoice { separate_pools: true, winograd: false },
-        PlanChoice { separate_pools: false, winograd: true },
-        PlanChoice { separate_pools: true, winograd: true },
-    ];
+    pub const ALL: [PlanChoice; 6] = {
+        const fn choice(separate_pools: bool, winograd: Option<WinogradTile>) -> PlanChoice {
+            PlanChoice { separate_pools, winograd }
+        }
+        [
+            choice(false, None),
+            choice(true, None),
+            choice(false, Some(WinogradTile::F2)),
+            choice(true, Some(WinogradTile::F2)),
+            choice(false, Some(WinogradTile::F4)),
+            choice(true, Some(WinogradTile::F4)),
+        ]
+    };
 
     pub fn options(self, options: &PlanOptions) -> PlanOptions {
         PlanOptions { separate_pools: self.separate_pools, winograd: self.winograd, ..options.clone() }
@@ -66,7 +74,11 @@ impl PlanChoice {
 
     pub fn describe(self) -> String {
         let pools = if self.separate_pools { "separate pools" } else { "pools inside the 1x1 convs" };
-        let convs = if self.winograd { "Winograd 3x3 convs" } else { "direct 3x3 convs" };
+        let convs = match self.winograd {
+            None => "direct 3x3 convs",
+            Some(WinogradTile::F2) => "Winograd F(2x2, 3x3) convs",
+            Some(WinogradTile::F4) => "Winograd F(4x4, 3x3) convs",
+        };
         format!("{pools}, {convs}")
     }
 }
@@ -238,7 +250,7 @@ fn is_cpu_like(gpu: &Gpu) -> bool {
 /// The plan-level choice for an adapter with no cache entry: what `tune` picks on lavapipe for a
 /// CPU-like adapter (pools as their own dispatches, direct 3x3 convs), else the plan's defaults.
 fn adapter_default(gpu: &Gpu) -> Option<PlanChoice> {
-    is_cpu_like(gpu).then_some(PlanChoice { separate_pools: true, winograd: false })
+    is_cpu_like(gpu).then_some(PlanChoice { separate_pools: true, winograd: None })
 }
 
 /// Each dispatch in the variant that suits a CPU-like adapter best, among those it offers.

@@ -4,6 +4,7 @@ mod common;
 
 use googlenet::engine::Engine;
 use googlenet::models::googlenet::{googlenet, Options, AUX_OUTPUTS, MODULES, OUTPUT};
+use googlenet::ops::WinogradTile;
 use googlenet::plan::{Plan, PlanOptions};
 use googlenet::reference::run_reference;
 use googlenet::rng::Rng;
@@ -25,12 +26,12 @@ fn batch_1_agrees_with_the_reference_in_every_module() {
     assert_eq!(check.values.last().unwrap().name, OUTPUT);
 }
 
-/// The network planned with separate pools and Winograd 3x3 convs, every conv in `variant`,
-/// against the reference.
-fn check_separate_pools_and_winograd(variant: &str) {
+/// The network planned with separate pools and Winograd 3x3 convs (`tile`), every conv in
+/// `variant`, against the reference.
+fn check_separate_pools_and_winograd(variant: &str, tile: WinogradTile) {
     let (gpu, pipelines) = common::gpu();
     let graph = googlenet(Options { aux: true, ..Options::default() });
-    let options = PlanOptions { keep: module_outputs(&graph), separate_pools: true, winograd: true, ..Default::default() };
+    let options = PlanOptions { keep: module_outputs(&graph), separate_pools: true, winograd: Some(tile), ..Default::default() };
     let mut plan = Plan::build(&graph, 2, &options).unwrap();
     let mut convs = 0;
     for dispatch in &mut plan.dispatches {
@@ -50,19 +51,34 @@ fn check_separate_pools_and_winograd(variant: &str) {
 
 #[test]
 fn separate_pools_and_winograd_on_the_subgroup_kernels_agree_with_the_reference() {
-    // The configuration lavapipe tunes to.
-    check_separate_pools_and_winograd("subgroup");
+    // The kernels lavapipe tunes to.
+    check_separate_pools_and_winograd("subgroup", WinogradTile::F2);
+}
+
+#[test]
+fn separate_pools_and_winograd_f4_on_the_subgroup_kernels_agree_with_the_reference() {
+    check_separate_pools_and_winograd("subgroup", WinogradTile::F4);
 }
 
 #[test]
 fn separate_pools_and_winograd_on_the_blocked_kernels_agree_with_the_reference() {
     // What a browser runs on a CPU-like adapter (no subgroups there).
-    check_separate_pools_and_winograd("blocked");
+    check_separate_pools_and_winograd("blocked", WinogradTile::F2);
+}
+
+#[test]
+fn separate_pools_and_winograd_f4_on_the_blocked_kernels_agree_with_the_reference() {
+    check_separate_pools_and_winograd("blocked", WinogradTile::F4);
 }
 
 #[test]
 fn separate_pools_and_winograd_on_the_tiled_kernels_agree_with_the_reference() {
-    check_separate_pools_and_winograd("tiled");
+    check_separate_pools_and_winograd("tiled", WinogradTile::F2);
+}
+
+#[test]
+fn separate_pools_and_winograd_f4_on_the_tiled_kernels_agree_with_the_reference() {
+    check_separate_pools_and_winograd("tiled", WinogradTile::F4);
 }
 
 #[test]

@@ -97,7 +97,11 @@ fn the_network_tuning_keeps_the_fastest_plan_choice() {
     for c in &candidates {
         let expected_pools = if c.choice.separate_pools { 9 + 4 } else { 4 };
         assert_eq!(count(&c.plan, "max pool"), expected_pools, "{}", c.choice.describe());
-        assert_eq!(count(&c.plan, "winograd output"), if c.choice.winograd { 10 } else { 0 }, "{}", c.choice.describe());
+        assert_eq!(count(&c.plan, "winograd output"), if c.choice.winograd.is_some() { 10 } else { 0 }, "{}", c.choice.describe());
+        if let Some(tile) = c.choice.winograd {
+            let outputs = c.plan.dispatches.iter().filter(|d| d.kernel.kernel_name() == "winograd output");
+            assert!(outputs.map(|d| d.kernel.describe()).all(|shape| shape.starts_with(&format!("{tile:?} "))), "{}", c.choice.describe());
+        }
     }
     // Later plans follow the cached choice, whatever the caller's default.
     for asked in PlanChoice::ALL {
@@ -112,7 +116,7 @@ fn a_cache_without_plan_choices_still_loads() {
     let path = scratch("no-plans");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let key = r#"{"kernel_set": 2, "family": "FullyConnected", "shape": [1024, 1000, 0], "batch": 1}"#;
-    std::fs::write(&path, format!(r#"{{"format": 2, "adapters": {{"some gpu": [{{"key": {key}, "variant": "rows"}}]}}}}"#)).unwrap();
+    std::fs::write(&path, format!(r#"{{"format": 3, "adapters": {{"some gpu": [{{"key": {key}, "variant": "rows"}}]}}}}"#)).unwrap();
     let cache = TuneCache::load(&path).unwrap();
     assert_eq!(cache.adapters["some gpu"][0].variant, "rows");
     assert!(cache.plans.is_empty());
@@ -125,6 +129,9 @@ fn a_cache_keyed_by_descriptions_is_from_an_earlier_engine_and_not_applied() {
     std::fs::write(&path, r#"{"adapters": {"some gpu": {"n1 3x7x7 -> 5": "tiled"}}, "plans": {}}"#).unwrap();
     let cache = TuneCache::load(&path).unwrap();
     assert!(cache.adapters.is_empty() && cache.plans.is_empty());
+    // Format 2 named Winograd F(2x2) by a flag.
+    std::fs::write(&path, r#"{"format": 2, "adapters": {}, "plans": {"some gpu": {"separate_pools": true, "winograd": true}}}"#).unwrap();
+    assert!(TuneCache::load(&path).unwrap().plans.is_empty());
 }
 
 #[test]

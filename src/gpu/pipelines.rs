@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use super::{DiskPipelineCache, Gpu};
+use crate::ops::WinogradTile;
 use crate::error::{Error, Result};
 
 /// Every WGSL file in `shaders/`, embedded in the binary.
@@ -28,6 +29,8 @@ pub const SHADER_FILES: &[(&str, &str)] = &[
     ("winograd_common.wgsl", include_str!("../../shaders/winograd_common.wgsl")),
     ("winograd_input.wgsl", include_str!("../../shaders/winograd_input.wgsl")),
     ("winograd_output.wgsl", include_str!("../../shaders/winograd_output.wgsl")),
+    ("winograd4_input.wgsl", include_str!("../../shaders/winograd4_input.wgsl")),
+    ("winograd4_output.wgsl", include_str!("../../shaders/winograd4_output.wgsl")),
 ];
 
 /// A fixed subgroup width the subgroup kernels are compiled for (their `LANES`).
@@ -104,8 +107,8 @@ pub enum KernelId {
     FullyConnectedRows,
     Softmax,
     ChannelAffine,
-    WinogradInput,
-    WinogradOutput,
+    WinogradInput(WinogradTile),
+    WinogradOutput(WinogradTile),
 }
 
 impl KernelId {
@@ -132,9 +135,8 @@ impl KernelId {
             KernelId::FullyConnectedRows,
             KernelId::Softmax,
             KernelId::ChannelAffine,
-            KernelId::WinogradInput,
-            KernelId::WinogradOutput,
         ]);
+        all.extend(WinogradTile::ALL.into_iter().flat_map(|tile| [KernelId::WinogradInput(tile), KernelId::WinogradOutput(tile)]));
         all
     }
 
@@ -157,8 +159,10 @@ impl KernelId {
             KernelId::FullyConnectedRows => op::FULLY_CONNECTED_ROWS,
             KernelId::Softmax => op::SOFTMAX,
             KernelId::ChannelAffine => op::CHANNEL_AFFINE,
-            KernelId::WinogradInput => op::WINOGRAD_INPUT,
-            KernelId::WinogradOutput => op::WINOGRAD_OUTPUT,
+            KernelId::WinogradInput(WinogradTile::F2) => op::WINOGRAD_INPUT,
+            KernelId::WinogradOutput(WinogradTile::F2) => op::WINOGRAD_OUTPUT,
+            KernelId::WinogradInput(WinogradTile::F4) => op::WINOGRAD4_INPUT,
+            KernelId::WinogradOutput(WinogradTile::F4) => op::WINOGRAD4_OUTPUT,
         }
     }
 

@@ -1,5 +1,5 @@
 //! 2-D convolution, NCHW, any kernel size, stride and per-side padding; bias and optional ReLU
-//! fused. Up to sixteen convs reading one buffer run as one dispatch (`ConvGroup`); a group of 1x1,
+//! fused. Up to 36 convs reading one buffer run as one dispatch (`ConvGroup`); a group of 1x1,
 //! stride-1, unpadded convs runs on the pointwise GEMM loader.
 
 use bytemuck::Zeroable;
@@ -164,9 +164,9 @@ impl ConvVariant {
         }
     }
 }
-/// Convolutions one dispatch can compute (an inception module's branches; the 16 GEMMs of a
-/// Winograd conv).
-pub const MAX_PROBLEMS: usize = 16;
+/// Convolutions one dispatch can compute (an inception module's branches; the 16 or 36 GEMMs of
+/// a Winograd conv). `problems` in `shaders/conv_common.wgsl` has this length.
+pub const MAX_PROBLEMS: usize = 36;
 
 /// The subgroup kernels' packed weights pad K to a multiple of the widest subgroup
 /// (`K_ALIGN` in `conv_subgroup.wgsl`).
@@ -343,7 +343,7 @@ pub enum OutputSlot {
     Second = 1,
 }
 
-/// Up to sixteen convolutions in one dispatch, all reading one input buffer (through their own
+/// Up to 36 convolutions in one dispatch, all reading one input buffer (through their own
 /// channel slices) and writing one of two output buffers: the branches of an inception module
 /// without a barrier between them.
 ///

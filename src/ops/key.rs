@@ -9,7 +9,7 @@ pub const KERNEL_SET_VERSION: u32 = 2;
 /// The kernel families with variants to choose between.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum KernelFamily {
-    /// A conv group (`ConvGroup`: up to sixteen convs in one dispatch).
+    /// A conv group (`ConvGroup`: up to 36 convs in one dispatch).
     ConvGroup,
     /// A fully connected layer.
     FullyConnected,

@@ -27,9 +27,11 @@ pub(crate) mod shader_files {
     pub(crate) use super::lrn::SHADERS as LRN;
     pub(crate) use super::pool::SHADERS as POOL;
     pub(crate) use super::softmax::SHADERS as SOFTMAX;
-    pub(crate) use super::winograd::{INPUT_SHADERS as WINOGRAD_INPUT, OUTPUT_SHADERS as WINOGRAD_OUTPUT};
+    pub(crate) use super::winograd::{
+        F4_INPUT_SHADERS as WINOGRAD4_INPUT, F4_OUTPUT_SHADERS as WINOGRAD4_OUTPUT, INPUT_SHADERS as WINOGRAD_INPUT, OUTPUT_SHADERS as WINOGRAD_OUTPUT,
+    };
 }
-pub use winograd::{winograd_applies, winograd_gemms, winograd_weights, WinogradInput, WinogradOutput, WinogradTiles};
+pub use winograd::{winograd_applies, winograd_gemms, winograd_weights, WinogradInput, WinogradOutput, WinogradTile, WinogradTiles};
 
 use crate::error::Result;
 use crate::gpu::{Gpu, Launch};

@@ -16,6 +16,7 @@ pub use schedule::Dispatch;
 
 use crate::error::{Error, Result};
 use crate::graph::{infer_shapes, Graph};
+use crate::ops::WinogradTile;
 
 #[derive(Clone, Debug, Default)]
 pub struct PlanOptions {
@@ -29,8 +30,9 @@ pub struct PlanOptions {
     /// dispatch, instead of inside the conv (which then pools on the fly, once per tile of
     /// output channels). The tuner measures which is faster on an adapter.
     pub separate_pools: bool,
-    /// Compute 3x3, stride-1, pad-1 convs by Winograd F(2x2, 3x3) (three dispatches each).
-    pub winograd: bool,
+    /// Compute 3x3, stride-1, pad-1 convs by Winograd F(2x2, 3x3) or F(4x4, 3x3) (three
+    /// dispatches each); `None`: directly.
+    pub winograd: Option<WinogradTile>,
 }
 
 pub struct Plan {

@@ -1,5 +1,5 @@
 //! Steps to dispatches. Each step gets a level (1 + the levels of the steps that write what it
-//! reads); convs at one level that read one tensor are independent, so up to sixteen of them become
+//! reads); convs at one level that read one tensor are independent, so up to 36 of them become
 //! one dispatch (an inception module's 1x1, reduce and pooled-projection convs; then its 3x3 and
 //! 5x5 convs). A group writes at most two tensors: when its convs write more private tensors than
 //! that, those are stacked as channel slices of one new tensor.
@@ -217,7 +217,7 @@ fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize) ->
         }
         StepOp::WinogradGemm { tiles, in_channels, out_channels, weight, .. } => {
             let gemms = winograd_gemms(*tiles, *in_channels, *out_channels);
-            (Box::new(gemms), vec![weight.clone(), vec![0.0; 16 * out_channels]], vec![output(first), None])
+            (Box::new(gemms), vec![weight.clone(), vec![0.0; tiles.tile.planes() * out_channels]], vec![output(first), None])
         }
         StepOp::WinogradOutput { op, bias } => {
             let op = WinogradOutput { output: layout.view(&first.output).slice, ..op.clone() };

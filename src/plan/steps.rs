@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::geometry::{ChannelSlice, Pads};
 use crate::graph::{as_nchw, BatchNormSpec, Graph, Node, Op, PoolSpec};
 use crate::ops::{
-    winograd_applies, winograd_weights, ChannelAffine, Conv2d, FullyConnected, Lrn, Pool2d, PoolKind, Softmax, WinogradInput, WinogradOutput,
+    winograd_applies, winograd_weights, ChannelAffine, Conv2d, FullyConnected, Lrn, Pool2d, PoolKind, Softmax, WinogradInput, WinogradOutput, WinogradTile,
     WinogradTiles,
 };
 
@@ -21,9 +21,9 @@ pub enum StepOp {
     Softmax(Softmax),
     /// Per-channel `x * scale + shift` (scale and shift interleaved), optional ReLU.
     Affine { op: ChannelAffine, scale_shift: Vec<f32> },
-    /// A 3x3/1/1 conv by Winograd F(2x2, 3x3), in three steps: the input transform, ...
+    /// A 3x3/1/1 conv by Winograd, in three steps: the input transform, ...
     WinogradInput(WinogradInput),
-    /// ... the 16 GEMMs (`weight` is `winograd_weights`), which count the conv's multiply-adds
+    /// ... the GEMMs, one per transformed plane (`weight` is `winograd_weights`), which count the conv's multiply-adds
     /// (`direct_work`) ...
     WinogradGemm { tiles: WinogradTiles, in_channels: usize, out_channels: usize, weight: Vec<f32>, direct_work: usize },
     /// ... and the output transform with the conv's bias and ReLU.
@@ -41,8 +41,8 @@ impl StepOp {
             StepOp::Softmax(softmax) => softmax.len,
             StepOp::Affine { op, .. } => op.channels,
             StepOp::WinogradInput(op) => op.channels,
-            StepOp::WinogradGemm { in_channels, .. } => 16 * in_channels,
-            StepOp::WinogradOutput { op, .. } => 16 * op.channels,
+            StepOp::WinogradGemm { tiles, in_channels, .. } => tiles.tile.planes() * in_channels,
+            StepOp::WinogradOutput { op, .. } => op.tiles.tile.planes() * op.channels,
         }
     }
 
@@ -55,8 +55,8 @@ impl StepOp {
             StepOp::Fc { fc, .. } => fc.out_features,
             StepOp::Softmax(softmax) => softmax.len,
             StepOp::Affine { op, .. } => op.channels,
-            StepOp::WinogradInput(op) => 16 * op.channels,
-            StepOp::WinogradGemm { out_channels, .. } => 16 * out_channels,
+            StepOp::WinogradInput(op) => op.tiles.tile.planes() * op.channels,
+            StepOp::WinogradGemm { tiles, out_channels, .. } => tiles.tile.planes() * out_channels,
             StepOp::WinogradOutput { op, .. } => op.channels,
         }
     }
@@ -91,9 +91,9 @@ impl Steps {
 }
 
 /// With `fuse_pools`, a 3x3/1 max pool feeding only a 1x1 conv becomes the conv's pooled input;
-/// with `winograd`, each 3x3/1/1 conv becomes three Winograd steps, whose intermediate values
+/// with a `winograd` tile, each 3x3/1/1 conv becomes three Winograd steps, whose intermediate values
 /// are added to `shapes`.
-pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, fuse_pools: bool, winograd: bool) -> Result<Steps> {
+pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, fuse_pools: bool, winograd: Option<WinogradTile>) -> Result<Steps> {
     let mut steps = Steps { steps: Vec::new(), aliases: HashMap::new(), concats: Vec::new() };
     // Nodes folded into the step before them, by output value (node names need not be unique).
     let mut absorbed: HashSet<&str> = HashSet::new();
@@ -117,8 +117,8 @@ pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, fuse_pools
                 (output, relu) = absorb_relu(graph, output, &mut nodes, &mut absorbed);
                 let conv = spec.conv2d(dims(&input), relu);
                 let step = Step { nodes, op: StepOp::Conv { conv, weight, bias }, input, output: output.into() };
-                match step.op {
-                    StepOp::Conv { ref conv, .. } if winograd && winograd_applies(conv) => steps.steps.extend(winograd_steps(step, shapes)),
+                match (winograd, &step.op) {
+                    (Some(tile), StepOp::Conv { conv, .. }) if winograd_applies(conv) => steps.steps.extend(winograd_steps(step, tile, shapes)),
                     _ => steps.steps.push(step),
                 }
                 continue;
@@ -181,19 +181,19 @@ pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, fuse_pools
 
 /// A 3x3/1/1 conv step as its Winograd input transform, GEMMs and output transform, each
 /// computing the conv's nodes; the transformed values are `<output>/winograd_v` and `/winograd_m`.
-fn winograd_steps(step: Step, shapes: &mut HashMap<String, Vec<usize>>) -> Vec<Step> {
+fn winograd_steps(step: Step, tile: WinogradTile, shapes: &mut HashMap<String, Vec<usize>>) -> Vec<Step> {
     let StepOp::Conv { conv, weight, bias } = step.op else { unreachable!("only convs take the Winograd route") };
-    let tiles = WinogradTiles { batch: conv.batch, height: conv.in_h, width: conv.in_w };
+    let tiles = WinogradTiles { batch: conv.batch, height: conv.in_h, width: conv.in_w, tile };
     let (v, m) = (format!("{}/winograd_v", step.output), format!("{}/winograd_m", step.output));
-    shapes.insert(v.clone(), vec![1, 16 * conv.in_channels, 1, tiles.count()]);
-    shapes.insert(m.clone(), vec![1, 16 * conv.out_channels, 1, tiles.count()]);
+    shapes.insert(v.clone(), vec![1, tile.planes() * conv.in_channels, 1, tiles.count()]);
+    shapes.insert(m.clone(), vec![1, tile.planes() * conv.out_channels, 1, tiles.count()]);
     let direct_work = conv.batch * conv.out_h() * conv.out_w() * conv.out_channels * conv.in_channels * 9;
     let input = WinogradInput { tiles, channels: conv.in_channels, input: conv.input };
     let gemm = StepOp::WinogradGemm {
         tiles,
         in_channels: conv.in_channels,
         out_channels: conv.out_channels,
-        weight: winograd_weights(&weight, conv.out_channels, conv.in_channels),
+        weight: winograd_weights(tile, &weight, conv.out_channels, conv.in_channels),
         direct_work,
     };
     let output = WinogradOutput { tiles, channels: conv.out_channels, relu: conv.relu, output: conv.output };
