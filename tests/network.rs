@@ -43,8 +43,12 @@ fn check_separate_pools_and_winograd(variant: &str, tile: WinogradTile) {
     assert!(convs > 20, "{convs} conv dispatches");
     let own_pool = |d: &googlenet::plan::Dispatch| d.kernel.kernel_name() == "max pool" && d.nodes == ["inception_3a/pool"];
     assert!(plan.dispatches.iter().any(own_pool), "the pools run on their own");
-    let winograd = plan.dispatches.iter().filter(|d| d.kernel.kernel_name() == "winograd output").count();
-    assert_eq!(winograd, 10, "conv2/3x3 and the nine modules' 3x3 convs");
+    // conv2/3x3 (56x56) and the 3x3 convs of modules 3 (28x28) and 4 (14x14); those of module 5
+    // (7x7) run directly. F(4x4) where the image is 28x28 or larger, F(2x2) below.
+    let outputs: Vec<String> = plan.dispatches.iter().filter(|d| d.kernel.kernel_name() == "winograd output").map(|d| d.kernel.describe()).collect();
+    assert_eq!(outputs.len(), 8, "{outputs:?}");
+    let f4 = outputs.iter().filter(|shape| shape.starts_with("F4 ")).count();
+    assert_eq!(f4, if tile == WinogradTile::F4 { 3 } else { 0 }, "{outputs:?}");
     let check = check_plan(gpu, pipelines, &graph, plan, &random_images(2, 3)).unwrap();
     assert!(check.passed, "{:#?}", check);
 }

@@ -27,6 +27,9 @@ pub enum WinogradTile {
     F4,
 }
 
+/// Tiles per image below which a conv does not take a Winograd route (see `for_size`).
+pub const MIN_TILES: usize = 32;
+
 impl WinogradTile {
     pub const ALL: [WinogradTile; 2] = [WinogradTile::F2, WinogradTile::F4];
 
@@ -78,6 +81,16 @@ impl WinogradTile {
                 &[&[1.0, 1.0, 1.0, 1.0, 1.0, 0.0], &[0.0, 1.0, -1.0, 2.0, -2.0, 0.0], &[0.0, 1.0, 1.0, 4.0, 4.0, 0.0], &[0.0, 1.0, -1.0, 8.0, -8.0, 1.0]],
             ),
         }
+    }
+
+    /// The tile a conv on `height` x `width` images gets where the plan allows tiles up to this
+    /// one: the largest whose GEMMs are at least `MIN_TILES` columns wide per image, else none
+    /// (the conv runs directly). On 14x14 F(4x4) leaves 16 columns, on 7x7 F(2x2) 16: too few
+    /// for a conv kernel's workgroup (16 channels x 32 columns on lavapipe), and slower than the
+    /// direct conv there.
+    pub fn for_size(self, height: usize, width: usize) -> Option<WinogradTile> {
+        let tiles = |tile: WinogradTile| height.div_ceil(tile.output()) * width.div_ceil(tile.output());
+        WinogradTile::ALL.into_iter().rev().filter(|&tile| tile <= self).find(|&tile| tiles(tile) >= MIN_TILES)
     }
 
     /// The most nonzero terms one transformed value sums: the square of the densest row of
@@ -391,6 +404,16 @@ mod tests {
 
     /// Input transform, the GEMMs (in f64) and output transform, against the direct conv: the
     /// matrices are right if the three compose to a 3x3 convolution.
+    #[test]
+    fn each_size_takes_the_largest_tile_whose_gemms_are_wide_enough() {
+        use WinogradTile::{F2, F4};
+        // GoogLeNet's 3x3 convs: 56x56, 28x28, 14x14, 7x7.
+        assert_eq!([56, 28, 14, 7].map(|size| F4.for_size(size, size)), [Some(F4), Some(F4), Some(F2), None]);
+        assert_eq!([56, 28, 14, 7].map(|size| F2.for_size(size, size)), [Some(F2), Some(F2), Some(F2), None]);
+        // Partial tiles count: 21x21 is 6x6 tiles of F(4x4), 36 >= 32.
+        assert_eq!(F4.for_size(21, 21), Some(F4));
+    }
+
     #[test]
     fn transforms_compose_to_the_direct_conv() {
         for tile in WinogradTile::ALL {

@@ -30,8 +30,10 @@ pub struct PlanOptions {
     /// dispatch, instead of inside the conv (which then pools on the fly, once per tile of
     /// output channels). The tuner measures which is faster on an adapter.
     pub separate_pools: bool,
-    /// Compute 3x3, stride-1, pad-1 convs by Winograd F(2x2, 3x3) or F(4x4, 3x3) (three
-    /// dispatches each); `None`: directly.
+    /// Compute 3x3, stride-1, pad-1 convs by Winograd (three dispatches each) with tiles up to
+    /// F(2x2, 3x3) or F(4x4, 3x3), each conv the largest its size suits
+    /// (`WinogradTile::for_size`: F(4x4) at 28x28 and up, F(2x2) down to 14x14, 7x7 directly);
+    /// `None`: directly.
     pub winograd: Option<WinogradTile>,
 }
 

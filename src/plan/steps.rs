@@ -91,7 +91,8 @@ impl Steps {
 }
 
 /// With `fuse_pools`, a 3x3/1 max pool feeding only a 1x1 conv becomes the conv's pooled input;
-/// with a `winograd` tile, each 3x3/1/1 conv becomes three Winograd steps, whose intermediate values
+/// with a `winograd` tile, each 3x3/1/1 conv becomes three Winograd steps (with the largest tile
+/// up to that one its size suits: `WinogradTile::for_size`), whose intermediate values
 /// are added to `shapes`.
 pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, fuse_pools: bool, winograd: Option<WinogradTile>) -> Result<Steps> {
     let mut steps = Steps { steps: Vec::new(), aliases: HashMap::new(), concats: Vec::new() };
@@ -117,9 +118,13 @@ pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, fuse_pools
                 (output, relu) = absorb_relu(graph, output, &mut nodes, &mut absorbed);
                 let conv = spec.conv2d(dims(&input), relu);
                 let step = Step { nodes, op: StepOp::Conv { conv, weight, bias }, input, output: output.into() };
-                match (winograd, &step.op) {
-                    (Some(tile), StepOp::Conv { conv, .. }) if winograd_applies(conv) => steps.steps.extend(winograd_steps(step, tile, shapes)),
-                    _ => steps.steps.push(step),
+                let tile = match (winograd, &step.op) {
+                    (Some(largest), StepOp::Conv { conv, .. }) if winograd_applies(conv) => largest.for_size(conv.in_h, conv.in_w),
+                    _ => None,
+                };
+                match tile {
+                    Some(tile) => steps.steps.extend(winograd_steps(step, tile, shapes)),
+                    None => steps.steps.push(step),
                 }
                 continue;
             }
