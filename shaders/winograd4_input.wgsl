@@ -29,15 +29,14 @@ fn patch_column(plane: u32, y0: i32, x: i32) -> Six {
 
 // Row i of V (elements 6i .. 6i + 5) of channel c, tile t.
 fn store_row(i: u32, c: u32, t: u32, v: Six) {
-    let count = tile_count();
-    let first = (6u * i * params.channels + c) * count + t;
-    let plane = params.channels * count;
+    let first = (6u * i * params.channels + c) * params.plane + t;
+    let next = params.channels * params.plane;
     transformed[first] = v[0];
-    transformed[first + plane] = v[1];
-    transformed[first + 2u * plane] = v[2];
-    transformed[first + 3u * plane] = v[3];
-    transformed[first + 4u * plane] = v[4];
-    transformed[first + 5u * plane] = v[5];
+    transformed[first + next] = v[1];
+    transformed[first + 2u * next] = v[2];
+    transformed[first + 3u * next] = v[3];
+    transformed[first + 4u * next] = v[4];
+    transformed[first + 5u * next] = v[5];
 }
 
 @compute @workgroup_size(64)

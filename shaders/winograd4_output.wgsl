@@ -21,9 +21,8 @@ fn a_step(m: Six) -> vec4<f32> {
 
 // Column j of channel c's M at tile t (elements j, 6 + j, .., 30 + j).
 fn m_column(j: u32, c: u32, t: u32) -> Six {
-    let count = tile_count();
-    let first = (j * params.channels + c) * count + t;
-    let row = 6u * params.channels * count;
+    let first = (j * params.channels + c) * params.plane + t;
+    let row = 6u * params.channels * params.plane;
     return Six(input[first], input[first + row], input[first + 2u * row], input[first + 3u * row], input[first + 4u * row], input[first + 5u * row]);
 }
 

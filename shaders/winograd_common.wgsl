@@ -8,7 +8,8 @@
 // output rows S ty .. S ty + S - 1 and the same columns; it reads the patch from row S ty - 1 and
 // column S tx - 1 (the pad: outside the image reads 0). T = batch * tiles_h * tiles_w,
 // tiles_h = ceil(h / S), tiles_w = ceil(w / S). Transformed values are planes of T: element xi
-// (= (S + 2) * row + column of the patch) of channel c is at (xi * channels + c) * T + t.
+// (= (S + 2) * row + column of the patch) of channel c is at (xi * channels + c) * plane + t,
+// plane = T rounded up to a multiple of 4 (the columns past T are neither written nor read).
 //
 // input transform:   V = B^T d B for each channel and tile; one invocation per (tile, channel).
 // output transform:  Y = A^T M A + bias, optional ReLU, for each output channel and tile,
@@ -29,9 +30,10 @@ struct WinogradParams {
     c_offset: u32,
     c_total: u32,
     relu: u32,
+    // The length of a transformed plane: the tile count rounded up to a multiple of 4.
+    plane: u32,
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: WinogradParams;

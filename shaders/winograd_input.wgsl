@@ -29,11 +29,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         d[i] = vec4(padded(plane, y0 + i, x0), padded(plane, y0 + i, x0 + 1), padded(plane, y0 + i, x0 + 2), padded(plane, y0 + i, x0 + 3));
     }
     let rows = b_rows(d);
-    let count = tile_count();
     for (var i = 0u; i < 4u; i++) {
         let v = b_columns(rows[i]);
         for (var j = 0u; j < 4u; j++) {
-            transformed[((4u * i + j) * params.channels + c) * count + t] = v[j];
+            transformed[((4u * i + j) * params.channels + c) * params.plane + t] = v[j];
         }
     }
 }

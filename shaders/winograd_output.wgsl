@@ -30,7 +30,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     var m: mat4x4<f32>;
     for (var i = 0u; i < 4u; i++) {
         for (var j = 0u; j < 4u; j++) {
-            m[i][j] = input[((4u * i + j) * params.channels + c) * count + t];
+            m[i][j] = input[((4u * i + j) * params.channels + c) * params.plane + t];
         }
     }
     let rows = a_rows(m);

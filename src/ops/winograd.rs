@@ -130,14 +130,21 @@ impl WinogradTiles {
         self.width.div_ceil(self.tile.output())
     }
 
-    /// Tiles of all images: the length of each transformed plane.
+    /// Tiles of all images.
     pub fn count(&self) -> usize {
         self.batch * self.rows() * self.columns()
     }
 
+    /// The length of each transformed plane: the tiles, rounded up to a multiple of 4 so that the
+    /// GEMMs can load 4 columns at once (`subgroup-vec4`). The columns past the tiles are never
+    /// written by the input transform nor read by the output transform.
+    pub fn plane(&self) -> usize {
+        self.count().next_multiple_of(4)
+    }
+
     /// Floats of the transformed values of `channels` channels (`planes` per channel).
     pub fn transformed_len(&self, channels: usize) -> usize {
-        self.tile.planes() * channels * self.count()
+        self.tile.planes() * channels * self.plane()
     }
 
     fn params(&self, channels: usize, slice: ChannelSlice, relu: bool) -> WinogradParams {
@@ -151,7 +158,8 @@ impl WinogradTiles {
             c_offset: slice.offset as u32,
             c_total: slice.total as u32,
             relu: relu as u32,
-            _pad: [0; 3],
+            plane: self.plane() as u32,
+            _pad: [0; 2],
         }
     }
 
@@ -214,7 +222,7 @@ pub fn winograd_gemms(tiles: WinogradTiles, in_channels: usize, out_channels: us
             let gemm = Conv2d {
                 input: ChannelSlice { offset: xi * in_channels, total: planes * in_channels },
                 output: ChannelSlice { offset: xi * out_channels, total: planes * out_channels },
-                ..Conv2d::simple(1, in_channels, 1, tiles.count(), out_channels, 1, 1, 0)
+                ..Conv2d::simple(1, in_channels, 1, tiles.plane(), out_channels, 1, 1, 0)
             };
             (gemm, OutputSlot::First)
         })
@@ -235,7 +243,8 @@ struct WinogradParams {
     c_offset: u32,
     c_total: u32,
     relu: u32,
-    _pad: [u32; 3],
+    plane: u32,
+    _pad: [u32; 2],
 }
 
 /// V = B^T d B of every input channel's patches. Input: the conv's input (through `input`).
@@ -282,7 +291,7 @@ impl Kernel for WinogradInput {
 
     fn reference(&self, inputs: &[&[f32]], outputs: &mut [Vec<f32>]) {
         let ([input], [v]) = (inputs, outputs) else { panic!("one input, one output") };
-        let (h, w, count) = (self.tiles.height, self.tiles.width, self.tiles.count());
+        let (h, w, count, plane) = (self.tiles.height, self.tiles.width, self.tiles.count(), self.tiles.plane());
         let (b_t, _, _) = self.tiles.tile.matrices();
         let side = self.tiles.tile.patch();
         for c in 0..self.channels {
@@ -298,7 +307,7 @@ impl Kernel for WinogradInput {
                 };
                 let d: Vec<f32> = (0..side * side).map(|ij| at(ij / side, ij % side)).collect();
                 for (xi, value) in transform(b_t, &d).into_iter().enumerate() {
-                    v[(xi * self.channels + c) * count + t] = value;
+                    v[(xi * self.channels + c) * plane + t] = value;
                 }
             }
         }
@@ -347,13 +356,13 @@ impl Kernel for WinogradOutput {
 
     fn reference(&self, inputs: &[&[f32]], outputs: &mut [Vec<f32>]) {
         let ([m, bias], [output]) = (inputs, outputs) else { panic!("M and bias in, one output") };
-        let (h, w, count) = (self.tiles.height, self.tiles.width, self.tiles.count());
+        let (h, w, count, plane) = (self.tiles.height, self.tiles.width, self.tiles.count(), self.tiles.plane());
         let (_, _, a_t) = self.tiles.tile.matrices();
         let (side, patch) = (self.tiles.tile.output(), self.tiles.tile.patch());
         for c in 0..self.channels {
             for t in 0..count {
                 let (image, y0, x0) = self.tiles.tile(t);
-                let values: Vec<f32> = (0..patch * patch).map(|xi| m[(xi * self.channels + c) * count + t]).collect();
+                let values: Vec<f32> = (0..patch * patch).map(|xi| m[(xi * self.channels + c) * plane + t]).collect();
                 for (ij, value) in transform(a_t, &values).into_iter().enumerate() {
                     let (oy, ox) = (y0 + ij / side, x0 + ij % side);
                     if oy < h && ox < w {
@@ -426,11 +435,11 @@ mod tests {
             let mut v = vec![vec![0.0; tiles.transformed_len(channels)]];
             WinogradInput { tiles, channels, input: ChannelSlice::whole(channels) }.reference(&[&input], &mut v);
             let u = winograd_weights(tile, &weight, out_channels, channels);
-            let count = tiles.count();
+            let plane = tiles.plane();
             let m: Vec<f32> = (0..tiles.transformed_len(out_channels))
                 .map(|at| {
-                    let (xi, o, t) = (at / (out_channels * count), at / count % out_channels, at % count);
-                    (0..channels).map(|c| u[(xi * out_channels + o) * channels + c] as f64 * v[0][(xi * channels + c) * count + t] as f64).sum::<f64>() as f32
+                    let (xi, o, t) = (at / (out_channels * plane), at / plane % out_channels, at % plane);
+                    (0..channels).map(|c| u[(xi * out_channels + o) * channels + c] as f64 * v[0][(xi * channels + c) * plane + t] as f64).sum::<f64>() as f32
                 })
                 .collect();
             let mut winograd = vec![vec![0.0; batch * out_channels * height * width]];

@@ -190,8 +190,8 @@ fn winograd_steps(step: Step, tile: WinogradTile, shapes: &mut HashMap<String, V
     let StepOp::Conv { conv, weight, bias } = step.op else { unreachable!("only convs take the Winograd route") };
     let tiles = WinogradTiles { batch: conv.batch, height: conv.in_h, width: conv.in_w, tile };
     let (v, m) = (format!("{}/winograd_v", step.output), format!("{}/winograd_m", step.output));
-    shapes.insert(v.clone(), vec![1, tile.planes() * conv.in_channels, 1, tiles.count()]);
-    shapes.insert(m.clone(), vec![1, tile.planes() * conv.out_channels, 1, tiles.count()]);
+    shapes.insert(v.clone(), vec![1, tile.planes() * conv.in_channels, 1, tiles.plane()]);
+    shapes.insert(m.clone(), vec![1, tile.planes() * conv.out_channels, 1, tiles.plane()]);
     let direct_work = conv.batch * conv.out_h() * conv.out_w() * conv.out_channels * conv.in_channels * 9;
     let input = WinogradInput { tiles, channels: conv.in_channels, input: conv.input };
     let gemm = StepOp::WinogradGemm {
