@@ -254,7 +254,7 @@ impl Operands {
         assert!(uniform.len() <= 16384, "the weights of a shape here fit one 64 KiB uniform buffer");
         uniform.resize(16384, 0.0);
         let init = |contents: &[u8], usage| gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: None, contents, usage });
-        let bytes = u64::from(m * n * 4);
+        let output = |usage| gpu.device.create_buffer(&wgpu::BufferDescriptor { label: None, size: u64::from(m * n * 4), usage, mapped_at_creation: false });
         Operands {
             shape,
             shape_buffer: init(bytemuck::cast_slice(&[m, k, n, 0]), wgpu::BufferUsages::UNIFORM),
@@ -263,18 +263,8 @@ impl Operands {
             weights_texture: texture(gpu, 4, packed.len() as u32 / 16, &packed, wgpu::TextureUsages::TEXTURE_BINDING),
             inputs_storage: init(bytemuck::cast_slice(&x), wgpu::BufferUsages::STORAGE),
             inputs_texture: texture(gpu, n / 4, k, &x, wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::STORAGE_BINDING),
-            out: gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                label: None,
-                size: bytes,
-                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-                mapped_at_creation: false,
-            }),
-            read_back: gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                label: None,
-                size: bytes,
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            }),
+            out: output(wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC),
+            read_back: output(wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST),
             expected,
             bound,
         }

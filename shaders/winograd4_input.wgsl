@@ -46,11 +46,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (t >= tile_count()) {
         return;
     }
-    let per_image = params.tiles_h * params.tiles_w;
-    let image = t / per_image;
-    let y0 = i32((t % per_image) / params.tiles_w * 4u) - 1;
-    let x0 = i32(t % params.tiles_w * 4u) - 1;
-    let plane = (image * params.c_total + params.c_offset + c) * params.h * params.w;
+    let origin = tile_origin(t, 4u);
+    let y0 = i32(origin.y) - 1;
+    let x0 = i32(origin.z) - 1;
+    let plane = channel_plane(origin.x, c);
     // B^T d: each column of the patch ...
     let d0 = b_step(patch_column(plane, y0, x0));
     let d1 = b_step(patch_column(plane, y0, x0 + 1));

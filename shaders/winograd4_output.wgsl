@@ -1,11 +1,8 @@
-// Winograd F(4x4, 3x3) output transform (after `winograd_common.wgsl`): Y = A^T M A + bias,
-// optional ReLU, for each output channel and tile; M (6x6 per tile) comes from the 36 GEMMs.
-// Bindings: 2 bias ([channels]), 3 the NCHW output. One invocation per (tile, output channel):
+// Winograd F(4x4, 3x3) output transform (after `winograd_common.wgsl` and
+// `winograd_output_common.wgsl`): Y = A^T M A + bias, optional ReLU, for each output channel and
+// tile; M (6x6 per tile) comes from the 36 GEMMs. One invocation per (tile, output channel):
 // gid.x, gid.y. Columns of 6 are `let` arrays indexed by constants only (see
 // `winograd4_input.wgsl`).
-
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> output: array<f32>;
 
 alias Six = array<f32, 6>;
 
@@ -26,11 +23,6 @@ fn m_column(j: u32, c: u32, t: u32) -> Six {
     return Six(input[first], input[first + row], input[first + 2u * row], input[first + 3u * row], input[first + 4u * row], input[first + 5u * row]);
 }
 
-fn finish(v: f32, channel: u32) -> f32 {
-    let biased = v + bias[channel];
-    return select(biased, max(biased, 0.0), params.relu != 0u);
-}
-
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let t = gid.x;
@@ -45,17 +37,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let m3 = a_step(m_column(3u, c, t));
     let m4 = a_step(m_column(4u, c, t));
     let m5 = a_step(m_column(5u, c, t));
-    let per_image = params.tiles_h * params.tiles_w;
-    let image = t / per_image;
-    let y0 = (t % per_image) / params.tiles_w * 4u;
-    let x0 = t % params.tiles_w * 4u;
-    let plane = (image * params.c_total + params.c_offset + c) * params.h * params.w;
-    // ... then times A: each row of that is four outputs, clipped at the image's edge.
-    for (var i = 0u; i < 4u && y0 + i < params.h; i++) {
+    let origin = tile_origin(t, 4u);
+    let plane = channel_plane(origin.x, c);
+    // ... then times A: each row of that is four outputs.
+    for (var i = 0u; i < 4u; i++) {
         let y = a_step(Six(m0[i], m1[i], m2[i], m3[i], m4[i], m5[i]));
-        let row = plane + (y0 + i) * params.w + x0;
-        for (var j = 0u; j < 4u && x0 + j < params.w; j++) {
-            output[row + j] = finish(y[j], c);
+        for (var j = 0u; j < 4u; j++) {
+            store_output(plane, c, origin.y + i, origin.z + j, y[j]);
         }
     }
 }

@@ -16,7 +16,7 @@
 //                    clipped at the image's edge. (B^T and A^T: `src/ops/winograd.rs`.)
 //
 // This file: the parameters and input binding the transforms share; each transform is this file
-// plus its own. Bindings: 0 params (uniform WinogradParams), 1 input (input transform: the NCHW
+// plus its own (the output transforms also `winograd_output_common.wgsl`). Bindings: 0 params (uniform WinogradParams), 1 input (input transform: the NCHW
 // input, its `channels` read from c_offset of c_total; output transform: M), then the
 // transform's own.
 
@@ -43,6 +43,18 @@ fn tile_count() -> u32 {
     return params.batch * params.tiles_h * params.tiles_w;
 }
 
+
+// Tile t's image, and the row and column of its first output (tiles of `side` x `side` outputs).
+fn tile_origin(t: u32, side: u32) -> vec3<u32> {
+    let per_image = params.tiles_h * params.tiles_w;
+    return vec3(t / per_image, (t % per_image) / params.tiles_w * side, t % params.tiles_w * side);
+}
+
+// Where channel c of `image` starts in an NCHW buffer of the transform's slice (c_offset of
+// c_total channels).
+fn channel_plane(image: u32, c: u32) -> u32 {
+    return (image * params.c_total + params.c_offset + c) * params.h * params.w;
+}
 
 // Input element (y, x) of a channel plane starting at `plane`, 0 outside the image.
 fn padded(plane: u32, y: i32, x: i32) -> f32 {

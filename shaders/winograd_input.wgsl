@@ -19,11 +19,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (t >= tile_count()) {
         return;
     }
-    let per_image = params.tiles_h * params.tiles_w;
-    let image = t / per_image;
-    let y0 = i32((t % per_image) / params.tiles_w * 2u) - 1;
-    let x0 = i32(t % params.tiles_w * 2u) - 1;
-    let plane = (image * params.c_total + params.c_offset + c) * params.h * params.w;
+    let origin = tile_origin(t, 2u);
+    let y0 = i32(origin.y) - 1;
+    let x0 = i32(origin.z) - 1;
+    let plane = channel_plane(origin.x, c);
     var d: mat4x4<f32>;
     for (var i = 0; i < 4; i++) {
         d[i] = vec4(padded(plane, y0 + i, x0), padded(plane, y0 + i, x0 + 1), padded(plane, y0 + i, x0 + 2), padded(plane, y0 + i, x0 + 3));

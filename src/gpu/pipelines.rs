@@ -28,6 +28,7 @@ pub const SHADER_FILES: &[(&str, &str)] = &[
     ("channel_affine.wgsl", include_str!("../../shaders/channel_affine.wgsl")),
     ("winograd_common.wgsl", include_str!("../../shaders/winograd_common.wgsl")),
     ("winograd_input.wgsl", include_str!("../../shaders/winograd_input.wgsl")),
+    ("winograd_output_common.wgsl", include_str!("../../shaders/winograd_output_common.wgsl")),
     ("winograd_output.wgsl", include_str!("../../shaders/winograd_output.wgsl")),
     ("winograd4_input.wgsl", include_str!("../../shaders/winograd4_input.wgsl")),
     ("winograd4_output.wgsl", include_str!("../../shaders/winograd4_output.wgsl")),

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 /// The WGSL files of the Winograd transforms, F(2x2) and F(4x4).
 pub(crate) const INPUT_SHADERS: &[&str] = &["winograd_common.wgsl", "winograd_input.wgsl"];
-pub(crate) const OUTPUT_SHADERS: &[&str] = &["winograd_common.wgsl", "winograd_output.wgsl"];
+pub(crate) const OUTPUT_SHADERS: &[&str] = &["winograd_common.wgsl", "winograd_output_common.wgsl", "winograd_output.wgsl"];
 pub(crate) const F4_INPUT_SHADERS: &[&str] = &["winograd_common.wgsl", "winograd4_input.wgsl"];
-pub(crate) const F4_OUTPUT_SHADERS: &[&str] = &["winograd_common.wgsl", "winograd4_output.wgsl"];
+pub(crate) const F4_OUTPUT_SHADERS: &[&str] = &["winograd_common.wgsl", "winograd_output_common.wgsl", "winograd4_output.wgsl"];
 
 /// Which Winograd algorithm: the side of the output tile one transformed patch yields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
