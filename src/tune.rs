@@ -247,10 +247,11 @@ fn is_cpu_like(gpu: &Gpu) -> bool {
     gpu.info.device_type == wgpu::DeviceType::Cpu
 }
 
-/// The plan-level choice for an adapter with no cache entry: what `tune` picks on lavapipe for a
-/// CPU-like adapter (pools as their own dispatches, direct 3x3 convs), else the plan's defaults.
+/// The plan-level choice for an adapter with no cache entry: what `tune` picks on lavapipe and
+/// SwiftShader for a CPU-like adapter (pools as their own dispatches, 3x3 convs by Winograd with
+/// tiles up to F(4x4, 3x3)), else the plan's defaults.
 fn adapter_default(gpu: &Gpu) -> Option<PlanChoice> {
-    is_cpu_like(gpu).then_some(PlanChoice { separate_pools: true, winograd: None })
+    is_cpu_like(gpu).then_some(PlanChoice { separate_pools: true, winograd: Some(WinogradTile::F4) })
 }
 
 /// Each dispatch in the variant that suits a CPU-like adapter best, among those it offers.

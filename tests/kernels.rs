@@ -89,6 +89,14 @@ fn conv_1x1_subgroup_vec4() {
     }
 }
 
+#[test]
+fn conv_1x1_subgroup_texture() {
+    if offered("subgroup-texture") {
+        sweep("conv 1x1 subgroup-texture");
+        sweep("conv 1x1 group subgroup-texture");
+    }
+}
+
 // Every adapter runs them.
 #[test]
 fn conv_kxk_blocked() {
@@ -153,11 +161,12 @@ fn the_sweep_covers_every_variant() {
         names
     };
     assert_eq!(variants_of("fully connected"), ["reduce", "rows"]);
-    // The subgroup ones where the adapter offers them; the vec4 loaders are 1x1 only.
+    // The subgroup ones where the adapter offers them; the vec4 and texture loaders are 1x1 only.
     let subgroup = offered("subgroup");
     let expected = |pointwise: bool| -> Vec<&str> {
-        let all = ["blocked", "blocked-vec4", "subgroup", "subgroup-vec4", "tiled", "tiled-16x64", "tiled-32x32"];
-        all.into_iter().filter(|v| (subgroup || !v.starts_with("subgroup")) && (pointwise || !v.ends_with("vec4"))).collect()
+        let all = ["blocked", "blocked-vec4", "subgroup", "subgroup-texture", "subgroup-vec4", "tiled", "tiled-16x64", "tiled-32x32"];
+        let pointwise_only = |v: &str| v.ends_with("vec4") || v.ends_with("texture");
+        all.into_iter().filter(|v| (subgroup || !v.starts_with("subgroup")) && (pointwise || !pointwise_only(v))).collect()
     };
     assert_eq!(variants_of("conv 1x1"), expected(true));
     assert_eq!(variants_of("conv kxk"), expected(false));

@@ -1,6 +1,6 @@
 //! One kernel launch: which kernel, its parameter block, its grid; and running one by itself.
 
-use super::{read_back, storage_buffer, uniform_buffer, Gpu, KernelId, Pipelines};
+use super::{read_back, storage_buffer, uniform_buffer, Gpu, InputTexture, KernelId, Pipelines};
 use crate::error::{Error, Result};
 
 /// Everything needed to dispatch one kernel except its buffers, which are bound in order after
@@ -53,6 +53,9 @@ pub struct Prepared {
     workgroups: [u32; 3],
     outputs: Vec<(wgpu::Buffer, usize)>,
     kernel: KernelId,
+    /// For a kernel that reads its input through a texture: the texture and the input buffer
+    /// it is filled from before each dispatch.
+    input_texture: Option<(InputTexture, wgpu::Buffer)>,
 }
 
 impl Prepared {
@@ -72,10 +75,18 @@ impl Prepared {
             .enumerate()
             .map(|(i, data)| Ok((storage_buffer(gpu, &format!("output {i}"), data)?, data.len())))
             .collect::<Result<Vec<_>>>()?;
+        let texture = match (launch.kernel.reads_input_texture(), inputs.first()) {
+            (true, Some(input)) => Some(InputTexture::new(gpu, "input 0", input.len())?),
+            _ => None,
+        };
         let bind_group = gpu.checked(&format!("binding kernel {:?}", launch.kernel), || {
             let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() }];
             for (i, buffer) in input_buffers.iter().chain(outputs.iter().map(|(b, _)| b)).enumerate() {
-                entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource: buffer.as_entire_binding() });
+                let resource = match (&texture, i) {
+                    (Some(texture), 0) => texture.binding(),
+                    _ => buffer.as_entire_binding(),
+                };
+                entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource });
             }
             gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: None,
@@ -83,13 +94,17 @@ impl Prepared {
                 entries: &entries,
             })
         })?;
-        Ok(Prepared { pipeline, bind_group, workgroups: launch.workgroups, outputs, kernel: launch.kernel })
+        let input_texture = texture.zip(input_buffers.into_iter().next());
+        Ok(Prepared { pipeline, bind_group, workgroups: launch.workgroups, outputs, kernel: launch.kernel, input_texture })
     }
 
     /// Dispatches once and waits for the GPU to finish.
     pub fn run(&self, gpu: &Gpu) -> Result<()> {
         gpu.checked(&format!("running kernel {:?}", self.kernel), || {
             let mut encoder = gpu.device.create_command_encoder(&Default::default());
+            if let Some((texture, input)) = &self.input_texture {
+                texture.fill(&mut encoder, input);
+            }
             {
                 let mut pass = encoder.begin_compute_pass(&Default::default());
                 pass.set_pipeline(&self.pipeline);

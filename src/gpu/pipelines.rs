@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use super::{DiskPipelineCache, Gpu};
+use super::{DiskPipelineCache, Gpu, INPUT_TEXTURE_ROW};
 use crate::ops::WinogradTile;
 use crate::error::{Error, Result};
 
@@ -19,6 +19,7 @@ pub const SHADER_FILES: &[(&str, &str)] = &[
     ("conv_1x1.wgsl", include_str!("../../shaders/conv_1x1.wgsl")),
     ("conv_input.wgsl", include_str!("../../shaders/conv_input.wgsl")),
     ("conv_input_vec4.wgsl", include_str!("../../shaders/conv_input_vec4.wgsl")),
+    ("conv_input_texture.wgsl", include_str!("../../shaders/conv_input_texture.wgsl")),
     ("pool.wgsl", include_str!("../../shaders/pool.wgsl")),
     ("lrn.wgsl", include_str!("../../shaders/lrn.wgsl")),
     ("fully_connected.wgsl", include_str!("../../shaders/fully_connected.wgsl")),
@@ -97,6 +98,7 @@ pub enum KernelId {
     Conv1x1Subgroup(SubgroupWidth),
     Conv1x1SubgroupPooled(SubgroupWidth),
     Conv1x1SubgroupVec4(SubgroupWidth),
+    Conv1x1SubgroupTexture(SubgroupWidth),
     ConvKxkBlocked,
     Conv1x1Blocked,
     Conv1x1BlockedPooled,
@@ -122,6 +124,7 @@ impl KernelId {
                 KernelId::Conv1x1Subgroup(width),
                 KernelId::Conv1x1SubgroupPooled(width),
                 KernelId::Conv1x1SubgroupVec4(width),
+                KernelId::Conv1x1SubgroupTexture(width),
             ]);
         }
         all.extend([
@@ -151,6 +154,7 @@ impl KernelId {
             KernelId::ConvKxkSubgroup(_) => op::conv::SUBGROUP_KXK,
             KernelId::Conv1x1Subgroup(_) | KernelId::Conv1x1SubgroupPooled(_) => op::conv::SUBGROUP_1X1,
             KernelId::Conv1x1SubgroupVec4(_) => op::conv::SUBGROUP_1X1_VEC4,
+            KernelId::Conv1x1SubgroupTexture(_) => op::conv::SUBGROUP_1X1_TEXTURE,
             KernelId::ConvKxkBlocked => op::conv::BLOCKED_KXK,
             KernelId::Conv1x1Blocked | KernelId::Conv1x1BlockedPooled => op::conv::BLOCKED_1X1,
             KernelId::Conv1x1BlockedVec4 => op::conv::BLOCKED_1X1_VEC4,
@@ -170,7 +174,11 @@ impl KernelId {
     /// The subgroup width the kernel is compiled for, if it uses subgroup operations.
     pub fn subgroup_width(self) -> Option<SubgroupWidth> {
         match self {
-            KernelId::ConvKxkSubgroup(width) | KernelId::Conv1x1Subgroup(width) | KernelId::Conv1x1SubgroupPooled(width) | KernelId::Conv1x1SubgroupVec4(width) => Some(width),
+            KernelId::ConvKxkSubgroup(width)
+            | KernelId::Conv1x1Subgroup(width)
+            | KernelId::Conv1x1SubgroupPooled(width)
+            | KernelId::Conv1x1SubgroupVec4(width)
+            | KernelId::Conv1x1SubgroupTexture(width) => Some(width),
             _ => None,
         }
     }
@@ -184,20 +192,32 @@ impl KernelId {
         }
     }
 
+    /// Whether the kernel reads its activation input (binding 1) from an `InputTexture` filled
+    /// from the input buffer before it runs, rather than from the buffer.
+    pub fn reads_input_texture(self) -> bool {
+        matches!(self, KernelId::Conv1x1SubgroupTexture(_))
+    }
+
     /// Values for the module's `override` constants (the rest keep their defaults): the
-    /// lanes of a register-blocked kernel, the tile shape, and whether a 1x1 loader keeps its
-    /// pooling path.
+    /// lanes of a register-blocked kernel, the tile shape, whether a 1x1 loader keeps its
+    /// pooling path, and an input texture's row length.
     pub fn constants(self) -> Vec<(&'static str, f64)> {
         let pooled = match self {
-            KernelId::Conv1x1(_) | KernelId::Conv1x1Subgroup(_) | KernelId::Conv1x1SubgroupVec4(_) | KernelId::Conv1x1Blocked | KernelId::Conv1x1BlockedVec4 => Some(("POOLED_INPUT", 0.0)),
+            KernelId::Conv1x1(_)
+            | KernelId::Conv1x1Subgroup(_)
+            | KernelId::Conv1x1SubgroupVec4(_)
+            | KernelId::Conv1x1SubgroupTexture(_)
+            | KernelId::Conv1x1Blocked
+            | KernelId::Conv1x1BlockedVec4 => Some(("POOLED_INPUT", 0.0)),
             _ => None,
         };
+        let texture_row = self.reads_input_texture().then(|| ("TEXTURE_ROW_SHIFT", f64::from(INPUT_TEXTURE_ROW.trailing_zeros())));
         let lanes = self.lanes().map(|lanes| ("LANES", f64::from(lanes)));
         let tile = match self {
             KernelId::ConvKxk(tile) | KernelId::Conv1x1(tile) | KernelId::Conv1x1Pooled(tile) => vec![("TILE_M", f64::from(tile.channels())), ("TILE_N", f64::from(tile.pixels()))],
             _ => Vec::new(),
         };
-        pooled.into_iter().chain(lanes).chain(tile).collect()
+        pooled.into_iter().chain(lanes).chain(tile).chain(texture_row).collect()
     }
 
     pub fn entry_point(self) -> &'static str {

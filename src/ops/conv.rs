@@ -7,7 +7,7 @@ use bytemuck::Zeroable;
 use super::{accumulation_tolerance, parallel, Kernel, KernelFamily, KernelKey, Pool2d, PoolKind};
 use crate::error::{Error, Result};
 use crate::geometry::{nchw_index, window_output_len, ChannelSlice, Pads};
-use crate::gpu::{Gpu, KernelId, Launch, SubgroupWidth, TileShape, BLOCKED_LANES};
+use crate::gpu::{input_texture_fits, Gpu, KernelId, Launch, SubgroupWidth, TileShape, BLOCKED_LANES};
 
 /// The WGSL files of each conv kernel (`KernelId::files`): what every conv kernel shares, a core
 /// (how the GEMM is computed), a loader (how input element (k, n) is found) and the input binding.
@@ -17,6 +17,7 @@ pub(crate) mod shaders {
     pub const SUBGROUP_KXK: &[&str] = &["conv_common.wgsl", "conv_blocked.wgsl", "conv_subgroup.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"];
     pub const SUBGROUP_1X1: &[&str] = &["conv_common.wgsl", "conv_blocked.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"];
     pub const SUBGROUP_1X1_VEC4: &[&str] = &["conv_common.wgsl", "conv_blocked.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input_vec4.wgsl"];
+    pub const SUBGROUP_1X1_TEXTURE: &[&str] = &["conv_common.wgsl", "conv_blocked.wgsl", "conv_subgroup.wgsl", "conv_1x1.wgsl", "conv_input_texture.wgsl"];
     pub const BLOCKED_KXK: &[&str] = &["conv_common.wgsl", "conv_blocked.wgsl", "conv_blocked_plain.wgsl", "conv_kxk.wgsl", "conv_input.wgsl"];
     pub const BLOCKED_1X1: &[&str] = &["conv_common.wgsl", "conv_blocked.wgsl", "conv_blocked_plain.wgsl", "conv_1x1.wgsl", "conv_input.wgsl"];
     pub const BLOCKED_1X1_VEC4: &[&str] = &["conv_common.wgsl", "conv_blocked.wgsl", "conv_blocked_plain.wgsl", "conv_1x1.wgsl", "conv_input_vec4.wgsl"];
@@ -96,6 +97,10 @@ pub enum ConvVariant {
     /// `Subgroup` loading each invocation's 4 columns as one vec4 (`conv_input_vec4.wgsl`): 1x1
     /// convs over pixel counts that are multiples of 4, without a pooled input.
     SubgroupVec4(SubgroupWidth),
+    /// `SubgroupVec4` reading its input through a read-only storage texture filled from the
+    /// input buffer before the dispatch (`conv_input_texture.wgsl`, `gpu::InputTexture`): one
+    /// vector gather per load on lavapipe instead of a loop over the lanes.
+    SubgroupTexture(SubgroupWidth),
     /// The same register blocks with every invocation loading its own weights
     /// (`conv_blocked_plain.wgsl`, `BLOCKED_LANES` per workgroup): CPU-like adapters without a
     /// fixed subgroup width, a browser's among them.
@@ -116,7 +121,7 @@ impl ConvVariant {
     /// adapter runs at most one width).
     pub fn all() -> Vec<ConvVariant> {
         let tiled = TileShape::ALL.into_iter().map(ConvVariant::Tiled);
-        let subgroup = SubgroupWidth::ALL.into_iter().flat_map(|w| [ConvVariant::Subgroup(w), ConvVariant::SubgroupVec4(w)]);
+        let subgroup = SubgroupWidth::ALL.into_iter().flat_map(|w| [ConvVariant::Subgroup(w), ConvVariant::SubgroupVec4(w), ConvVariant::SubgroupTexture(w)]);
         tiled.chain(subgroup).chain([ConvVariant::Blocked, ConvVariant::BlockedVec4]).collect()
     }
 
@@ -134,6 +139,7 @@ impl ConvVariant {
             ConvVariant::Tiled(TileShape::M16N64) => "tiled-16x64",
             ConvVariant::Subgroup(_) => "subgroup",
             ConvVariant::SubgroupVec4(_) => "subgroup-vec4",
+            ConvVariant::SubgroupTexture(_) => "subgroup-texture",
             ConvVariant::Blocked => "blocked",
             ConvVariant::BlockedVec4 => "blocked-vec4",
         }
@@ -143,7 +149,7 @@ impl ConvVariant {
     pub fn runs_on(self, gpu: &Gpu) -> bool {
         match self {
             ConvVariant::Tiled(_) | ConvVariant::Blocked | ConvVariant::BlockedVec4 => true,
-            ConvVariant::Subgroup(width) | ConvVariant::SubgroupVec4(width) => gpu.fixed_subgroup_width() == Some(width),
+            ConvVariant::Subgroup(width) | ConvVariant::SubgroupVec4(width) | ConvVariant::SubgroupTexture(width) => gpu.fixed_subgroup_width() == Some(width),
         }
     }
 
@@ -151,7 +157,7 @@ impl ConvVariant {
     pub fn fits(self, group: &ConvGroup) -> bool {
         match self {
             ConvVariant::Tiled(_) | ConvVariant::Subgroup(_) | ConvVariant::Blocked => true,
-            ConvVariant::SubgroupVec4(_) | ConvVariant::BlockedVec4 => group.convs.iter().all(|(c, _)| c.is_pointwise() && !c.pool_input && (c.in_h * c.in_w) % 4 == 0),
+            ConvVariant::SubgroupVec4(_) | ConvVariant::SubgroupTexture(_) | ConvVariant::BlockedVec4 => group.convs.iter().all(|(c, _)| c.is_pointwise() && !c.pool_input && (c.in_h * c.in_w) % 4 == 0),
         }
     }
 
@@ -159,7 +165,7 @@ impl ConvVariant {
     fn tile(self) -> (usize, usize) {
         match self {
             ConvVariant::Tiled(tile) => (tile.channels() as usize, tile.pixels() as usize),
-            ConvVariant::Subgroup(width) | ConvVariant::SubgroupVec4(width) => (16, 4 * width.lanes() as usize),
+            ConvVariant::Subgroup(width) | ConvVariant::SubgroupVec4(width) | ConvVariant::SubgroupTexture(width) => (16, 4 * width.lanes() as usize),
             ConvVariant::Blocked | ConvVariant::BlockedVec4 => (16, 4 * BLOCKED_LANES as usize),
         }
     }
@@ -389,6 +395,7 @@ impl ConvGroup {
             (false, ConvVariant::Blocked) => KernelId::ConvKxkBlocked,
             // `check` refuses a kxk group in these variants.
             (_, ConvVariant::SubgroupVec4(width)) => KernelId::Conv1x1SubgroupVec4(width),
+            (_, ConvVariant::SubgroupTexture(width)) => KernelId::Conv1x1SubgroupTexture(width),
             (_, ConvVariant::BlockedVec4) => KernelId::Conv1x1BlockedVec4,
         }
     }
@@ -462,6 +469,8 @@ impl Kernel for ConvGroup {
             (false, true, ConvVariant::Subgroup(_)) => "conv kxk group subgroup",
             (_, false, ConvVariant::SubgroupVec4(_)) => "conv 1x1 subgroup-vec4",
             (_, true, ConvVariant::SubgroupVec4(_)) => "conv 1x1 group subgroup-vec4",
+            (_, false, ConvVariant::SubgroupTexture(_)) => "conv 1x1 subgroup-texture",
+            (_, true, ConvVariant::SubgroupTexture(_)) => "conv 1x1 group subgroup-texture",
             (true, false, ConvVariant::Blocked) => "conv 1x1 blocked",
             (true, true, ConvVariant::Blocked) => "conv 1x1 group blocked",
             (false, false, ConvVariant::Blocked) => "conv kxk blocked",
@@ -580,7 +589,8 @@ impl Kernel for ConvGroup {
     }
 
     fn runs_on(&self, gpu: &Gpu) -> bool {
-        self.variant.runs_on(gpu)
+        let texture_fits = || !self.kernel_id().reads_input_texture() || input_texture_fits(gpu, self.convs[0].0.input_len());
+        self.variant.runs_on(gpu) && texture_fits()
     }
 
     fn pack_input(&self, index: usize, data: &[f32]) -> Option<Vec<f32>> {
@@ -599,6 +609,7 @@ impl Kernel for ConvGroup {
             ConvVariant::Subgroup(_) => 3,
             // Faster than `Subgroup` at 12 of the 15 shapes it fits, and within 1.5x at the rest.
             ConvVariant::SubgroupVec4(_) => 4,
+            ConvVariant::SubgroupTexture(_) => 5,
         }
     }
 }
