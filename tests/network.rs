@@ -65,6 +65,13 @@ fn separate_pools_and_winograd_f4_on_the_subgroup_kernels_agree_with_the_referen
 }
 
 #[test]
+fn separate_pools_and_winograd_f4_on_the_subgroup_texture_kernels_agree_with_the_reference() {
+    // Every 1x1 conv and Winograd GEMM whose pixel count is a multiple of 4 reads its input
+    // through a texture copied from its buffer; the rest keep their variant.
+    check_separate_pools_and_winograd("subgroup-texture", WinogradTile::F4);
+}
+
+#[test]
 fn separate_pools_and_winograd_on_the_blocked_kernels_agree_with_the_reference() {
     // What a browser runs on a CPU-like adapter (no subgroups there).
     check_separate_pools_and_winograd("blocked", WinogradTile::F2);

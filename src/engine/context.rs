@@ -5,7 +5,7 @@
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use crate::error::{Error, Result};
-use crate::gpu::{zeroed_storage_buffer, Gpu};
+use crate::gpu::{input_texture_bytes, zeroed_storage_buffer, Gpu, InputTexture};
 use crate::plan::Plan;
 
 use super::Kernel;
@@ -72,6 +72,8 @@ pub(super) struct Context {
     pub buffers: Vec<wgpu::Buffer>,
     /// One per dispatch, binding the engine's shared kernel buffers and this context's activations.
     pub bind_groups: Vec<wgpu::BindGroup>,
+    /// Per dispatch, the texture its input is copied into before it runs, where it reads one.
+    pub input_textures: Vec<Option<InputTexture>>,
     /// One read-back buffer per plan output: (buffer, tensor floats).
     pub staging: Vec<(wgpu::Buffer, usize)>,
     pub timestamps: Option<Timestamps>,
@@ -86,8 +88,13 @@ impl Context {
             .map(|(b, &floats)| zeroed_storage_buffer(gpu, &format!("activations {b}"), floats))
             .collect::<Result<Vec<_>>>()?;
         let mut bind_groups = Vec::with_capacity(kernels.len());
+        let mut input_textures = Vec::with_capacity(kernels.len());
         for (d, kernel) in plan.dispatches.iter().zip(kernels) {
             let label = d.nodes.first().map_or("dispatch", String::as_str);
+            let texture = match kernel.reads_input_texture {
+                true => Some(InputTexture::new(gpu, label, plan.tensors[d.input].len())?),
+                false => None,
+            };
             let mut bound: Vec<&wgpu::Buffer> = vec![&kernel.params, &buffers[plan.buffer(d.input)]];
             bound.extend(&kernel.constants);
             bound.extend(d.outputs.iter().map(|o| o.map_or(unused, |t| &buffers[plan.buffer(t)])));
@@ -95,7 +102,13 @@ impl Context {
                 let entries: Vec<wgpu::BindGroupEntry> = bound
                     .iter()
                     .enumerate()
-                    .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
+                    .map(|(i, b)| {
+                        let resource = match (&texture, i) {
+                            (Some(texture), 1) => texture.binding(),
+                            _ => b.as_entire_binding(),
+                        };
+                        wgpu::BindGroupEntry { binding: i as u32, resource }
+                    })
                     .collect();
                 gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
                     label: Some(label),
@@ -104,6 +117,7 @@ impl Context {
                 })
             })?;
             bind_groups.push(bind_group);
+            input_textures.push(texture);
         }
         let staging = plan
             .outputs
@@ -120,13 +134,15 @@ impl Context {
             })
             .collect();
         let timestamps = Timestamps::new(gpu, plan.dispatches.len());
-        Ok(Context { buffers, bind_groups, staging, timestamps })
+        Ok(Context { buffers, bind_groups, input_textures, staging, timestamps })
     }
 
-    /// Device memory one context holds: its activations and read-back buffers, in bytes.
+    /// Device memory one context holds: its activations, input textures and read-back
+    /// buffers, in bytes.
     pub fn bytes(plan: &Plan) -> u64 {
+        let textures = plan.dispatches.iter().filter(|d| d.kernel.launch().kernel.reads_input_texture()).map(|d| input_texture_bytes(plan.tensors[d.input].len()));
         let floats: usize = plan.buffer_sizes.iter().sum::<usize>() + plan.outputs.iter().map(|o| plan.tensors[o.view.tensor].len()).sum::<usize>();
-        floats as u64 * 4
+        floats as u64 * 4 + textures.sum::<u64>()
     }
 }
 

@@ -27,6 +27,9 @@ pub(crate) struct Kernel {
     params: wgpu::Buffer,
     constants: Vec<wgpu::Buffer>,
     workgroups: [u32; 3],
+    /// Whether it reads its input through a texture (`KernelId::reads_input_texture`), which
+    /// each context fills from the input buffer before the dispatch.
+    reads_input_texture: bool,
 }
 
 impl Kernel {
@@ -89,7 +92,13 @@ impl Engine {
                 .enumerate()
                 .map(|(i, c)| storage_buffer(gpu, label, d.kernel.pack_input(1 + i, c).as_deref().unwrap_or(c)))
                 .collect::<Result<Vec<_>>>()?;
-            kernels.push(Kernel { pipeline, params: uniform_buffer(gpu, label, &launch.params), constants, workgroups: launch.workgroups });
+            kernels.push(Kernel {
+                pipeline,
+                params: uniform_buffer(gpu, label, &launch.params),
+                constants,
+                workgroups: launch.workgroups,
+                reads_input_texture: launch.kernel.reads_input_texture(),
+            });
         }
         let unused = zeroed_storage_buffer(gpu, "unused output", 1)?;
         let first = Context::new(gpu, &plan, &kernels, &unused)?;
@@ -160,23 +169,33 @@ impl Engine {
         gpu.checked("running the network", || {
             gpu.queue.write_buffer(&context.buffers[self.plan.buffer(self.plan.input)], 0, bytemuck::cast_slice(input));
             let mut encoder = gpu.device.create_command_encoder(&Default::default());
-            let dispatches = self.kernels.iter().zip(&context.bind_groups).enumerate();
             match timestamps.filter(|t| t.placement == Placement::PassPerDispatch) {
                 Some(t) => {
-                    for (i, (kernel, bind_group)) in dispatches {
+                    for i in 0..self.kernels.len() {
+                        self.fill_input_texture(context, i, &mut encoder);
                         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: Some(t.pass_writes(i)) });
-                        kernel.record(&mut pass, bind_group);
+                        self.kernels[i].record(&mut pass, &context.bind_groups[i]);
                     }
                 }
                 None => {
-                    let mut pass = encoder.begin_compute_pass(&Default::default());
-                    if let Some(t) = timestamps {
-                        pass.write_timestamp(&t.queries, 0);
-                    }
-                    for (i, (kernel, bind_group)) in dispatches {
-                        kernel.record(&mut pass, bind_group);
-                        if let Some(t) = timestamps {
-                            pass.write_timestamp(&t.queries, i as u32 + 1);
+                    // One pass, split before each dispatch whose input texture a copy fills
+                    // (copies cannot be recorded inside a pass). A split leaves the timestamp
+                    // after the previous dispatch in the pass before it, so the copy counts in
+                    // the dispatch it serves.
+                    let starts = (0..self.kernels.len()).filter(|&i| i == 0 || self.kernels[i].reads_input_texture);
+                    let mut bounds: Vec<usize> = starts.collect();
+                    bounds.push(self.kernels.len());
+                    for segment in bounds.windows(2) {
+                        self.fill_input_texture(context, segment[0], &mut encoder);
+                        let mut pass = encoder.begin_compute_pass(&Default::default());
+                        if let (Some(t), 0) = (timestamps, segment[0]) {
+                            pass.write_timestamp(&t.queries, 0);
+                        }
+                        for i in segment[0]..segment[1] {
+                            self.kernels[i].record(&mut pass, &context.bind_groups[i]);
+                            if let Some(t) = timestamps {
+                                pass.write_timestamp(&t.queries, i as u32 + 1);
+                            }
                         }
                     }
                 }
@@ -191,6 +210,13 @@ impl Engine {
             }
             gpu.queue.submit([encoder.finish()]);
         })
+    }
+
+    /// Records the copy of dispatch `i`'s input into its texture, where it reads one.
+    fn fill_input_texture(&self, context: &Context, i: usize, encoder: &mut wgpu::CommandEncoder) {
+        if let Some(texture) = &context.input_textures[i] {
+            texture.fill(encoder, &context.buffers[self.plan.buffer(self.plan.dispatches[i].input)]);
+        }
     }
 
     /// Maps this run's read-back buffers and reads its outputs once they are mapped.

@@ -22,6 +22,11 @@ fn rows(floats: usize) -> usize {
     floats.div_ceil(4).div_ceil(INPUT_TEXTURE_ROW as usize).max(1)
 }
 
+/// Device memory of the texture for `floats` floats (whole rows), in bytes.
+pub fn input_texture_bytes(floats: usize) -> u64 {
+    rows(floats) as u64 * u64::from(INPUT_TEXTURE_ROW * TEXEL_BYTES)
+}
+
 /// Whether `gpu` can hold an input of `floats` floats (a whole number of texels) in one texture.
 pub fn input_texture_fits(gpu: &Gpu, floats: usize) -> bool {
     floats % 4 == 0 && rows(floats) <= gpu.limits.max_texture_dimension_2d as usize
