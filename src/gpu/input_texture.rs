@@ -29,7 +29,7 @@ pub fn input_texture_bytes(floats: usize) -> u64 {
 
 /// Whether `gpu` can hold an input of `floats` floats (a whole number of texels) in one texture.
 pub fn input_texture_fits(gpu: &Gpu, floats: usize) -> bool {
-    floats % 4 == 0 && rows(floats) <= gpu.limits.max_texture_dimension_2d as usize
+    floats.is_multiple_of(4) && rows(floats) <= gpu.limits.max_texture_dimension_2d as usize
 }
 
 /// One kernel's input texture (per execution context: it holds a copy of activations).
