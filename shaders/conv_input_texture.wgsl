@@ -1,6 +1,6 @@
 // The conv input binding as a read-only storage texture (`gpu::InputTexture`): the input
-// buffer's floats in order, four to a texel, TEXTURE_ROW texels to a row, copied there before
-// the dispatch. For the 1x1 loader where the input's pixel count is a multiple of 4, like
+// buffer's floats in order, four to a texel, 1 << TEXTURE_ROW_SHIFT texels to a row, copied
+// there before the dispatch. For the 1x1 loader where the input's pixel count is a multiple of 4, like
 // `conv_input_vec4.wgsl`: a quad of columns is one texel. On lavapipe a texture load is one
 // vector gather where a storage-buffer load at per-lane addresses is a loop over the lanes. A
 // pooled input is loaded element by element.

@@ -139,8 +139,8 @@ impl Context {
 
     /// Device memory one context holds: its activations, input textures and read-back
     /// buffers, in bytes.
-    pub fn bytes(plan: &Plan) -> u64 {
-        let textures = plan.dispatches.iter().filter(|d| d.kernel.launch().kernel.reads_input_texture()).map(|d| input_texture_bytes(plan.tensors[d.input].len()));
+    pub fn bytes(plan: &Plan, kernels: &[Kernel]) -> u64 {
+        let textures = plan.dispatches.iter().zip(kernels).filter(|(_, k)| k.reads_input_texture).map(|(d, _)| input_texture_bytes(plan.tensors[d.input].len()));
         let floats: usize = plan.buffer_sizes.iter().sum::<usize>() + plan.outputs.iter().map(|o| plan.tensors[o.view.tensor].len()).sum::<usize>();
         floats as u64 * 4 + textures.sum::<u64>()
     }

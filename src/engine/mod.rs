@@ -117,7 +117,7 @@ impl Engine {
 
     /// Device memory of one execution context (activations and read-back), in bytes.
     pub fn context_bytes(&self) -> u64 {
-        Context::bytes(&self.plan)
+        Context::bytes(&self.plan, &self.kernels)
     }
 
     /// How many execution contexts exist now (at least one; more after concurrent runs).

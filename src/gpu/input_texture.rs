@@ -5,7 +5,8 @@
 //! Why: llvmpipe (lavapipe) turns a storage-buffer load whose address differs between lanes
 //! into a scalar loop over the lanes, and a texture load into one vector gather
 //! (docs/PERFORMANCE.md, "Where a conv's time goes on lavapipe"). The shader side is
-//! `shaders/conv_input_texture.wgsl`, whose `TEXTURE_ROW` is this row length.
+//! `shaders/conv_input_texture.wgsl`; the pipeline sets its `TEXTURE_ROW_SHIFT` to log2 of this
+//! row length (`KernelId::constants`).
 
 use super::Gpu;
 use crate::error::{Error, Result};
