@@ -22,16 +22,16 @@ const COLUMNS_PER_LANE: u32 = 4u;
 // The host pads K to a multiple of the widest subgroup, so every width reads whole steps.
 const K_ALIGN: u32 = 64u;
 
-// Weights packed on the host: per problem, per block of 16 output channels, per k (K padded to
-// a multiple of K_ALIGN), the block's 16 weights as 4 vec4s; zero past the last channel and
-// past K.
+// Weights packed on the host: per problem, per block of 16 output channels, per k of the
+// problem's part of the reduction (k_begin .. k_end, its length padded to a multiple of K_ALIGN),
+// the block's 16 weights as 4 vec4s; zero past the last channel and past k_end.
 @group(0) @binding(2) var<storage, read> weight: array<vec4<f32>>;
 
 // Weights of channels m0 .. m0 + 15 (a block) at reduction index k.
 fn weights(p: u32, m0: u32, k: u32) -> mat4x4<f32> {
     let q = params.problems[p];
-    let k_padded = (q.in_channels * q.kernel_h * q.kernel_w + K_ALIGN - 1u) / K_ALIGN * K_ALIGN;
-    let at = q.weight_offset + (m0 / ROWS * k_padded + k) * 4u;
+    let k_padded = (q.k_end - q.k_begin + K_ALIGN - 1u) / K_ALIGN * K_ALIGN;
+    let at = q.weight_offset + (m0 / ROWS * k_padded + k - q.k_begin) * 4u;
     return mat4x4(weight[at], weight[at + 1u], weight[at + 2u], weight[at + 3u]);
 }
 
@@ -61,23 +61,23 @@ fn store_column(p: u32, m0: u32, n: u32, values: mat4x4<f32>) {
     }
 }
 
-// The 16 channels from m0 at the lane's quad, summed over all of k, stored with their biases.
+// The 16 channels from m0 at the lane's quad, summed over the problem's k, stored with their
+// biases.
 // `pooled` is a constant at each call, so each call gets a loop without a branch per load.
 fn accumulate_and_store(p: u32, m0: u32, lane: u32, n: u32, quad: Quad, pooled: bool) {
     let q = params.problems[p];
-    let k_len = q.in_channels * q.kernel_h * q.kernel_w;
     // Column c of the quad: 16 channels.
     var c0: mat4x4<f32>;
     var c1: mat4x4<f32>;
     var c2: mat4x4<f32>;
     var c3: mat4x4<f32>;
-    var tap = first_tap(p, 0u);
-    for (var k0 = 0u; k0 < k_len; k0 += LANES) {
+    var tap = first_tap(p, q.k_begin);
+    for (var k0 = q.k_begin; k0 < q.k_end; k0 += LANES) {
         let w = lane_weights(p, m0, k0, lane);
         for (var j = 0u; j < LANES; j++) {
             let wj = step_weights(p, m0, k0, j, w);
             // Past the end of k the inputs count as 0 (the padded weights are 0 too).
-            let x = select(vec4(0.0), load_quad(p, quad, tap, pooled), k0 + j < k_len);
+            let x = select(vec4(0.0), load_quad(p, quad, tap, pooled), k0 + j < q.k_end);
             c0 += wj * x.x;
             c1 += wj * x.y;
             c2 += wj * x.z;

@@ -15,7 +15,8 @@
 // GEMM view of problem p:  out[m][n] = relu?(bias[m] + sum_k weight[m][k] * B[k][n])
 //   m = output channel              (M = out_channels)
 //   n = (image, output row, column) (N = batch * out_h * out_w)
-//   k = (input channel, ky, kx)     (K = in_channels * kernel_h * kernel_w)
+//   k = (input channel, ky, kx)     (K = in_channels * kernel_h * kernel_w; a problem sums
+//                                     k_begin <= k < k_end)
 //
 // Bindings: 0 params (uniform ConvGroupParams), 1 input (declared by the loader; NCHW, problem p
 // reads in_channels from in_c_offset of in_c_total), 2 weight (declared by the core, in its
@@ -51,8 +52,10 @@ struct ConvProblem {
     bias_offset: u32,
     output_slot: u32,
     first_tile: u32,
-    _pad0: u32,
-    _pad1: u32,
+    // The reduction indices summed, [k_begin, k_end): all of k, or one part of a conv split
+    // along K (split-K), whose weights then hold only those columns ([M][k_end - k_begin]).
+    k_begin: u32,
+    k_end: u32,
 }
 
 struct ConvGroupParams {

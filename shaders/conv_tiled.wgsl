@@ -8,7 +8,7 @@
 // tx + 16*j, so neighbouring threads touch neighbouring addresses in workgroup memory and in the
 // output. A row of workgroups is TILE_M output channels.
 
-// Weights as [M][K] per problem.
+// Weights as [M][k_end - k_begin] per problem.
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 
 override TILE_M: u32 = 64u;
@@ -34,7 +34,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         return;
     }
     let tid = lid.y * 16u + lid.x;
-    let k_len = q.in_channels * q.kernel_h * q.kernel_w;
+    // This problem's part of the reduction (all of it unless the conv is split along K).
+    let k_len = q.k_end - q.k_begin;
 
     // A matrix and vectors rather than arrays: naga decorates array types with ArrayStride,
     // which Vulkan forbids on function variables (VUID-StandaloneSpirv-None-10684,
@@ -42,15 +43,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     var acc: mat4x4<f32>;
     let block_m = TILE_M / 16u;
     let block_n = TILE_N / 16u;
-    for (var k0 = 0u; k0 < k_len; k0 += TILE_K) {
+    for (var k0 = q.k_begin; k0 < q.k_end; k0 += TILE_K) {
         for (var i = 0u; i < TILE_K * TILE_M / THREADS; i++) {
             let e = tid + i * THREADS;
             // Weights: consecutive threads read consecutive k of one row.
             let m = m0 + e / TILE_K;
             let k = k0 + e % TILE_K;
             var w = 0.0;
-            if (m < q.out_channels && k < k_len) {
-                w = weight[q.weight_offset + m * k_len + k];
+            if (m < q.out_channels && k < q.k_end) {
+                w = weight[q.weight_offset + m * k_len + k - q.k_begin];
             }
             tile_w[(e % TILE_K) * TILE_M + e / TILE_K] = w;
         }
@@ -60,7 +61,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
             let kx = k0 + e / TILE_N;
             let n = n0 + e % TILE_N;
             var x = 0.0;
-            if (kx < k_len && n < n_len) {
+            if (kx < q.k_end && n < n_len) {
                 x = load_input(p, kx, n);
             }
             tile_x[e] = x;

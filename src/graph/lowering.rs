@@ -21,6 +21,7 @@ impl ConvSpec {
             pads: self.pads,
             relu,
             pool_input: false,
+            k_part: None,
             input: ChannelSlice::whole(c),
             output: ChannelSlice::whole(out_channels),
         }

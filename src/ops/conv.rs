@@ -2,6 +2,8 @@
 //! fused. Up to 36 convs reading one buffer run as one dispatch (`ConvGroup`); a group of 1x1,
 //! stride-1, unpadded convs runs on the pointwise GEMM loader.
 
+use std::ops::Range;
+
 use bytemuck::Zeroable;
 
 use super::{accumulation_tolerance, parallel, Kernel, KernelFamily, KernelKey, Pool2d, PoolKind};
@@ -41,6 +43,10 @@ pub struct Conv2d {
     /// Convolve the 3x3, stride-1, pad-1 max pool of the input instead of the input (1x1 only):
     /// an inception pool branch in one kernel.
     pub pool_input: bool,
+    /// Sum only these reduction indices k (k = (input channel, ky, kx)), with a weight of just
+    /// those columns (`[out_channels][part length]`): one part of a conv split along K, the
+    /// parts' sums added afterwards (see `plan::PlanOptions::split_k`). `None`: all of k.
+    pub k_part: Option<Range<usize>>,
     pub input: ChannelSlice,
     pub output: ChannelSlice,
 }
@@ -71,7 +77,8 @@ struct ConvProblem {
     bias_offset: u32,
     output_slot: u32,
     first_tile: u32,
-    _pad: [u32; 2],
+    k_begin: u32,
+    k_end: u32,
 }
 
 /// Mirrors `ConvGroupParams` in `shaders/conv_gemm.wgsl`.
@@ -195,6 +202,7 @@ impl Conv2d {
             pads: Pads::uniform(pad),
             relu: false,
             pool_input: false,
+            k_part: None,
             input: ChannelSlice::whole(in_channels),
             output: ChannelSlice::whole(out_channels),
         }
@@ -217,8 +225,18 @@ impl Conv2d {
         self.in_channels * self.kernel_h * self.kernel_w
     }
 
+    /// The reduction indices this conv sums: its part, else all of them.
+    pub fn k_range(&self) -> Range<usize> {
+        self.k_part.clone().unwrap_or(0..self.reduction_len())
+    }
+
+    /// How many reduction indices this conv sums.
+    fn k_len(&self) -> usize {
+        self.k_range().len()
+    }
+
     fn weight_len(&self) -> usize {
-        self.out_channels * self.reduction_len()
+        self.out_channels * self.k_len()
     }
 
     fn input_len(&self) -> usize {
@@ -235,8 +253,9 @@ impl Conv2d {
 
     pub fn describe(&self) -> String {
         let p = self.pads;
+        let part = self.k_part.as_ref().map(|k| format!(" k-part {}..{}", k.start, k.end)).unwrap_or_default();
         format!(
-            "n{} {}x{}x{} -> {} k{}x{} s{}x{} pad t{} l{} b{} r{}{}{} in[{}/{}] out[{}/{}]",
+            "n{} {}x{}x{} -> {} k{}x{} s{}x{} pad t{} l{} b{} r{}{}{}{part} in[{}/{}] out[{}/{}]",
             self.batch, self.in_channels, self.in_h, self.in_w, self.out_channels, self.kernel_h, self.kernel_w,
             self.stride_h, self.stride_w, p.top, p.left, p.bottom, p.right,
             if self.relu { " relu" } else { "" },
@@ -262,6 +281,9 @@ impl Conv2d {
         if self.pool_input && !self.is_pointwise() {
             return Err(Error::shape(op, format!("a pooled input needs a 1x1, stride-1, unpadded conv: {}", self.describe())));
         }
+        if self.k_range().is_empty() || self.k_range().end > self.reduction_len() {
+            return Err(Error::shape(op, format!("the part of k is empty or past the {} reduction indices: {}", self.reduction_len(), self.describe())));
+        }
         self.input.check(op, "input", self.in_channels)?;
         self.output.check(op, "output", self.out_channels)
     }
@@ -280,6 +302,7 @@ impl Conv2d {
         }
         let (out_h, out_w) = (self.out_h(), self.out_w());
         let in_pixels = self.in_h * self.in_w;
+        let (k_range, k_len) = (self.k_range(), self.k_len());
         let planes = parallel::planes(self.batch * self.out_channels, out_h * out_w, |task, plane| {
             let (image, m) = (task / self.out_channels, task % self.out_channels);
             plane.fill(bias[m]);
@@ -287,7 +310,11 @@ impl Conv2d {
                 let channel = &input[nchw_index(self.input, in_pixels, image, c, 0)..][..in_pixels];
                 for ky in 0..self.kernel_h {
                     for kx in 0..self.kernel_w {
-                        let w = weight[((m * self.in_channels + c) * self.kernel_h + ky) * self.kernel_w + kx];
+                        let k = (c * self.kernel_h + ky) * self.kernel_w + kx;
+                        if !k_range.contains(&k) {
+                            continue;
+                        }
+                        let w = weight[m * k_len + k - k_range.start];
                         for oy in 0..out_h {
                             let Some(y) = (oy * self.stride_h + ky).checked_sub(self.pads.top).filter(|&y| y < self.in_h) else {
                                 continue;
@@ -337,7 +364,8 @@ impl Conv2d {
             bias_offset: bias_offset as u32,
             output_slot: slot as u32,
             first_tile: first_tile as u32,
-            _pad: [0; 2],
+            k_begin: self.k_range().start as u32,
+            k_end: self.k_range().end as u32,
         }
     }
 }
@@ -410,13 +438,13 @@ impl ConvGroup {
     }
 
     /// The subgroup kernels' weight layout: per conv, per block of 16 output channels, per
-    /// reduction index k, the block's 16 weights side by side (4 vec4s), with channels past the
-    /// last and k up to a multiple of `K_ALIGN` zero, so one invocation's weights at a k are 4
-    /// vec4 loads whatever the subgroup width.
+    /// reduction index k of its part, the block's 16 weights side by side (4 vec4s), with
+    /// channels past the last and k up to a multiple of `K_ALIGN` zero, so one invocation's
+    /// weights at a k are 4 vec4 loads whatever the subgroup width.
     fn pack_weights(&self, weights: &[f32]) -> Vec<f32> {
         let mut packed = Vec::new();
         for ((conv, _), (at, _)) in self.convs.iter().zip(self.offsets()) {
-            let k_len = conv.reduction_len();
+            let k_len = conv.k_len();
             let k_padded = k_len.next_multiple_of(K_ALIGN);
             for block in 0..conv.out_channels.div_ceil(16) {
                 for k in 0..k_padded {
@@ -436,7 +464,7 @@ impl ConvGroup {
             .iter()
             .map(|(c, _)| {
                 let here = at;
-                at += c.out_channels.div_ceil(16) * c.reduction_len().next_multiple_of(K_ALIGN) * 4;
+                at += c.out_channels.div_ceil(16) * c.k_len().next_multiple_of(K_ALIGN) * 4;
                 here
             })
             .collect()
@@ -552,7 +580,7 @@ impl Kernel for ConvGroup {
     }
 
     fn work(&self) -> usize {
-        self.convs.iter().map(|(c, _)| c.columns() * c.out_channels * c.reduction_len()).sum()
+        self.convs.iter().map(|(c, _)| c.columns() * c.out_channels * c.k_len()).sum()
     }
 
     fn flops(&self) -> f64 {
@@ -568,14 +596,15 @@ impl Kernel for ConvGroup {
                 let pads = [c.pads.top, c.pads.left, c.pads.bottom, c.pads.right];
                 let slices = [c.input.offset, c.input.total, c.output.offset, c.output.total];
                 let flags = [c.relu as usize, c.pool_input as usize, *slot as usize];
-                geometry.into_iter().chain(pads).chain(slices).chain(flags)
+                let k = c.k_range();
+                geometry.into_iter().chain(pads).chain(slices).chain(flags).chain([k.start, k.end])
             })
             .collect();
         Some(KernelKey::new(KernelFamily::ConvGroup, shape, self.convs[0].0.batch))
     }
 
     fn tolerance(&self, reference: &[Vec<f32>]) -> f32 {
-        let terms = self.convs.iter().map(|(c, _)| c.reduction_len()).max().unwrap_or(0);
+        let terms = self.convs.iter().map(|(c, _)| c.k_len()).max().unwrap_or(0);
         accumulation_tolerance(terms + 1, reference)
     }
 
@@ -638,6 +667,9 @@ fn conv_cases() -> Vec<Conv2d> {
     cases.push(tall);
     let mut sliced = Conv2d::simple(3, 5, 13, 13, 12, 3, 1, 1);
     (sliced.input, sliced.output, sliced.relu) = (ChannelSlice::at(3, 10), ChannelSlice::at(5, 20), true);
+    cases.push(sliced.clone());
+    // A middle part of k (split-K) that starts and ends inside a channel's window.
+    sliced.k_part = Some(7..38);
     cases.push(sliced);
     cases
 }
@@ -661,6 +693,10 @@ fn pointwise_cases() -> Vec<Conv2d> {
     let mut sliced_quads = Conv2d::simple(2, 17, 6, 6, 70, 1, 1, 0);
     (sliced_quads.input, sliced_quads.output, sliced_quads.relu) = (ChannelSlice::at(5, 30), ChannelSlice::at(3, 80), true);
     cases.push(sliced_quads);
+    // The last part of k, off every step of the kernels' k loops.
+    let mut last_part = Conv2d::simple(2, 130, 6, 6, 70, 1, 1, 0);
+    last_part.k_part = Some(67..130);
+    cases.push(last_part);
     cases
 }
 
@@ -698,7 +734,13 @@ fn conv_group_cases() -> Vec<ConvGroup> {
         (quads(70, ChannelSlice::at(0, 73)), Second),
         (quads(3, ChannelSlice::at(70, 73)), Second),
     ]);
-    vec![inception_1x1, inception_kxk, mixed_sizes, ConvGroup::single(pooled), separate_pool_1x1]
+    // A conv split along K as the plan splits one: its parts side by side in one buffer (the
+    // pooled projection's too), each part's weight only its columns.
+    let part = |k: Range<usize>, at: usize| Conv2d { k_part: Some(k), ..with_slices(Conv2d::simple(3, 70, 7, 7, 9, 1, 1, 0), ChannelSlice::at(0, 73), ChannelSlice::at(at, 36)) };
+    let mut pooled_part = part(64..70, 27);
+    pooled_part.pool_input = true;
+    let split = ConvGroup::new(vec![(part(0..20, 0), First), (part(20..64, 9), First), (part(64..70, 18), First), (pooled_part, First)]);
+    vec![inception_1x1, inception_kxk, mixed_sizes, ConvGroup::single(pooled), separate_pool_1x1, split]
 }
 
 pub(super) fn sweep_cases() -> Vec<ConvGroup> {
