@@ -1,12 +1,14 @@
 // Per-channel affine map, optionally followed by ReLU, from one channel slice to another:
 //   y = relu?(x * scale[c] + shift[c])
 // It computes a BatchNorm that no conv precedes (e.g. an input normalisation), a standalone
-// ReLU (scale 1, shift 0), and the write of a concat input that no kernel produces (a graph
-// input) into its slice (scale 1, shift 0: exact).
+// ReLU (scale 1, shift 0), the write of a concat input that no kernel produces (a graph
+// input) into its slice (scale 1, shift 0: exact), and the end of a conv split along K: with
+// `parts` > 1 the input holds that many tensors of `channels` channels side by side, added in
+// order first (scale 1, shift the conv's bias).
 //
-// Bindings: 0 params (uniform AffineParams), 1 input (in_c_total channels, `channels` read from
-// in_c_offset), 2 scale_shift (scale[c] at 2c, shift[c] at 2c + 1), 3 output (out_c_total
-// channels, `channels` written from out_c_offset).
+// Bindings: 0 params (uniform AffineParams), 1 input (in_c_total channels, parts * `channels`
+// read from in_c_offset), 2 scale_shift (scale[c] at 2c, shift[c] at 2c + 1), 3 output
+// (out_c_total channels, `channels` written from out_c_offset).
 // One thread maps one element (image, channel, pixel).
 
 struct AffineParams {
@@ -18,6 +20,10 @@ struct AffineParams {
     out_c_offset: u32,
     out_c_total: u32,
     relu: u32,
+    parts: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: AffineParams;
@@ -35,7 +41,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let plane = index / params.pixels;
     let image = plane / params.channels;
     let channel = plane % params.channels;
-    let x = input[(image * params.in_c_total + params.in_c_offset + channel) * params.pixels + p];
+    var x = 0.0;
+    for (var s = 0u; s < params.parts; s++) {
+        x += input[(image * params.in_c_total + params.in_c_offset + s * params.channels + channel) * params.pixels + p];
+    }
     var v = x * scale_shift[2u * channel] + scale_shift[2u * channel + 1u];
     if (params.relu != 0u) {
         v = max(v, 0.0);

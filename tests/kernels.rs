@@ -150,6 +150,12 @@ fn channel_affine() {
 }
 
 #[test]
+fn split_k_sum() {
+    sweep("split-K sum");
+    sweep("split-K sum + relu");
+}
+
+#[test]
 fn the_sweep_covers_every_variant() {
     // Each family reaches the sweep in every variant the adapter offers.
     let (gpu, _) = common::gpu();

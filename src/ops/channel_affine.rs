@@ -1,5 +1,6 @@
 //! Per-channel affine map with optional ReLU, between channel slices: a BatchNorm no conv
-//! precedes, a standalone ReLU, or the copy of a concat input that no kernel of ours produces.
+//! precedes, a standalone ReLU, the copy of a concat input that no kernel of ours produces, or
+//! the end of a conv split along K (its parts' sums added, then its bias and ReLU).
 
 use super::{accumulation_tolerance, Kernel};
 use crate::error::{Error, Result};
@@ -10,10 +11,15 @@ use crate::gpu::{flat_workgroups, KernelId, Launch};
 pub(crate) const SHADERS: &[&str] = &["channel_affine.wgsl"];
 
 /// Inputs, in binding order: input, scale and shift interleaved (`[channels][2]`).
+///
+/// With `parts` > 1 the input slice holds `parts` tensors of `channels` channels side by side
+/// (part s's channel c at channel `s * channels + c` of the slice), added in part order before
+/// the map: y = relu?((x_0 + x_1 + ...) * scale + shift).
 #[derive(Clone, Debug)]
 pub struct ChannelAffine {
     pub batch: usize,
     pub channels: usize,
+    pub parts: usize,
     pub pixels: usize,
     pub relu: bool,
     pub input: ChannelSlice,
@@ -32,6 +38,8 @@ struct AffineParams {
     out_c_offset: u32,
     out_c_total: u32,
     relu: u32,
+    parts: u32,
+    _pad: [u32; 3],
 }
 
 impl ChannelAffine {
@@ -39,26 +47,41 @@ impl ChannelAffine {
     pub fn identity_scale_shift(channels: usize) -> Vec<f32> {
         [1.0, 0.0].repeat(channels)
     }
+
+    /// Scale 1 and a shift of `bias`: what the sum of a split conv's parts gets.
+    pub fn bias_scale_shift(bias: &[f32]) -> Vec<f32> {
+        bias.iter().flat_map(|&b| [1.0, b]).collect()
+    }
+
+    /// Channels of the input slice read: every part's.
+    pub fn input_channels(&self) -> usize {
+        self.parts * self.channels
+    }
 }
 
 impl Kernel for ChannelAffine {
     fn kernel_name(&self) -> &'static str {
-        if self.relu { "channel affine + relu" } else { "channel affine" }
+        match (self.parts > 1, self.relu) {
+            (false, false) => "channel affine",
+            (false, true) => "channel affine + relu",
+            (true, false) => "split-K sum",
+            (true, true) => "split-K sum + relu",
+        }
     }
 
     fn describe(&self) -> String {
         format!(
-            "n{} c{} pixels {}{} in[{}/{}] out[{}/{}]",
-            self.batch, self.channels, self.pixels, if self.relu { " relu" } else { "" },
+            "n{} c{} parts {} pixels {}{} in[{}/{}] out[{}/{}]",
+            self.batch, self.channels, self.parts, self.pixels, if self.relu { " relu" } else { "" },
             self.input.offset, self.input.total, self.output.offset, self.output.total,
         )
     }
 
     fn check(&self) -> Result<()> {
-        if [self.batch, self.channels, self.pixels].contains(&0) {
+        if [self.batch, self.channels, self.parts, self.pixels].contains(&0) {
             return Err(Error::shape("ChannelAffine", format!("zero-sized dimension in {}", self.describe())));
         }
-        self.input.check("ChannelAffine", "input", self.channels)?;
+        self.input.check("ChannelAffine", "input", self.input_channels())?;
         self.output.check("ChannelAffine", "output", self.channels)
     }
 
@@ -77,7 +100,8 @@ impl Kernel for ChannelAffine {
             for c in 0..self.channels {
                 let (scale, shift) = (scale_shift[2 * c], scale_shift[2 * c + 1]);
                 for p in 0..self.pixels {
-                    let v = input[nchw_index(self.input, self.pixels, image, c, p)] * scale + shift;
+                    let sum = (0..self.parts).map(|s| input[nchw_index(self.input, self.pixels, image, s * self.channels + c, p)]).reduce(|a, b| a + b).unwrap_or(0.0);
+                    let v = sum * scale + shift;
                     output[nchw_index(self.output, self.pixels, image, c, p)] = if self.relu { v.max(0.0) } else { v };
                 }
             }
@@ -94,25 +118,31 @@ impl Kernel for ChannelAffine {
             out_c_offset: self.output.offset as u32,
             out_c_total: self.output.total as u32,
             relu: self.relu as u32,
+            parts: self.parts as u32,
+            _pad: [0; 3],
         };
         Launch::new(KernelId::ChannelAffine, &params, flat_workgroups(self.batch * self.channels * self.pixels, 256))
     }
 
     fn work(&self) -> usize {
-        self.batch * self.channels * self.pixels
+        self.batch * self.input_channels() * self.pixels
     }
 
-    /// One multiply and one add, each rounded (or one fused multiply-add): two ulp. With scale 1
-    /// and shift 0 (copies, plain ReLU) the result is exact.
+    /// The parts are added in the reference's order, exactly as it does; then one multiply and
+    /// one add, each rounded (or one fused multiply-add): two ulp. With scale 1 and shift 0
+    /// (copies, plain ReLU) the result is exact.
     fn tolerance(&self, reference: &[Vec<f32>]) -> f32 {
         accumulation_tolerance(2, reference)
     }
 }
 
-// The kernel sweep's cases (`verify::kernel_cases`): ReLU in place, and a copy into a concat slice.
+// The kernel sweep's cases (`verify::kernel_cases`): ReLU in place, a copy into a concat slice,
+// and the sums of split convs' parts (from a slice, into a slice).
 
 pub(super) fn sweep_cases() -> Vec<ChannelAffine> {
-    let relu = ChannelAffine { batch: 3, channels: 5, pixels: 49, relu: true, input: ChannelSlice::at(0, 5), output: ChannelSlice::at(0, 5) };
-    let concat_input = ChannelAffine { batch: 3, channels: 5, pixels: 13, relu: false, input: ChannelSlice::at(2, 9), output: ChannelSlice::at(7, 17) };
-    vec![relu, concat_input]
+    let relu = ChannelAffine { batch: 3, channels: 5, parts: 1, pixels: 49, relu: true, input: ChannelSlice::at(0, 5), output: ChannelSlice::at(0, 5) };
+    let concat_input = ChannelAffine { batch: 3, channels: 5, parts: 1, pixels: 13, relu: false, input: ChannelSlice::at(2, 9), output: ChannelSlice::at(7, 17) };
+    let split_sum = ChannelAffine { batch: 3, channels: 7, parts: 3, pixels: 13, relu: true, input: ChannelSlice::at(2, 25), output: ChannelSlice::at(4, 17) };
+    let split_sum_linear = ChannelAffine { batch: 1, channels: 33, parts: 8, pixels: 49, relu: false, input: ChannelSlice::at(0, 264), output: ChannelSlice::at(0, 33) };
+    vec![relu, concat_input, split_sum, split_sum_linear]
 }

@@ -39,7 +39,7 @@ impl StepOp {
             StepOp::Lrn(lrn) => lrn.channels,
             StepOp::Fc { fc, .. } => fc.in_features,
             StepOp::Softmax(softmax) => softmax.len,
-            StepOp::Affine { op, .. } => op.channels,
+            StepOp::Affine { op, .. } => op.input_channels(),
             StepOp::WinogradInput(op) => op.channels,
             StepOp::WinogradGemm { tiles, in_channels, .. } => tiles.tile.planes() * in_channels,
             StepOp::WinogradOutput { op, .. } => op.tiles.tile.planes() * op.channels,
@@ -211,7 +211,7 @@ fn winograd_steps(step: Step, tile: WinogradTile, shapes: &mut HashMap<String, V
 
 /// A per-channel affine step over a whole `[n, c, h, w]` value.
 pub fn affine([n, c, h, w]: [usize; 4], relu: bool) -> ChannelAffine {
-    ChannelAffine { batch: n, channels: c, pixels: h * w, relu, input: ChannelSlice::whole(c), output: ChannelSlice::whole(c) }
+    ChannelAffine { batch: n, channels: c, parts: 1, pixels: h * w, relu, input: ChannelSlice::whole(c), output: ChannelSlice::whole(c) }
 }
 
 /// The one node reading `value`, if exactly one reads it and it is not a graph output.
