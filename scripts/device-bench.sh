@@ -8,7 +8,8 @@
 #   On the GPU machine:     scripts/device-bench.sh DIR [OUT]
 #       reports whether wgpu finds a Vulkan (or GL) adapter, then runs `googlenet info`, `verify`,
 #       `run --aux` under the validation layer (if carried), `tune` and `bench --json` (with the
-#       serial schedule) within 9 minutes in all, writing their output under OUT (default .).
+#       serial schedule and the split-K plan beside the tuned one) within 9 minutes in all,
+#       writing their output under OUT (default .).
 #
 # NVIDIA machines may have the driver's libraries but no Vulkan loader (the carried one is put on
 # LD_LIBRARY_PATH) or no ICD manifest (one pointing at the driver is written, and
@@ -95,6 +96,6 @@ echo "exit status $?"
 cat "$out/tune.txt"
 
 echo "== googlenet bench --json"
-timeout 150 "$bin" bench --json --iters 20 --cpu-iters 1 --serial --roofline > "$out/bench.json" 2> "$out/bench.err"
+timeout 150 "$bin" bench --json --iters 20 --cpu-iters 1 --serial --split-k --roofline > "$out/bench.json" 2> "$out/bench.err"
 echo "exit status $?"
 head -c 3000 "$out/bench.json"

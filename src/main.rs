@@ -94,6 +94,10 @@ enum Command {
         /// Also time the same network with one branch after another.
         #[arg(long)]
         serial: bool,
+        /// Also time the same network with its small convs split along K (split-K: what `tune`
+        /// tries on a GPU, whose cores the 7x7 and 14x14 convs leave idle).
+        #[arg(long)]
+        split_k: bool,
         /// Also time each 1x1 conv alone: the best GEMM rate, against the network's rates.
         #[arg(long)]
         roofline: bool,
@@ -176,8 +180,8 @@ fn main() -> ExitCode {
         Command::Run { model, input, batch, output, json, no_check, fallback } => {
             cli::run::run(&model, &fallback, cli::run::RunArgs { input, batch, output, json, check: !no_check })
         }
-        Command::Bench { model, batch, iters, cpu_iters, serial, roofline, svg, json } => {
-            cli::bench::run(&model, cli::bench::BenchArgs { batch, iters: iters.max(1), cpu_iters, serial, roofline, svg, json })
+        Command::Bench { model, batch, iters, cpu_iters, serial, split_k, roofline, svg, json } => {
+            cli::bench::run(&model, cli::bench::BenchArgs { batch, iters: iters.max(1), cpu_iters, serial, split_k, roofline, svg, json })
         }
         Command::Soak { model, minutes, threads, batch, json } => cli::soak::run(&model, cli::soak::SoakArgs { minutes, threads, batch, json }),
         Command::Tune { model, batch, iters, cache, json } => cli::tune::run(&model, batch, iters.max(1), cache, json),

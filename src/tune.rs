@@ -51,12 +51,16 @@ pub struct TunedVariant {
 pub struct PlanChoice {
     pub separate_pools: bool,
     pub winograd: Option<WinogradTile>,
+    /// Absent from caches written before split-K: those plans did not split.
+    #[serde(default)]
+    pub split_k: bool,
 }
 
 impl PlanChoice {
+    /// Every choice of pools and 3x3 convs, none splitting convs along K.
     pub const ALL: [PlanChoice; 6] = {
         const fn choice(separate_pools: bool, winograd: Option<WinogradTile>) -> PlanChoice {
-            PlanChoice { separate_pools, winograd }
+            PlanChoice { separate_pools, winograd, split_k: false }
         }
         [
             choice(false, None),
@@ -68,8 +72,19 @@ impl PlanChoice {
         ]
     };
 
+    /// The choices `tune` times on `gpu`: `ALL`, and on a GPU each of them with convs split
+    /// along K too. A CPU-like adapter has a few cores, which every conv dispatch already
+    /// fills, so there splitting only adds the sums (docs/PERFORMANCE.md measures it).
+    pub fn candidates(gpu: &Gpu) -> Vec<PlanChoice> {
+        let split = Self::ALL.map(|choice| PlanChoice { split_k: true, ..choice });
+        let split = if is_cpu_like(gpu) { &[][..] } else { &split[..] };
+        Self::ALL.iter().chain(split).copied().collect()
+    }
+
+    /// `options` with this choice's pools and 3x3 convs; convs are split along K where the
+    /// choice or `options` asks for it (so a caller can time a split plan against a tuned one).
     pub fn options(self, options: &PlanOptions) -> PlanOptions {
-        PlanOptions { separate_pools: self.separate_pools, winograd: self.winograd, ..options.clone() }
+        PlanOptions { separate_pools: self.separate_pools, winograd: self.winograd, split_k: self.split_k || options.split_k, ..options.clone() }
     }
 
     pub fn describe(self) -> String {
@@ -79,7 +94,8 @@ impl PlanChoice {
             Some(WinogradTile::F2) => "Winograd F(2x2, 3x3) convs",
             Some(WinogradTile::F4) => "Winograd F(4x4, 3x3) convs",
         };
-        format!("{pools}, {convs}")
+        let split = if self.split_k { ", small convs split along K" } else { "" };
+        format!("{pools}, {convs}{split}")
     }
 }
 
@@ -174,7 +190,7 @@ pub fn tune_steps(gpu: &Gpu, plan: &Plan) -> usize {
 /// How many steps `tune_network` takes: `tune` on each plan choice, then `iters` rounds.
 pub fn tune_network_steps(gpu: &Gpu, graph: &Graph, batch: usize, options: &PlanOptions, iters: usize) -> Result<usize> {
     let mut steps = iters.max(1);
-    for choice in PlanChoice::ALL {
+    for choice in PlanChoice::candidates(gpu) {
         steps += tune_steps(gpu, &Plan::build(graph, batch, &choice.options(options))?);
     }
     Ok(steps)
@@ -251,7 +267,7 @@ fn is_cpu_like(gpu: &Gpu) -> bool {
 /// SwiftShader for a CPU-like adapter (pools as their own dispatches, 3x3 convs by Winograd with
 /// tiles up to F(4x4, 3x3)), else the plan's defaults.
 fn adapter_default(gpu: &Gpu) -> Option<PlanChoice> {
-    is_cpu_like(gpu).then_some(PlanChoice { separate_pools: true, winograd: Some(WinogradTile::F4) })
+    is_cpu_like(gpu).then_some(PlanChoice { separate_pools: true, winograd: Some(WinogradTile::F4), split_k: false })
 }
 
 /// Each dispatch in the variant that suits a CPU-like adapter best, among those it offers.
@@ -301,7 +317,7 @@ pub struct NetworkTuning {
     pub untuned_ms: f64,
 }
 
-/// Tunes the network's plan (with `options`) in every `PlanChoice`, keeps the fastest choice in
+/// Tunes the network's plan (with `options`) in every `PlanChoice::candidates`, keeps the fastest choice in
 /// `cache`, and returns the candidates, fastest first, with the untuned defaults' time. The
 /// whole plans are timed in turns, one run each per round, so a machine that slows down for a
 /// while slows all of them alike.
@@ -311,8 +327,9 @@ pub fn tune_network(gpu: &Arc<Gpu>, pipelines: &Pipelines, graph: &Graph, batch:
     let untuned = Engine::new(gpu, pipelines, tuned_plan(gpu, graph, batch, options, &TuneCache::default())?)?;
     let mut untuned_ms = f64::INFINITY;
     let input = Rng::new(5).symmetric_vec(batch * c * h * w);
-    let mut tuned = Vec::with_capacity(PlanChoice::ALL.len());
-    for choice in PlanChoice::ALL {
+    let candidates = PlanChoice::candidates(gpu);
+    let mut tuned = Vec::with_capacity(candidates.len());
+    for choice in candidates {
         let mut plan = Plan::build(graph, batch, &choice.options(options))?;
         let dispatches = tune(gpu, pipelines, &mut plan, cache, iters, on_step)?;
         tuned.push((choice, Engine::new(gpu, pipelines, plan)?, dispatches, f64::INFINITY));

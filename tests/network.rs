@@ -26,13 +26,11 @@ fn batch_1_agrees_with_the_reference_in_every_module() {
     assert_eq!(check.values.last().unwrap().name, OUTPUT);
 }
 
-/// The network planned with separate pools and Winograd 3x3 convs (`tile`), every conv in
-/// `variant`, against the reference.
-fn check_separate_pools_and_winograd(variant: &str, tile: WinogradTile) {
-    let (gpu, pipelines) = common::gpu();
-    let graph = googlenet(Options { aux: true, ..Options::default() });
-    let options = PlanOptions { keep: module_outputs(&graph), separate_pools: true, winograd: Some(tile), ..Default::default() };
-    let mut plan = Plan::build(&graph, 2, &options).unwrap();
+/// The aux-head network at batch 2 planned with `options`, every conv in `variant` (where it
+/// fits and the adapter runs it).
+fn plan_in_variant(graph: &googlenet::graph::Graph, options: &PlanOptions, variant: &str) -> Plan {
+    let (gpu, _) = common::gpu();
+    let mut plan = Plan::build(graph, 2, options).unwrap();
     let mut convs = 0;
     for dispatch in &mut plan.dispatches {
         if let Some(chosen) = dispatch.kernel.variants().into_iter().find(|v| v.variant_name() == variant && v.runs_on(gpu)) {
@@ -41,6 +39,16 @@ fn check_separate_pools_and_winograd(variant: &str, tile: WinogradTile) {
         }
     }
     assert!(convs > 20, "{convs} conv dispatches");
+    plan
+}
+
+/// The network planned with separate pools and Winograd 3x3 convs (`tile`), every conv in
+/// `variant`, against the reference.
+fn check_separate_pools_and_winograd(variant: &str, tile: WinogradTile) {
+    let (gpu, pipelines) = common::gpu();
+    let graph = googlenet(Options { aux: true, ..Options::default() });
+    let options = PlanOptions { keep: module_outputs(&graph), separate_pools: true, winograd: Some(tile), ..Default::default() };
+    let plan = plan_in_variant(&graph, &options, variant);
     let own_pool = |d: &googlenet::plan::Dispatch| d.kernel.kernel_name() == "max pool" && d.nodes == ["inception_3a/pool"];
     assert!(plan.dispatches.iter().any(own_pool), "the pools run on their own");
     // conv2/3x3 (56x56) and the 3x3 convs of modules 3 (28x28) and 4 (14x14); those of module 5
@@ -51,6 +59,38 @@ fn check_separate_pools_and_winograd(variant: &str, tile: WinogradTile) {
     assert_eq!(f4, if tile == WinogradTile::F4 { 3 } else { 0 }, "{outputs:?}");
     let check = check_plan(gpu, pipelines, &graph, plan, &random_images(2, 3)).unwrap();
     assert!(check.passed, "{:#?}", check);
+}
+
+/// The network planned with convs split along K (and `winograd`), every conv in `variant`,
+/// against the reference.
+fn check_split_k(variant: &str, winograd: Option<WinogradTile>) {
+    let (gpu, pipelines) = common::gpu();
+    let graph = googlenet(Options { aux: true, ..Options::default() });
+    let options = PlanOptions { keep: module_outputs(&graph), split_k: true, winograd, ..Default::default() };
+    let plan = plan_in_variant(&graph, &options, variant);
+    // Each split conv's sum is one dispatch; its parts share one with the convs beside them.
+    let sums: Vec<&googlenet::plan::Dispatch> = plan.dispatches.iter().filter(|d| d.kernel.kernel_name().starts_with("split-K sum")).collect();
+    assert!(sums.len() >= 10, "{} convs split", sums.len());
+    let parts_of = |conv: &str| plan.dispatches.iter().filter(|d| d.nodes.iter().filter(|n| *n == conv).count() > 1).count();
+    assert_eq!(parts_of("inception_5b/3x3"), 1, "inception_5b/3x3's parts run in one dispatch");
+    let check = check_plan(gpu, pipelines, &graph, plan, &random_images(2, 4)).unwrap();
+    assert!(check.passed, "{:#?}", check);
+}
+
+#[test]
+fn split_k_on_the_tiled_kernels_agrees_with_the_reference() {
+    // Direct 3x3 convs and pooled projections, split too.
+    check_split_k("tiled", None);
+}
+
+#[test]
+fn split_k_with_winograd_f4_on_the_subgroup_kernels_agrees_with_the_reference() {
+    check_split_k("subgroup", Some(WinogradTile::F4));
+}
+
+#[test]
+fn split_k_with_winograd_f4_on_the_blocked_kernels_agrees_with_the_reference() {
+    check_split_k("blocked", Some(WinogradTile::F4));
 }
 
 #[test]

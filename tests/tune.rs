@@ -91,7 +91,7 @@ fn the_network_tuning_keeps_the_fastest_plan_choice() {
     let tuning = tune_network(gpu, pipelines, &graph, 1, &PlanOptions::default(), &mut cache, 1, &mut || ()).unwrap();
     assert!(tuning.untuned_ms.is_finite() && tuning.untuned_ms > 0.0, "the untuned defaults are timed too");
     let candidates = tuning.candidates;
-    assert_eq!(candidates.len(), PlanChoice::ALL.len());
+    assert_eq!(candidates.len(), PlanChoice::candidates(gpu).len());
     assert!(candidates.windows(2).all(|w| w[0].ms <= w[1].ms), "fastest first");
     assert_eq!(cache.plans[&adapter_key(gpu)], candidates[0].choice);
     let count = |plan: &Plan, kernel: &str| plan.dispatches.iter().filter(|d| d.kernel.kernel_name() == kernel).count();
@@ -120,6 +120,15 @@ fn a_cache_without_plan_choices_still_loads() {
     let cache = TuneCache::load(&path).unwrap();
     assert_eq!(cache.adapters["some gpu"][0].variant, "rows");
     assert!(cache.plans.is_empty());
+}
+
+#[test]
+fn a_plan_choice_from_before_split_k_does_not_split() {
+    let path = scratch("before-split-k");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, r#"{"format": 3, "adapters": {}, "plans": {"some gpu": {"separate_pools": true, "winograd": "F4"}}}"#).unwrap();
+    let cache = TuneCache::load(&path).unwrap();
+    assert_eq!(cache.plans["some gpu"], PlanChoice { separate_pools: true, winograd: Some(WinogradTile::F4), split_k: false });
 }
 
 #[test]

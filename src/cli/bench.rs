@@ -20,6 +20,7 @@ pub struct BenchArgs {
     pub iters: usize,
     pub cpu_iters: usize,
     pub serial: bool,
+    pub split_k: bool,
     pub roofline: bool,
     pub svg: Option<std::path::PathBuf>,
     pub json: bool,
@@ -54,8 +55,18 @@ fn measure(engine: &Engine, input: &[f32], iters: usize, progress: &mut Progress
     Ok(Measured { end_to_end: runs.iter().map(|r| r.0).collect(), gpu, dispatch_ms: median_run })
 }
 
-fn build(session: &Session, batch: usize, serial: bool) -> Result<Engine> {
-    Engine::new(session.gpu()?, session.pipelines(), session.plan(batch, &PlanOptions { serial, ..Default::default() })?)
+fn build(session: &Session, batch: usize, options: &PlanOptions) -> Result<Engine> {
+    Engine::new(session.gpu()?, session.pipelines(), session.plan(batch, options)?)
+}
+
+/// End-to-end times of the network planned with `options` instead, when `wanted`.
+fn time_other_plan(wanted: bool, session: &Session, options: PlanOptions, input: &[f32], iters: usize, progress: &mut Progress) -> Result<Option<Stats>> {
+    if !wanted {
+        return Ok(None);
+    }
+    let batch = input.len() / session.graph().input_chw.iter().product::<usize>();
+    let engine = build(session, batch, &options)?;
+    Ok(Some(Stats::of(&measure(&engine, input, iters, progress)?.end_to_end).expect("at least one iteration")))
 }
 
 pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
@@ -64,9 +75,9 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
     let (graph, gpu, pipelines) = (session.graph(), session.gpu()?, session.pipelines());
     let [c, h, w] = graph.input_chw;
     let input = Tensor::new(vec![args.batch, c, h, w], Rng::new(3).symmetric_vec(args.batch * c * h * w));
-    let engine = build(&session, args.batch, false)?;
+    let engine = build(&session, args.batch, &PlanOptions::default())?;
     let flops = total_flops(engine.plan());
-    let network_runs = (WARM_UP + args.iters) * if args.serial { 2 } else { 1 };
+    let network_runs = (WARM_UP + args.iters) * (1 + args.serial as usize + args.split_k as usize);
     let mut progress = Progress::new("runs", (network_runs + args.cpu_iters) as u64);
     let measured = measure(&engine, &input.data, args.iters, &mut progress)?;
     let end_to_end = Stats::of(&measured.end_to_end).expect("at least one iteration");
@@ -75,12 +86,8 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
         Some(ms) => (layers(engine.plan(), ms), modules(engine.plan(), ms)),
         None => (Vec::new(), Vec::new()),
     };
-    let serial = if args.serial {
-        let serial_engine = build(&session, args.batch, true)?;
-        Some(Stats::of(&measure(&serial_engine, &input.data, args.iters, &mut progress)?.end_to_end).expect("at least one iteration"))
-    } else {
-        None
-    };
+    let serial = time_other_plan(args.serial, &session, PlanOptions { serial: true, ..Default::default() }, &input.data, args.iters, &mut progress)?;
+    let split_k = time_other_plan(args.split_k, &session, PlanOptions { split_k: true, ..Default::default() }, &input.data, args.iters, &mut progress)?;
     // The best GEMM rate the 1x1 kernels reach alone at the network's 1x1 shapes, and how close
     // the whole network and each 1x1 dispatch in it come to that.
     let roofline = if args.roofline { Some(pointwise_rates(gpu, pipelines, engine.plan(), 5)?) } else { None };
@@ -113,6 +120,7 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
             "gpu_time_source": if gpu_time.is_some() { "timestamps" } else { "wall clock" },
             "cpu_reference_ms": cpu,
             "serial_end_to_end_ms": serial,
+            "split_k_end_to_end_ms": split_k,
             "roofline_gflops": best_gemm,
             "layers": layer_rows,
             "modules": module_rows,
@@ -133,6 +141,10 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
     if let Some(s) = serial {
         line("serial branches, end to end", s);
         println!("  concurrent branches: {:.2}x the serial schedule's speed", s.median / end_to_end.median);
+    }
+    if let Some(s) = split_k {
+        line("convs split along K, end to end", s);
+        println!("  whole convs: {:.2}x the split plan's speed", s.median / end_to_end.median);
     }
     if let Some(s) = cpu {
         line("CPU reference", s);

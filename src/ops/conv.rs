@@ -185,6 +185,18 @@ pub const MAX_PROBLEMS: usize = 36;
 /// (`K_ALIGN` in `conv_subgroup.wgsl`).
 const K_ALIGN: usize = 64;
 
+/// Workgroups of the default 64x64 tiles below which the split-K plan splits a conv along K: a
+/// GPU has a hundred cores or more, and GoogLeNet's 7x7 and 14x14 convs give 6 to 30 such tiles
+/// at batch 1.
+const SPLIT_K_WORKGROUPS: usize = 128;
+
+/// The fewest reduction indices a part of a split conv sums (16 of the tiled kernels' k steps),
+/// so that each part's loop still outweighs its stores and the sum after it.
+const SPLIT_K_MIN_PART: usize = 256;
+
+/// The most parts a conv is split into.
+const SPLIT_K_MAX_PARTS: usize = 16;
+
 impl Conv2d {
     /// A conv that reads and writes whole buffers, with symmetric padding.
     #[allow(clippy::too_many_arguments)]
@@ -214,6 +226,26 @@ impl Conv2d {
 
     pub fn out_w(&self) -> usize {
         window_output_len(self.in_w, self.kernel_w, self.stride_w, self.pads.left, self.pads.right, false).unwrap_or(0)
+    }
+
+    /// How many parts the split-K plan cuts this conv into along K (1: it stays whole): enough
+    /// for `SPLIT_K_WORKGROUPS` workgroups, each part summing at least `SPLIT_K_MIN_PART`
+    /// reduction indices.
+    pub fn k_parts(&self) -> usize {
+        let workgroups = self.out_channels.div_ceil(64) * self.columns().div_ceil(64);
+        let wanted = SPLIT_K_WORKGROUPS.div_ceil(workgroups);
+        wanted.min(self.reduction_len() / SPLIT_K_MIN_PART).clamp(1, SPLIT_K_MAX_PARTS)
+    }
+
+    /// Part `index` of this conv cut into `parts` along K (consecutive ranges, whole tiled k
+    /// steps but the last), and its weight: the columns of `weight` in its range. A part has no
+    /// ReLU (the parts' sum gets it, with the bias).
+    pub fn split_part(&self, index: usize, parts: usize, weight: &[f32]) -> (Conv2d, Vec<f32>) {
+        let k_len = self.reduction_len();
+        let part_len = k_len.div_ceil(parts).next_multiple_of(16);
+        let range = (index * part_len).min(k_len)..((index + 1) * part_len).min(k_len);
+        let part_weight = weight.chunks(k_len).flat_map(|row| &row[range.clone()]).copied().collect();
+        (Conv2d { k_part: Some(range), relu: false, ..self.clone() }, part_weight)
     }
 
     /// A 1x1 GEMM with no spatial arithmetic (also when it reads a pooled input).

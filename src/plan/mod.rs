@@ -35,6 +35,11 @@ pub struct PlanOptions {
     /// (`WinogradTile::for_size`: F(4x4) at 28x28 and up, F(2x2) down to 14x14, 7x7 directly);
     /// `None`: directly.
     pub winograd: Option<WinogradTile>,
+    /// Split each conv whose output gives a GPU too few workgroups (`Conv2d::k_parts`: the 7x7
+    /// and 14x14 stages at small batches) along K: its parts run side by side (one dispatch with
+    /// the convs beside it) into a scratch tensor, and a second dispatch adds them with the
+    /// bias and ReLU.
+    pub split_k: bool,
 }
 
 pub struct Plan {
@@ -72,6 +77,9 @@ impl Plan {
     pub fn build(graph: &Graph, batch: usize, options: &PlanOptions) -> Result<Plan> {
         let mut shapes = infer_shapes(graph, batch)?;
         let mut steps = steps::lower(graph, &mut shapes, !options.separate_pools, options.winograd)?;
+        if options.split_k {
+            steps::split_along_k(&mut steps, &mut shapes);
+        }
         let mut layout = layout::place(graph, &shapes, &mut steps)?;
         let mut outputs = Vec::new();
         for name in graph.outputs.iter().chain(&options.keep) {

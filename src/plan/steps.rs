@@ -209,6 +209,38 @@ fn winograd_steps(step: Step, tile: WinogradTile, shapes: &mut HashMap<String, V
     ]
 }
 
+/// Each conv step that `Conv2d::k_parts` cuts in more than one part becomes its parts, each
+/// writing `<output>/k_part<i>`, side by side in `<output>/k_parts` (a concat, so no copies),
+/// and their sum with the conv's bias and ReLU into the conv's output. The parts read the
+/// conv's input, so the scheduler groups them into one dispatch.
+pub fn split_along_k(steps: &mut Steps, shapes: &mut HashMap<String, Vec<usize>>) {
+    for step in std::mem::take(&mut steps.steps) {
+        let parts = match &step.op {
+            StepOp::Conv { conv, .. } => conv.k_parts(),
+            _ => 1,
+        };
+        if parts < 2 {
+            steps.steps.push(step);
+            continue;
+        }
+        let StepOp::Conv { conv, weight, bias } = &step.op else { unreachable!("only convs are split") };
+        let [n, m, h, w] = as_nchw(&shapes[&step.output]);
+        let values: Vec<String> = (0..parts).map(|i| format!("{}/k_part{i}", step.output)).collect();
+        for (i, value) in values.iter().enumerate() {
+            let (part, part_weight) = conv.split_part(i, parts, weight);
+            shapes.insert(value.clone(), vec![n, m, h, w]);
+            let op = StepOp::Conv { conv: part, weight: part_weight, bias: vec![0.0; m] };
+            steps.steps.push(Step { nodes: step.nodes.clone(), op, input: step.input.clone(), output: value.clone() });
+        }
+        let sum_input = format!("{}/k_parts", step.output);
+        shapes.insert(sum_input.clone(), vec![n, parts * m, h, w]);
+        steps.concats.push((sum_input.clone(), values));
+        let sum = ChannelAffine { parts, relu: conv.relu, input: ChannelSlice::whole(parts * m), ..affine([n, m, h, w], false) };
+        let op = StepOp::Affine { op: sum, scale_shift: ChannelAffine::bias_scale_shift(bias) };
+        steps.steps.push(Step { nodes: step.nodes, op, input: sum_input, output: step.output });
+    }
+}
+
 /// A per-channel affine step over a whole `[n, c, h, w]` value.
 pub fn affine([n, c, h, w]: [usize; 4], relu: bool) -> ChannelAffine {
     ChannelAffine { batch: n, channels: c, parts: 1, pixels: h * w, relu, input: ChannelSlice::whole(c), output: ChannelSlice::whole(c) }
