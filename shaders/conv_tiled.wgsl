@@ -8,8 +8,18 @@
 // tx + 16*j, so neighbouring threads touch neighbouring addresses in workgroup memory and in the
 // output. A row of workgroups is TILE_M output channels.
 
-// Weights as [M][k_end - k_begin] per problem.
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
+// Weights as [M][k_end - k_begin] per problem: f32 words, or with F16_WEIGHTS f16 pairs
+// (weight i in the low half of word i / 2 when i is even, else the high half), unpacked by
+// `unpack2x16float`, which core WGSL has.
+@group(0) @binding(2) var<storage, read> weight: array<u32>;
+override F16_WEIGHTS: bool = false;
+
+fn weight_at(i: u32) -> f32 {
+    if (F16_WEIGHTS) {
+        return unpack2x16float(weight[i / 2u])[i % 2u];
+    }
+    return bitcast<f32>(weight[i]);
+}
 
 override TILE_M: u32 = 64u;
 override TILE_N: u32 = 64u;
@@ -51,7 +61,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
             let k = k0 + e % TILE_K;
             var w = 0.0;
             if (m < q.out_channels && k < q.k_end) {
-                w = weight[q.weight_offset + m * k_len + k - q.k_begin];
+                w = weight_at(q.weight_offset + m * k_len + k - q.k_begin);
             }
             tile_w[(e % TILE_K) * TILE_M + e / TILE_K] = w;
         }

@@ -13,5 +13,5 @@ pub use buffers::{read_back, storage_buffer, uniform_buffer, zeroed_storage_buff
 pub use context::{AdapterChoice, Gpu, LimitsChoice};
 pub use input_texture::{input_texture_bytes, input_texture_fits, InputTexture, INPUT_TEXTURE_ROW};
 pub use pipeline_cache::DiskPipelineCache;
-pub use pipelines::{KernelId, Pipelines, SubgroupWidth, TileShape, BLOCKED_LANES, SHADER_FILES};
+pub use pipelines::{KernelId, Pipelines, SubgroupWidth, TileShape, WeightPrecision, BLOCKED_LANES, SHADER_FILES};
 pub use launch::{flat_workgroups, run_once, Launch, Prepared};

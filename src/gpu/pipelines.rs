@@ -89,11 +89,22 @@ impl TileShape {
     }
 }
 
+/// How conv weights are held. `F16` is an explicit opt-in (`PlanOptions::weights`), never a
+/// tuner's choice: every kernel then computes with the weights rounded to f16, and the `tiled`
+/// kernels (the GPU design) also store them in 16 bits, two to a word, unpacked with WGSL's
+/// core `unpack2x16float` (no shader-f16 feature needed): half the weight memory and traffic.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WeightPrecision {
+    #[default]
+    F32,
+    F16,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KernelId {
-    ConvKxk(TileShape),
-    Conv1x1(TileShape),
-    Conv1x1Pooled(TileShape),
+    ConvKxk(TileShape, WeightPrecision),
+    Conv1x1(TileShape, WeightPrecision),
+    Conv1x1Pooled(TileShape, WeightPrecision),
     ConvKxkSubgroup(SubgroupWidth),
     Conv1x1Subgroup(SubgroupWidth),
     Conv1x1SubgroupPooled(SubgroupWidth),
@@ -117,7 +128,8 @@ pub enum KernelId {
 impl KernelId {
     /// Every kernel, the subgroup ones at every width.
     pub fn all() -> Vec<KernelId> {
-        let mut all: Vec<KernelId> = TileShape::ALL.into_iter().flat_map(|tile| [KernelId::ConvKxk(tile), KernelId::Conv1x1(tile), KernelId::Conv1x1Pooled(tile)]).collect();
+        let tiled = |tile, weights| [KernelId::ConvKxk(tile, weights), KernelId::Conv1x1(tile, weights), KernelId::Conv1x1Pooled(tile, weights)];
+        let mut all: Vec<KernelId> = TileShape::ALL.into_iter().flat_map(|tile| [WeightPrecision::F32, WeightPrecision::F16].into_iter().flat_map(move |w| tiled(tile, w))).collect();
         for width in SubgroupWidth::ALL {
             all.extend([
                 KernelId::ConvKxkSubgroup(width),
@@ -149,8 +161,8 @@ impl KernelId {
     pub fn files(self) -> &'static [&'static str] {
         use crate::ops::shader_files as op;
         match self {
-            KernelId::ConvKxk(_) => op::conv::TILED_KXK,
-            KernelId::Conv1x1(_) | KernelId::Conv1x1Pooled(_) => op::conv::TILED_1X1,
+            KernelId::ConvKxk(..) => op::conv::TILED_KXK,
+            KernelId::Conv1x1(..) | KernelId::Conv1x1Pooled(..) => op::conv::TILED_1X1,
             KernelId::ConvKxkSubgroup(_) => op::conv::SUBGROUP_KXK,
             KernelId::Conv1x1Subgroup(_) | KernelId::Conv1x1SubgroupPooled(_) => op::conv::SUBGROUP_1X1,
             KernelId::Conv1x1SubgroupVec4(_) => op::conv::SUBGROUP_1X1_VEC4,
@@ -203,7 +215,7 @@ impl KernelId {
     /// pooling path, and an input texture's row length.
     pub fn constants(self) -> Vec<(&'static str, f64)> {
         let pooled = match self {
-            KernelId::Conv1x1(_)
+            KernelId::Conv1x1(..)
             | KernelId::Conv1x1Subgroup(_)
             | KernelId::Conv1x1SubgroupVec4(_)
             | KernelId::Conv1x1SubgroupTexture(_)
@@ -214,7 +226,11 @@ impl KernelId {
         let texture_row = self.reads_input_texture().then(|| ("TEXTURE_ROW_SHIFT", f64::from(INPUT_TEXTURE_ROW.trailing_zeros())));
         let lanes = self.lanes().map(|lanes| ("LANES", f64::from(lanes)));
         let tile = match self {
-            KernelId::ConvKxk(tile) | KernelId::Conv1x1(tile) | KernelId::Conv1x1Pooled(tile) => vec![("TILE_M", f64::from(tile.channels())), ("TILE_N", f64::from(tile.pixels()))],
+            KernelId::ConvKxk(tile, weights) | KernelId::Conv1x1(tile, weights) | KernelId::Conv1x1Pooled(tile, weights) => vec![
+                ("TILE_M", f64::from(tile.channels())),
+                ("TILE_N", f64::from(tile.pixels())),
+                ("F16_WEIGHTS", f64::from(u8::from(weights == WeightPrecision::F16))),
+            ],
             _ => Vec::new(),
         };
         pooled.into_iter().chain(lanes).chain(tile).chain(texture_row).collect()

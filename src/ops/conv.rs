@@ -9,7 +9,7 @@ use bytemuck::Zeroable;
 use super::{accumulation_tolerance, parallel, Kernel, KernelFamily, KernelKey, Pool2d, PoolKind};
 use crate::error::{Error, Result};
 use crate::geometry::{nchw_index, window_output_len, ChannelSlice, Pads};
-use crate::gpu::{input_texture_fits, Gpu, KernelId, Launch, SubgroupWidth, TileShape, BLOCKED_LANES};
+use crate::gpu::{input_texture_fits, Gpu, KernelId, Launch, SubgroupWidth, TileShape, WeightPrecision, BLOCKED_LANES};
 
 /// The WGSL files of each conv kernel (`KernelId::files`): what every conv kernel shares, a core
 /// (how the GEMM is computed), a loader (how input element (k, n) is found) and the input binding.
@@ -420,11 +420,26 @@ pub enum OutputSlot {
 pub struct ConvGroup {
     pub convs: Vec<(Conv2d, OutputSlot)>,
     pub variant: ConvVariant,
+    /// With `F16`, every variant computes with the weights rounded to f16 (the reference too),
+    /// and the `tiled` ones store them so.
+    pub weights: WeightPrecision,
 }
 
 impl ConvGroup {
     pub fn new(convs: Vec<(Conv2d, OutputSlot)>) -> Self {
-        ConvGroup { convs, variant: ConvVariant::default() }
+        ConvGroup { convs, variant: ConvVariant::default(), weights: WeightPrecision::F32 }
+    }
+
+    pub fn with_weights(self, weights: WeightPrecision) -> Self {
+        ConvGroup { weights, ..self }
+    }
+
+    /// The weights as this group computes with them: rounded to f16 where its precision says so.
+    fn rounded(&self, weights: &[f32]) -> Vec<f32> {
+        match self.weights {
+            WeightPrecision::F32 => weights.to_vec(),
+            WeightPrecision::F16 => weights.iter().map(|&w| half::f16::from_f32(w).to_f32()).collect(),
+        }
     }
 
     pub fn single(conv: Conv2d) -> Self {
@@ -444,9 +459,9 @@ impl ConvGroup {
     pub fn kernel_id(&self) -> KernelId {
         let pooled = self.convs.iter().any(|(c, _)| c.pool_input);
         match (self.is_pointwise(), self.variant) {
-            (true, ConvVariant::Tiled(tile)) if pooled => KernelId::Conv1x1Pooled(tile),
-            (true, ConvVariant::Tiled(tile)) => KernelId::Conv1x1(tile),
-            (false, ConvVariant::Tiled(tile)) => KernelId::ConvKxk(tile),
+            (true, ConvVariant::Tiled(tile)) if pooled => KernelId::Conv1x1Pooled(tile, self.weights),
+            (true, ConvVariant::Tiled(tile)) => KernelId::Conv1x1(tile, self.weights),
+            (false, ConvVariant::Tiled(tile)) => KernelId::ConvKxk(tile, self.weights),
             (true, ConvVariant::Subgroup(width)) if pooled => KernelId::Conv1x1SubgroupPooled(width),
             (true, ConvVariant::Subgroup(width)) => KernelId::Conv1x1Subgroup(width),
             (false, ConvVariant::Subgroup(width)) => KernelId::ConvKxkSubgroup(width),
@@ -545,7 +560,8 @@ impl Kernel for ConvGroup {
             OutputSlot::First => c.describe(),
             OutputSlot::Second => format!("{} (2nd output)", c.describe()),
         }).collect();
-        parts.join(" + ")
+        let precision = if self.weights == WeightPrecision::F16 { " (f16 weights)" } else { "" };
+        format!("{}{precision}", parts.join(" + "))
     }
 
     fn check(&self) -> Result<()> {
@@ -588,6 +604,7 @@ impl Kernel for ConvGroup {
 
     fn reference(&self, inputs: &[&[f32]], outputs: &mut [Vec<f32>]) {
         let [input, weights, biases] = inputs else { panic!("a conv group takes input, weights and biases") };
+        let weights = self.rounded(weights);
         for ((conv, slot), (w, b)) in self.convs.iter().zip(self.offsets()) {
             let weight = &weights[w..w + conv.weight_len()];
             let bias = &biases[b..b + conv.out_channels];
@@ -631,6 +648,7 @@ impl Kernel for ConvGroup {
                 let k = c.k_range();
                 geometry.into_iter().chain(pads).chain(slices).chain(flags).chain([k.start, k.end])
             })
+            .chain([self.weights as usize])
             .collect();
         Some(KernelKey::new(KernelFamily::ConvGroup, shape, self.convs[0].0.batch))
     }
@@ -654,8 +672,17 @@ impl Kernel for ConvGroup {
         self.variant.runs_on(gpu) && texture_fits()
     }
 
+    /// The subgroup and blocked kernels read `pack_weights`' layout; the tiled ones read the
+    /// weights as they are, in f16 pairs with f16 precision.
     fn pack_input(&self, index: usize, data: &[f32]) -> Option<Vec<f32>> {
-        (index == 1 && self.packs_weights()).then(|| self.pack_weights(data))
+        if index != 1 {
+            return None;
+        }
+        match (self.packs_weights(), self.weights) {
+            (true, _) => Some(self.pack_weights(&self.rounded(data))),
+            (false, WeightPrecision::F16) => Some(f16_pairs(data)),
+            (false, WeightPrecision::F32) => None,
+        }
     }
 
     fn variant_name(&self) -> &'static str {
@@ -673,6 +700,14 @@ impl Kernel for ConvGroup {
             ConvVariant::SubgroupTexture(_) => 5,
         }
     }
+}
+
+/// `weights` rounded to f16, two to a 32-bit word (the first in the low half), as the tiled
+/// kernels' `weight_at` reads them; each word's bits carried as one f32, since constants upload
+/// as f32 buffers (bytes on the GPU).
+fn f16_pairs(weights: &[f32]) -> Vec<f32> {
+    let half = |w: Option<&f32>| u32::from(w.map_or(0, |&w| half::f16::from_f32(w).to_bits()));
+    weights.chunks(2).map(|pair| f32::from_bits(half(pair.first()) | half(pair.get(1)) << 16)).collect()
 }
 
 // The kernel sweep's cases (`verify::kernel_cases`): windows and strides that break tiling,
@@ -775,6 +810,15 @@ fn conv_group_cases() -> Vec<ConvGroup> {
     vec![inception_1x1, inception_kxk, mixed_sizes, ConvGroup::single(pooled), separate_pool_1x1, split]
 }
 
+/// Cases with f16 weights: a kxk conv through slices, an odd count of pointwise weights (the
+/// last word half empty) on the vec4 loader's quads, and an inception module's first wave.
+fn f16_cases() -> Vec<ConvGroup> {
+    let kxk = with_slices(Conv2d::simple(3, 5, 13, 13, 12, 3, 1, 1), ChannelSlice::at(3, 10), ChannelSlice::at(5, 20));
+    let pointwise = Conv2d::simple(2, 17, 6, 6, 7, 1, 1, 0);
+    let module = conv_group_cases().swap_remove(0);
+    [ConvGroup::single(kxk), ConvGroup::single(pointwise), module].into_iter().map(|g| g.with_weights(WeightPrecision::F16)).collect()
+}
+
 pub(super) fn sweep_cases() -> Vec<ConvGroup> {
-    conv_cases().into_iter().chain(pointwise_cases()).map(ConvGroup::single).chain(conv_group_cases()).collect()
+    conv_cases().into_iter().chain(pointwise_cases()).map(ConvGroup::single).chain(conv_group_cases()).chain(f16_cases()).collect()
 }
