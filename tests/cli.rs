@@ -65,6 +65,19 @@ fn run_prints_top5_and_agreement_and_writes_npy() {
 }
 
 #[test]
+fn run_with_f16_weights_rounds_them_and_passes_the_wider_check() {
+    let out = googlenet(&["run", "--f16-weights", "--json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["passed"], true);
+    // Further from the f32 reference than f32 weights come (so they were rounded), within the
+    // tolerance stated for f16 weights.
+    let error = report["check"]["values"][0]["max_rel_err"].as_f64().unwrap() as f32;
+    assert!(error > googlenet::verify::NETWORK_RTOL && error <= googlenet::verify::NETWORK_RTOL_F16_WEIGHTS, "{error}");
+}
+
+#[test]
 fn info_names_the_adapter_and_limits() {
     let out = googlenet(&["info", "--json"]);
     assert!(out.status.success());
@@ -90,11 +103,11 @@ fn a_missing_adapter_is_a_clear_error() {
 fn bench_reports_gpu_and_reference_times_per_layer_and_module() {
     let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/googlenet_zoo.onnx");
     let svg = std::env::temp_dir().join(format!("googlenet-bench-{}.svg", std::process::id()));
-    let out = googlenet(&["bench", "--model", model.to_str().unwrap(), "--iters", "2", "--cpu-iters", "1", "--serial", "--roofline", "--svg", svg.to_str().unwrap(), "--json"]);
+    let out = googlenet(&["bench", "--model", model.to_str().unwrap(), "--iters", "2", "--cpu-iters", "1", "--serial", "--split-k", "--roofline", "--svg", svg.to_str().unwrap(), "--json"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    for key in ["gpu_ms", "cpu_reference_ms", "end_to_end_ms", "serial_end_to_end_ms"] {
+    for key in ["gpu_ms", "cpu_reference_ms", "end_to_end_ms", "serial_end_to_end_ms", "split_k_end_to_end_ms"] {
         let stats = &report[key];
         let (min, median, max) = (stats["min"].as_f64().unwrap(), stats["median"].as_f64().unwrap(), stats["max"].as_f64().unwrap());
         assert!(0.0 < min && min <= median && median <= max, "{key}: {stats}");

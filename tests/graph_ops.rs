@@ -10,7 +10,7 @@ use googlenet::plan::{Plan, PlanOptions};
 use googlenet::reference::run_reference;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
-use googlenet::verify::check_value;
+use googlenet::verify::{check_value, NETWORK_RTOL};
 
 fn node(name: &str, op: Op, inputs: &[&str]) -> Node {
     Node { name: name.into(), op, inputs: inputs.iter().map(|s| s.to_string()).collect(), output: name.into() }
@@ -48,7 +48,7 @@ fn check(graph: &Graph, batch: usize) {
     let outputs = Engine::new(gpu, pipelines, plan).unwrap().run(&input.data).unwrap();
     let reference = run_reference(graph, &input).unwrap();
     for (name, tensor) in &outputs {
-        let result = check_value(name, tensor, &reference[name]);
+        let result = check_value(name, tensor, &reference[name], NETWORK_RTOL);
         assert!(result.passed, "{result:?}");
     }
 }

@@ -4,12 +4,13 @@ mod common;
 
 use googlenet::engine::Engine;
 use googlenet::models::googlenet::{googlenet, Options, AUX_OUTPUTS, MODULES, OUTPUT};
+use googlenet::gpu::WeightPrecision;
 use googlenet::ops::WinogradTile;
 use googlenet::plan::{Plan, PlanOptions};
 use googlenet::reference::run_reference;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
-use googlenet::verify::{check_network, check_plan, check_value, module_outputs};
+use googlenet::verify::{check_network, check_plan, check_value, module_outputs, NETWORK_RTOL, NETWORK_RTOL_F16_WEIGHTS};
 
 fn random_images(batch: usize, seed: u64) -> Tensor {
     let mut rng = Rng::new(seed);
@@ -75,6 +76,32 @@ fn check_split_k(variant: &str, winograd: Option<WinogradTile>) {
     assert_eq!(parts_of("inception_5b/3x3"), 1, "inception_5b/3x3's parts run in one dispatch");
     let check = check_plan(gpu, pipelines, &graph, plan, &random_images(2, 4)).unwrap();
     assert!(check.passed, "{:#?}", check);
+}
+
+/// The network with f16 weights, every conv in `variant`, against the f32 reference: within the
+/// f16 tolerance, and further off than f32 weights come (so the weights were rounded).
+fn check_f16_weights(variant: &str, winograd: Option<WinogradTile>) {
+    let (gpu, pipelines) = common::gpu();
+    let graph = googlenet(Options { aux: true, ..Options::default() });
+    let options = PlanOptions { keep: module_outputs(&graph), weights: WeightPrecision::F16, winograd, ..Default::default() };
+    let plan = plan_in_variant(&graph, &options, variant);
+    let check = check_plan(gpu, pipelines, &graph, plan, &random_images(2, 5)).unwrap();
+    assert!(check.passed, "{:#?}", check);
+    assert_eq!(check.rtol, NETWORK_RTOL_F16_WEIGHTS);
+    let output = check.values.iter().find(|v| v.name == OUTPUT).unwrap();
+    assert!(output.max_rel_err > NETWORK_RTOL, "{output:?}");
+}
+
+#[test]
+fn f16_weights_on_the_tiled_kernels_agree_with_the_reference() {
+    // Stored as f16 pairs: what a GPU runs.
+    check_f16_weights("tiled", None);
+}
+
+#[test]
+fn f16_weights_with_winograd_f4_on_the_subgroup_kernels_agree_with_the_reference() {
+    // Rounded, held as f32: the transformed weights of the Winograd GEMMs too.
+    check_f16_weights("subgroup", Some(WinogradTile::F4));
 }
 
 #[test]
@@ -165,7 +192,7 @@ fn a_wrong_module_is_named() {
     let reference = run_reference(&graph, &input).unwrap();
     let failing: Vec<&str> = outputs
         .iter()
-        .filter(|(name, t)| !check_value(name, t, &reference[name]).passed)
+        .filter(|(name, t)| !check_value(name, t, &reference[name], NETWORK_RTOL).passed)
         .map(|(name, _)| name.as_str())
         .collect();
     assert!(failing.contains(&"inception_4c/output"), "{failing:?}");

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use googlenet::geometry::Pads;
+use googlenet::gpu::WeightPrecision;
 use googlenet::graph::{ConvSpec, Graph, Node, Op, PoolSpec};
 use googlenet::models::googlenet::{googlenet, Options, MODULES};
 use googlenet::plan::{Plan, PlanOptions};
@@ -104,6 +105,17 @@ fn node(name: &str, op: Op, inputs: &[&str]) -> Node {
 
 fn graph(nodes: Vec<Node>, output: &str) -> Graph {
     Graph { input: "x".into(), input_chw: [8, 9, 9], nodes, outputs: vec![output.into()] }
+}
+
+#[test]
+fn f16_weights_refuse_a_weight_beyond_f16_range_naming_the_node() {
+    let mut big = conv("big", "x", 8, 4, 3);
+    let Op::Conv(spec) = &mut big.op else { unreachable!() };
+    spec.weight.data[5] = 1e5;
+    let g = graph(vec![conv("small", "x", 8, 8, 1), big], "big");
+    assert!(Plan::build(&g, 1, &PlanOptions::default()).is_ok(), "f32 holds it");
+    let error = Plan::build(&g, 1, &PlanOptions { weights: WeightPrecision::F16, ..Default::default() }).err().expect("f16 cannot").to_string();
+    assert!(error.contains("big") && error.contains("f16") && error.contains("100000"), "{error}");
 }
 
 #[test]

@@ -12,7 +12,7 @@ use googlenet::reference::run_reference;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
 use googlenet::tune::{adapter_key, apply, tune, tune_network, tuned_plan, PlanChoice, TuneCache, TunedVariant};
-use googlenet::verify::check_value;
+use googlenet::verify::{check_value, NETWORK_RTOL};
 
 fn scratch(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("googlenet-tune-{}-{name}", std::process::id())).join("tune.json")
@@ -49,7 +49,7 @@ fn tuning_picks_a_variant_per_dispatch_keeps_results_and_round_trips() {
     let outputs = Engine::new(gpu, pipelines, plan).unwrap().run(&input.data).unwrap();
     let reference = run_reference(&graph, &input).unwrap();
     for (name, t) in &outputs {
-        assert!(check_value(name, t, &reference[name]).passed);
+        assert!(check_value(name, t, &reference[name], NETWORK_RTOL).passed);
     }
     // Saved, loaded and applied to a fresh plan: the same choices, without timing.
     let path = scratch("round-trip");

@@ -15,6 +15,7 @@ pub mod verify;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use googlenet::gpu::WeightPrecision;
 use googlenet::{ModelFormat, Result, Session, SessionBuilder};
 
 /// The binary's exit statuses (clap exits with 2 for usage errors).
@@ -51,12 +52,17 @@ pub struct ModelArgs {
     /// first. Use it with torchvision's pretrained weights (its `transform_input=True`).
     #[arg(long)]
     pub transform_input: bool,
+    /// Hold conv weights in f16 instead of f32: half the weight memory; the results change by
+    /// the weights' rounding (see docs/PERFORMANCE.md). A weight beyond f16's range is refused.
+    #[arg(long)]
+    pub f16_weights: bool,
 }
 
 impl ModelArgs {
     /// The session's builder for this model, for a command to add its own settings.
     pub fn builder(&self) -> SessionBuilder {
-        let builder = Session::builder().aux(self.aux).transform_input(self.transform_input);
+        let weights = if self.f16_weights { WeightPrecision::F16 } else { WeightPrecision::F32 };
+        let builder = Session::builder().aux(self.aux).transform_input(self.transform_input).weight_precision(weights);
         match &self.model {
             Some(path) => builder.model_file(path),
             None => builder,

@@ -9,7 +9,7 @@ use googlenet::error::Error;
 use googlenet::reference::run_reference;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
-use googlenet::verify::{check_value, top5_agree};
+use googlenet::verify::{check_value, network_rtol, top5_agree};
 use googlenet::{npy, Result};
 
 use super::{FallbackArgs, ModelArgs};
@@ -89,8 +89,9 @@ pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: RunArgs) -> Result<
         let started = Instant::now();
         let reference = run_reference(graph, &input)?;
         let cpu_ms = started.elapsed().as_secs_f64() * 1e3;
-        let values: Vec<_> = outputs.iter().map(|(name, t)| check_value(name, t, &reference[name])).collect();
-        let agree = outputs.iter().all(|(name, t)| top5_agree(t, &reference[name]));
+        let rtol = network_rtol(session.plan_options().weights);
+        let values: Vec<_> = outputs.iter().map(|(name, t)| check_value(name, t, &reference[name], rtol)).collect();
+        let agree = outputs.iter().all(|(name, t)| top5_agree(t, &reference[name], rtol));
         Some((values, agree, cpu_ms))
     } else {
         None

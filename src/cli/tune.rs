@@ -23,12 +23,13 @@ pub fn run(model: &ModelArgs, batch: usize, iters: usize, cache_path: Option<Pat
     cache.save(&path)?;
     // The concurrent plan in every plan-level choice, and the serial one `bench --serial`
     // compares it with.
-    let steps = tune_network_steps(gpu, graph, batch, &PlanOptions::default(), iters)?;
+    let options = session.plan_options();
+    let steps = tune_network_steps(gpu, graph, batch, &options, iters)?;
     let mut progress = Progress::new("steps", steps as u64);
-    let NetworkTuning { candidates, untuned_ms } = tune_network(gpu, pipelines, graph, batch, &PlanOptions::default(), &mut cache, iters, &mut || progress.advance(1))?;
+    let NetworkTuning { candidates, untuned_ms } = tune_network(gpu, pipelines, graph, batch, &options, &mut cache, iters, &mut || progress.advance(1))?;
     progress.finish();
     let best = &candidates[0];
-    let mut serial = Plan::build(graph, batch, &best.choice.options(&PlanOptions { serial: true, ..Default::default() }))?;
+    let mut serial = Plan::build(graph, batch, &best.choice.options(&PlanOptions { serial: true, ..options }))?;
     let mut progress = Progress::new("serial-plan steps", tune_steps(gpu, &serial) as u64);
     tune(gpu, pipelines, &mut serial, &mut cache, iters, &mut || progress.advance(1))?;
     progress.finish();

@@ -16,6 +16,7 @@ pub use schedule::Dispatch;
 
 use crate::error::{Error, Result};
 use crate::graph::{infer_shapes, Graph};
+use crate::gpu::WeightPrecision;
 use crate::ops::WinogradTile;
 
 #[derive(Clone, Debug, Default)]
@@ -40,10 +41,15 @@ pub struct PlanOptions {
     /// the convs beside it) into a scratch tensor, and a second dispatch adds them with the
     /// bias and ReLU.
     pub split_k: bool,
+    /// Conv weights in f32, or rounded to f16 (`WeightPrecision::F16`: an explicit choice, as it
+    /// changes the results; a weight beyond f16's range is refused).
+    pub weights: WeightPrecision,
 }
 
 pub struct Plan {
     pub batch: usize,
+    /// How the conv dispatches hold their weights.
+    pub weights: WeightPrecision,
     pub tensors: Vec<TensorInfo>,
     pub dispatches: Vec<Dispatch>,
     pub input: TensorId,
@@ -87,7 +93,7 @@ impl Plan {
             outputs.push(PlannedOutput { name: name.clone(), dims: shapes[name].clone(), view });
         }
         let pinned: Vec<TensorId> = outputs.iter().map(|o| o.view.tensor).collect();
-        let dispatches = schedule::schedule(&steps.steps, &mut layout, &pinned, options.serial)?;
+        let dispatches = schedule::schedule(&steps.steps, &mut layout, &pinned, options.serial, options.weights)?;
         let input = layout.view(&graph.input).tensor;
         let lifetimes = liveness::lifetimes(&dispatches, layout.tensors.len(), input, &pinned);
         let (buffer_of, buffer_sizes) = liveness::assign_buffers(&layout.tensors, &lifetimes);
@@ -99,7 +105,7 @@ impl Plan {
                 name: m.name,
             })
             .collect();
-        Ok(Plan { batch, tensors: layout.tensors, dispatches, input, outputs, buffer_of, buffer_sizes, lifetimes, barrier_before, modules })
+        Ok(Plan { batch, weights: options.weights, tensors: layout.tensors, dispatches, input, outputs, buffer_of, buffer_sizes, lifetimes, barrier_before, modules })
     }
 
     /// The buffer a dispatch-used tensor lives in.

@@ -10,6 +10,7 @@ use super::layout::{Layout, TensorId, View};
 use super::steps::{Step, StepOp};
 use crate::error::{Error, Result};
 use crate::geometry::ChannelSlice;
+use crate::gpu::WeightPrecision;
 use crate::ops::{winograd_gemms, Conv2d, ConvGroup, Kernel, OutputSlot, WinogradInput, WinogradOutput, MAX_PROBLEMS};
 
 /// One kernel launch of the plan.
@@ -165,15 +166,27 @@ fn whole_input(step: &Step, layout: &Layout) -> Result<TensorId> {
     Ok(view.tensor)
 }
 
-fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize) -> Result<Dispatch> {
+/// With f16 weights, refuses a conv whose weights f16 cannot hold (finite beyond ±65504) rather
+/// than compute with infinities; tiny ones become f16 subnormals or zero, as f16 storage does.
+fn check_weight_range(weights: &[f32], precision: WeightPrecision, nodes: &[String]) -> Result<()> {
+    let beyond = |w: &&f32| w.is_finite() && half::f16::from_f32(**w).is_infinite();
+    match weights.iter().find(beyond) {
+        Some(w) if precision == WeightPrecision::F16 => {
+            Err(Error::unsupported(nodes.join(", "), format!("a weight of {w} lies beyond f16's range (largest 65504): plan this model with f32 weights")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize, weight_precision: WeightPrecision) -> Result<Dispatch> {
     let first = &steps[members[0]];
     let input = layout.view(&first.input).tensor;
     let output = |step: &Step| Some(layout.view(&step.output).tensor);
-    let nodes = members.iter().flat_map(|&i| steps[i].nodes.iter().cloned()).collect();
+    let nodes: Vec<String> = members.iter().flat_map(|&i| steps[i].nodes.iter().cloned()).collect();
     let writes = members.iter().map(|&i| (layout.view(&steps[i].output), steps[i].op.output_channels())).collect();
     let (kernel, constants, outputs): (Box<dyn Kernel>, _, _) = match &first.op {
         StepOp::Conv { .. } => {
-            let mut group = ConvGroup::new(Vec::new());
+            let mut group = ConvGroup::new(Vec::new()).with_weights(weight_precision);
             let (mut weights, mut biases, mut slots) = (Vec::new(), Vec::new(), Vec::<TensorId>::new());
             for &i in members {
                 let StepOp::Conv { conv, weight, bias } = &steps[i].op else { unreachable!("groups hold convs only") };
@@ -186,6 +199,7 @@ fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize) ->
                 weights.extend_from_slice(weight);
                 biases.extend_from_slice(bias);
             }
+            check_weight_range(&weights, weight_precision, &nodes)?;
             (Box::new(group), vec![weights, biases], vec![Some(slots[0]), slots.get(1).copied()])
         }
         StepOp::Pool(pool) => {
@@ -216,7 +230,8 @@ fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize) ->
             (Box::new(op), vec![], vec![output(first)])
         }
         StepOp::WinogradGemm { tiles, in_channels, out_channels, weight, .. } => {
-            let gemms = winograd_gemms(*tiles, *in_channels, *out_channels);
+            check_weight_range(weight, weight_precision, &nodes)?;
+            let gemms = winograd_gemms(*tiles, *in_channels, *out_channels).with_weights(weight_precision);
             (Box::new(gemms), vec![weight.clone(), vec![0.0; tiles.tile.planes() * out_channels]], vec![output(first), None])
         }
         StepOp::WinogradOutput { op, bias } => {
@@ -236,8 +251,9 @@ fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize) ->
 /// Groups the steps into dispatches, in an order that respects every dependency (by level, then
 /// by graph order). Levels are grouped in order, so the readers of outputs stacked at one level
 /// see the stacked tensor when the next level is grouped. `pinned` tensors (graph outputs,
-/// tensors kept for inspection) are never restacked. `serial` gives every step its own dispatch.
-pub fn schedule(steps: &[Step], layout: &mut Layout, pinned: &[TensorId], serial: bool) -> Result<Vec<Dispatch>> {
+/// tensors kept for inspection) are never restacked. `serial` gives every step its own dispatch;
+/// conv dispatches hold their weights in `weights`.
+pub fn schedule(steps: &[Step], layout: &mut Layout, pinned: &[TensorId], serial: bool, weights: WeightPrecision) -> Result<Vec<Dispatch>> {
     let levels = levels(steps, layout);
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for level in 0..=levels.iter().copied().max().unwrap_or(0) {
@@ -252,7 +268,7 @@ pub fn schedule(steps: &[Step], layout: &mut Layout, pinned: &[TensorId], serial
     }
     let mut order: Vec<&Vec<usize>> = groups.iter().collect();
     order.sort_by_key(|members| (levels[members[0]], members[0]));
-    order.into_iter().map(|members| dispatch(members, steps, layout, levels[members[0]])).collect()
+    order.into_iter().map(|members| dispatch(members, steps, layout, levels[members[0]], weights)).collect()
 }
 
 /// Tensors that one step writes whole and nothing pins: free to be restacked.

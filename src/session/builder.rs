@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::{Backend, Session};
 use crate::engine::DEFAULT_CONTEXTS;
 use crate::error::{Error, Result};
-use crate::gpu::{AdapterChoice, DiskPipelineCache, Gpu, Pipelines};
+use crate::gpu::{AdapterChoice, DiskPipelineCache, Gpu, Pipelines, WeightPrecision};
 use crate::models::{LoadOptions, ModelSource};
 use crate::preprocess::Preprocess;
 use crate::tune::{default_cache_path, TuneCache};
@@ -49,6 +49,7 @@ pub struct SessionBuilder {
     max_contexts: Option<usize>,
     max_buffer_bytes: Option<u64>,
     cpu_fallback: bool,
+    weights: WeightPrecision,
 }
 
 impl SessionBuilder {
@@ -147,6 +148,14 @@ impl SessionBuilder {
         self
     }
 
+    /// Holds conv weights in f16 (`WeightPrecision::F16`: half the weight memory; results
+    /// change by the weights' rounding, see docs/PERFORMANCE.md) instead of f32. A model with a
+    /// weight beyond f16's range is refused when its first plan is built.
+    pub fn weight_precision(mut self, weights: WeightPrecision) -> Self {
+        self.weights = weights;
+        self
+    }
+
     /// Loads the model, opens the device and reads the tuning cache.
     pub fn build(self) -> Result<Session> {
         pollster::block_on(self.build_async())
@@ -189,6 +198,7 @@ impl SessionBuilder {
             pipelines,
             max_batch: self.max_batch,
             max_contexts: self.max_contexts.unwrap_or(DEFAULT_CONTEXTS),
+            weights: self.weights,
         }))
     }
 }

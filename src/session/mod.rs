@@ -23,7 +23,7 @@ pub use outputs::{Outputs, Prediction};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::gpu::{Gpu, Pipelines};
+use crate::gpu::{Gpu, Pipelines, WeightPrecision};
 use crate::graph::{Graph, Op};
 use crate::models::ModelFormat;
 use crate::plan::{Plan, PlanOptions};
@@ -52,6 +52,7 @@ struct Setup {
     pipelines: Pipelines,
     max_batch: Option<usize>,
     max_contexts: usize,
+    weights: WeightPrecision,
 }
 
 impl Session {
@@ -182,9 +183,17 @@ impl Session {
         &self.setup.cache
     }
 
+    /// The plan options this session's settings imply (its weight precision); a command
+    /// planning the network its own way starts from these.
+    pub fn plan_options(&self) -> PlanOptions {
+        PlanOptions { weights: self.setup.weights, ..Default::default() }
+    }
+
     /// The plan for `batch` images, with this adapter's tuned choices (not yet on the device).
+    /// Its conv weights are f16 where `options` or the session asks for it.
     pub fn plan(&self, batch: usize, options: &PlanOptions) -> Result<Plan> {
-        tuned_plan(self.gpu()?, &self.setup.graph, batch, options, &self.setup.cache)
+        let options = PlanOptions { weights: options.weights.max(self.setup.weights), ..options.clone() };
+        tuned_plan(self.gpu()?, &self.setup.graph, batch, &options, &self.setup.cache)
     }
 
     /// The sizes `batch` images run as: full sub-batches, then the rest.
