@@ -9,14 +9,25 @@
 // output. A row of workgroups is TILE_M output channels.
 
 // Weights as [M][k_end - k_begin] per problem: f32 words, or with F16_WEIGHTS f16 pairs
-// (weight i in the low half of word i / 2 when i is even, else the high half), unpacked by
-// `unpack2x16float`, which core WGSL has.
+// (weight i in the low half of word i / 2 when i is even, else the high half).
 @group(0) @binding(2) var<storage, read> weight: array<u32>;
 override F16_WEIGHTS: bool = false;
 
+// The f16 in the low 16 bits of `h` (higher bits ignored), exactly, as f32. Not
+// `unpack2x16float`: naga grants that only where the adapter offers f16-in-f32 packing, which
+// downlevel (GL) adapters may not. Weights are never infinite or NaN (the plan refuses those),
+// so there are normal numbers, subnormals and zeros only.
+fn f16_to_f32(h: u32) -> f32 {
+    let exponent = (h >> 10u) & 0x1fu;
+    let mantissa = h & 0x3ffu;
+    let normal = bitcast<f32>(((exponent + 112u) << 23u) | (mantissa << 13u));
+    let magnitude = select(ldexp(f32(mantissa), -24), normal, exponent != 0u);
+    return bitcast<f32>(bitcast<u32>(magnitude) | ((h & 0x8000u) << 16u));
+}
+
 fn weight_at(i: u32) -> f32 {
     if (F16_WEIGHTS) {
-        return unpack2x16float(weight[i / 2u])[i % 2u];
+        return f16_to_f32(weight[i / 2u] >> (16u * (i % 2u)));
     }
     return bitcast<f32>(weight[i]);
 }

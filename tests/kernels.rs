@@ -7,7 +7,8 @@
 
 mod common;
 
-use googlenet::ops::ConvVariant;
+use googlenet::gpu::WeightPrecision;
+use googlenet::ops::{Conv2d, ConvGroup, ConvVariant};
 use googlenet::verify::{check_op, kernel_sweep, random_inputs};
 
 /// Whether the conv variant called `name` runs here (the subgroup ones at the adapter's width).
@@ -147,6 +148,24 @@ fn softmax() {
 fn channel_affine() {
     sweep("channel affine");
     sweep("channel affine + relu");
+}
+
+/// A 1x1 conv with one input channel over the pixels [1, -2]: each output is one weight times
+/// an exact factor, so the f16 weights must come back exactly as the reference rounds them.
+fn f16_weights_decode_exactly(weights: &[f32]) {
+    let (gpu, pipelines) = common::gpu();
+    let conv = Conv2d::simple(1, 1, 1, 2, weights.len(), 1, 1, 0);
+    let op = ConvGroup::single(conv).with_weights(WeightPrecision::F16);
+    let result = check_op(gpu, pipelines, &op, &[vec![1.0, -2.0], weights.to_vec(), vec![0.0; weights.len()]]);
+    assert!(result.passed && result.max_abs_err == 0.0, "{result:?}");
+}
+
+#[test]
+fn f16_weights_decode_exactly_in_the_tiled_kernels() {
+    // Zeros, subnormals (the smallest, 2^-24), the smallest normal, values that round; then
+    // large ones apart, so that the tolerance (relative to the largest output) stays tiny.
+    f16_weights_decode_exactly(&[0.0, -0.0, 5.960_464_5e-8, -3.0e-6, 6.103_515_6e-5, -1.0e-9, 1.0 / 3.0, -1.5, 0.099_99]);
+    f16_weights_decode_exactly(&[1000.5, -65504.0, 65519.0, 2049.0, -0.5]);
 }
 
 #[test]

@@ -91,8 +91,9 @@ impl TileShape {
 
 /// How conv weights are held. `F16` is an explicit opt-in (`PlanOptions::weights`), never a
 /// tuner's choice: every kernel then computes with the weights rounded to f16, and the `tiled`
-/// kernels (the GPU design) also store them in 16 bits, two to a word, unpacked with WGSL's
-/// core `unpack2x16float` (no shader-f16 feature needed): half the weight memory and traffic.
+/// kernels (the GPU design) also store them in 16 bits, two to a word, decoded with integer
+/// operations (no shader-f16 feature needed, on any backend): half the weight memory and
+/// traffic.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WeightPrecision {
     #[default]

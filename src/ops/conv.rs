@@ -703,7 +703,7 @@ impl Kernel for ConvGroup {
 }
 
 /// `weights` rounded to f16, two to a 32-bit word (the first in the low half), as the tiled
-/// kernels' `weight_at` reads them; each word's bits carried as one f32, since constants upload
+/// kernels' `weight_at` decodes them; each word's bits carried as one f32, since constants upload
 /// as f32 buffers (bytes on the GPU).
 fn f16_pairs(weights: &[f32]) -> Vec<f32> {
     let half = |w: Option<&f32>| u32::from(w.map_or(0, |&w| half::f16::from_f32(w).to_bits()));
