@@ -22,6 +22,9 @@ enum Command {
         /// with its auxiliary classifiers).
         #[arg(long)]
         model: Option<PathBuf>,
+        /// Check the network with its conv weights held in f16 (at the tolerance stated for them).
+        #[arg(long)]
+        f16_weights: bool,
         /// Print the results as JSON.
         #[arg(long)]
         json: bool,
@@ -174,7 +177,9 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("googlenet=warn")).init();
     let args = Args::parse();
     let outcome = match args.command {
-        Command::Verify { model, json } => cli::verify::run(model.as_deref(), json),
+        Command::Verify { model, f16_weights, json } => {
+            cli::verify::run(model.as_deref(), cli::weight_precision(f16_weights), json)
+        }
         Command::Info { json } => cli::info::run(json),
         Command::Plan { model, batch } => cli::plan::run(&model, batch),
         Command::Run { model, input, batch, output, json, no_check, fallback } => {

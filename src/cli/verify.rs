@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use googlenet::gpu::WeightPrecision;
 use googlenet::ops::ConvVariant;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
@@ -11,11 +12,13 @@ use googlenet::plan::PlanOptions;
 use googlenet::{Result, Session};
 
 /// Every kernel case, then `model` (a file; by default the built-in network with its auxiliary
-/// classifiers) module by module, planned as `run` would plan it here.
-pub fn run(model: Option<&Path>, json: bool) -> Result<ExitCode> {
+/// classifiers) module by module, planned as `run` would plan it here with conv weights held in
+/// `weights` (the network check's tolerance follows them).
+pub fn run(model: Option<&Path>, weights: WeightPrecision, json: bool) -> Result<ExitCode> {
+    let builder = Session::builder().weight_precision(weights);
     let session = match model {
-        Some(path) => Session::builder().model_file(path).build()?,
-        None => Session::builder().aux(true).build()?,
+        Some(path) => builder.model_file(path).build()?,
+        None => builder.aux(true).build()?,
     };
     let (gpu, kernels) = (session.gpu()?, session.pipelines());
     let sweep = kernel_sweep(gpu);
