@@ -123,6 +123,24 @@ fn a_cache_without_plan_choices_still_loads() {
 }
 
 #[test]
+fn a_cached_split_k_choice_splits_the_small_convs_and_only_gpus_tune_it() {
+    let (gpu, _) = common::gpu();
+    let graph = googlenet::models::googlenet::googlenet(Default::default());
+    let split_sums = |cache: &TuneCache| {
+        let plan = tuned_plan(gpu, &graph, 1, &PlanOptions::default(), cache).unwrap();
+        plan.dispatches.iter().filter(|d| d.kernel.kernel_name().starts_with("split-K sum")).count()
+    };
+    let mut cache = TuneCache::default();
+    cache.plans.insert(adapter_key(gpu), PlanChoice { separate_pools: true, winograd: Some(WinogradTile::F4), split_k: true });
+    // The 7x7 and 14x14 convs with K of 512 or more (module 5's 3x3 convs among them).
+    assert!(split_sums(&cache) >= 20, "{}", split_sums(&cache));
+    assert_eq!(split_sums(&TuneCache::default()), 0);
+    let candidates = PlanChoice::candidates(gpu);
+    let cpu_like = gpu.info.device_type == wgpu::DeviceType::Cpu;
+    assert_eq!(candidates.iter().filter(|c| c.split_k).count(), if cpu_like { 0 } else { PlanChoice::ALL.len() });
+}
+
+#[test]
 fn a_plan_choice_from_before_split_k_does_not_split() {
     let path = scratch("before-split-k");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
