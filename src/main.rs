@@ -2,6 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use googlenet::gpu::WeightPrecision;
 use googlenet::preprocess::Preprocess;
 
 mod cli;
@@ -178,7 +179,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let outcome = match args.command {
         Command::Verify { model, f16_weights, json } => {
-            cli::verify::run(model.as_deref(), cli::weight_precision(f16_weights), json)
+            cli::verify::run(model.as_deref(), WeightPrecision::f16_if(f16_weights), json)
         }
         Command::Info { json } => cli::info::run(json),
         Command::Plan { model, batch } => cli::plan::run(&model, batch),

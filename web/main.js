@@ -6,11 +6,14 @@ import init, { Demo } from "./pkg/googlenet_web.js";
 
 const $ = (id) => document.getElementById(id);
 let demo = null;
+// The model last asked for, loaded again when the weight precision changes.
+let current = { name: null, bytes: null };
 
 function setState(state, message) {
   document.body.dataset.state = state;
   $("status").textContent = message;
   $("photo").disabled = !(state === "ready" || state === "done");
+  $("f16-weights").disabled = state === "loading" || state === "running";
 }
 
 function showError(what, error) {
@@ -27,15 +30,17 @@ function showError(what, error) {
 const painted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
 async function loadModel(name, bytes) {
+  current = { name, bytes };
+  const f16 = $("f16-weights").checked;
   $("error").hidden = true;
   $("result").hidden = true;
   demo = null;
   setState("loading", `Reading ${name ?? "the built-in network"} and opening the WebGPU adapter…`);
   await painted();
   try {
-    const opened = await Demo.open(name, bytes);
+    const opened = await Demo.open(name, bytes, f16);
     $("adapter").textContent = `Adapter: ${await adapterName()} — ${opened.adapter()}`;
-    $("model").textContent = name ? `${name}: ${opened.model()}` : opened.model();
+    $("model").textContent = (name ? `${name}: ${opened.model()}` : opened.model()) + (f16 ? ", f16 weights" : "");
     setState("loading", "Compiling the kernels and uploading the weights…");
     await painted();
     const started = performance.now();
@@ -109,6 +114,7 @@ function show(result) {
 
 function wire() {
   $("builtin").addEventListener("click", () => loadModel(null, null));
+  $("f16-weights").addEventListener("change", () => loadModel(current.name, current.bytes));
   // Each input is emptied once read, so that picking the same file again (a photo for another
   // model) is a change too.
   $("model-file").addEventListener("change", async (event) => {

@@ -3,7 +3,8 @@
 // and compare them with what the native engine gave for the same image and weights.
 //
 // node web/test.mjs URL CASES.json SCREENSHOT.png
-// CASES.json: [{"name", "model": path or null, "photo": path, "expected": [{"class", "label", "probability"}]}]
+// CASES.json: [{"name", "model": path or null, "f16": bool (the f16-weights checkbox), "photo": path,
+//               "expected": [{"class", "label", "probability"}]}]
 // Then a photo and a model that are not what they claim, and a browser without WebGPU, must each
 // end in an error on the page. Prints one line per check and a final summary line; exits 1 on
 // any difference.
@@ -56,6 +57,12 @@ try {
   for (const [i, testCase] of cases.entries()) {
     try {
       if (testCase.model || i > 0) {
+        if ((await page.isChecked("#f16-weights")) !== Boolean(testCase.f16)) {
+          // Switching the weight precision loads the current model again; then the case's own.
+          await mark();
+          await page.setChecked("#f16-weights", Boolean(testCase.f16));
+          await settled(["ready", "error"]);
+        }
         await mark();
         if (testCase.model) await page.setInputFiles("#model-file", testCase.model);
         else await page.click("#builtin");

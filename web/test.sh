@@ -27,17 +27,22 @@ server=""
 trap '[[ -n "$server" ]] && kill "$server"; rm -rf "$work"' EXIT
 scripts/test-photo.py "$work/photo.png"
 
-# What the native engine (the default adapter here) says for each model.
+# What the native engine (the default adapter here) says for each model (`:f16`: with its conv
+# weights in f16, the page's checkbox).
 cases=()
-for model in builtin tests/data/googlenet_zoo.onnx tests/data/googlenet_torchvision.safetensors; do
+for entry in builtin tests/data/googlenet_zoo.onnx tests/data/googlenet_torchvision.safetensors builtin:f16; do
+    model="${entry%:f16}"
     flags=()
     [[ "$model" == builtin ]] || flags=(--model "$model")
+    f16=false
+    [[ "$entry" == *:f16 ]] && { flags+=(--f16-weights); f16=true; }
     "$googlenet" classify "${flags[@]}" --top 5 --json "$work/photo.png" > "$work/native.json" 2>/dev/null
-    cases+=("$(python3 - "$model" "$work/photo.png" "$work/native.json" <<'PY'
+    cases+=("$(python3 - "$model" "$f16" "$work/photo.png" "$work/native.json" <<'PY'
 import json, os, sys
-model, photo, native = sys.argv[1:]
+model, f16, photo, native = sys.argv[1:]
 line = json.loads(open(native).read())
-print(json.dumps({"name": os.path.basename(model), "model": None if model == "builtin" else os.path.abspath(model), "photo": photo, "expected": line["top"]}))
+name = os.path.basename(model) + (" (f16 weights)" if f16 == "true" else "")
+print(json.dumps({"name": name, "model": None if model == "builtin" else os.path.abspath(model), "f16": f16 == "true", "photo": photo, "expected": line["top"]}))
 PY
 )")
 done

@@ -61,7 +61,7 @@ pub struct ModelArgs {
 impl ModelArgs {
     /// The session's builder for this model, for a command to add its own settings.
     pub fn builder(&self) -> SessionBuilder {
-        let builder = Session::builder().aux(self.aux).transform_input(self.transform_input).weight_precision(weight_precision(self.f16_weights));
+        let builder = Session::builder().aux(self.aux).transform_input(self.transform_input).weight_precision(WeightPrecision::f16_if(self.f16_weights));
         match &self.model {
             Some(path) => builder.model_file(path),
             None => builder,
@@ -70,15 +70,6 @@ impl ModelArgs {
 
     pub fn session(&self) -> Result<Session> {
         self.builder().build()
-    }
-}
-
-/// The weight precision the `--f16-weights` flag asks for.
-pub fn weight_precision(f16_weights: bool) -> WeightPrecision {
-    if f16_weights {
-        WeightPrecision::F16
-    } else {
-        WeightPrecision::F32
     }
 }
 

@@ -101,6 +101,17 @@ pub enum WeightPrecision {
     F16,
 }
 
+impl WeightPrecision {
+    /// `F16` where a switch (a flag, a checkbox) asks for f16 weights, else `F32`.
+    pub fn f16_if(f16: bool) -> Self {
+        if f16 {
+            WeightPrecision::F16
+        } else {
+            WeightPrecision::F32
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KernelId {
     ConvKxk(TileShape, WeightPrecision),

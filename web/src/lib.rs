@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use googlenet::engine::Engine;
-use googlenet::gpu::{AdapterChoice, KernelId, LimitsChoice};
+use googlenet::gpu::{AdapterChoice, KernelId, LimitsChoice, WeightPrecision};
 use googlenet::preprocess::{decode_image, image_tensor};
 use googlenet::{ModelSource, Session, Tensor};
 use serde_json::json;
@@ -22,8 +22,9 @@ pub struct Demo {
 #[wasm_bindgen]
 impl Demo {
     /// Opens the WebGPU adapter and loads the model: the bytes of the `.onnx` or `.safetensors`
-    /// file called `name`, or, without them, the built-in GoogLeNet with synthetic weights.
-    pub async fn open(name: Option<String>, bytes: Option<Vec<u8>>) -> Result<Demo, JsError> {
+    /// file called `name`, or, without them, the built-in GoogLeNet with synthetic weights; its
+    /// conv weights in f16 with `f16_weights` (half their memory, results moved by the rounding).
+    pub async fn open(name: Option<String>, bytes: Option<Vec<u8>>, f16_weights: bool) -> Result<Demo, JsError> {
         console_error_panic_hook::set_once();
         let source = match (name, bytes) {
             (_, None) => ModelSource::Builtin,
@@ -33,7 +34,8 @@ impl Demo {
         };
         // What a browser grants unless asked for more.
         let adapter = AdapterChoice { limits: LimitsChoice::WebGpuDefaults, ..Default::default() };
-        let session = Session::builder().model(source).adapter(adapter).build_async().await.map_err(error)?;
+        let weights = WeightPrecision::f16_if(f16_weights);
+        let session = Session::builder().model(source).adapter(adapter).weight_precision(weights).build_async().await.map_err(error)?;
         Ok(Demo { session, engine: None })
     }
 
