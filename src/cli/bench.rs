@@ -60,13 +60,12 @@ fn build(session: &Session, batch: usize, options: &PlanOptions) -> Result<Engin
 }
 
 /// End-to-end times of the network planned with `options` instead, when `wanted`.
-fn time_other_plan(wanted: bool, session: &Session, options: PlanOptions, input: &[f32], iters: usize, progress: &mut Progress) -> Result<Option<Stats>> {
+fn time_other_plan(wanted: bool, session: &Session, options: PlanOptions, input: &Tensor, iters: usize, progress: &mut Progress) -> Result<Option<Stats>> {
     if !wanted {
         return Ok(None);
     }
-    let batch = input.len() / session.graph().input_chw.iter().product::<usize>();
-    let engine = build(session, batch, &options)?;
-    Ok(Some(Stats::of(&measure(&engine, input, iters, progress)?.end_to_end).expect("at least one iteration")))
+    let engine = build(session, input.dims[0], &options)?;
+    Ok(Some(Stats::of(&measure(&engine, &input.data, iters, progress)?.end_to_end).expect("at least one iteration")))
 }
 
 pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
@@ -86,8 +85,8 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
         Some(ms) => (layers(engine.plan(), ms), modules(engine.plan(), ms)),
         None => (Vec::new(), Vec::new()),
     };
-    let serial = time_other_plan(args.serial, &session, PlanOptions { serial: true, ..Default::default() }, &input.data, args.iters, &mut progress)?;
-    let split_k = time_other_plan(args.split_k, &session, PlanOptions { split_k: true, ..Default::default() }, &input.data, args.iters, &mut progress)?;
+    let serial = time_other_plan(args.serial, &session, PlanOptions { serial: true, ..Default::default() }, &input, args.iters, &mut progress)?;
+    let split_k = time_other_plan(args.split_k, &session, PlanOptions { split_k: true, ..Default::default() }, &input, args.iters, &mut progress)?;
     // The best GEMM rate the 1x1 kernels reach alone at the network's 1x1 shapes, and how close
     // the whole network and each 1x1 dispatch in it come to that.
     let roofline = if args.roofline { Some(pointwise_rates(gpu, pipelines, engine.plan(), 5)?) } else { None };

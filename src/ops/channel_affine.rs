@@ -45,7 +45,7 @@ struct AffineParams {
 impl ChannelAffine {
     /// Scale 1 and shift 0 for every channel: a copy (or a plain ReLU), exact.
     pub fn identity_scale_shift(channels: usize) -> Vec<f32> {
-        [1.0, 0.0].repeat(channels)
+        Self::bias_scale_shift(&vec![0.0; channels])
     }
 
     /// Scale 1 and a shift of `bias`: what the sum of a split conv's parts gets.

@@ -2,6 +2,7 @@
 //! fused. Up to 36 convs reading one buffer run as one dispatch (`ConvGroup`); a group of 1x1,
 //! stride-1, unpadded convs runs on the pointwise GEMM loader.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use bytemuck::Zeroable;
@@ -435,10 +436,10 @@ impl ConvGroup {
     }
 
     /// The weights as this group computes with them: rounded to f16 where its precision says so.
-    fn rounded(&self, weights: &[f32]) -> Vec<f32> {
+    fn rounded<'a>(&self, weights: &'a [f32]) -> Cow<'a, [f32]> {
         match self.weights {
-            WeightPrecision::F32 => weights.to_vec(),
-            WeightPrecision::F16 => weights.iter().map(|&w| half::f16::from_f32(w).to_f32()).collect(),
+            WeightPrecision::F32 => Cow::Borrowed(weights),
+            WeightPrecision::F16 => Cow::Owned(weights.iter().map(|&w| half::f16::from_f32(w).to_f32()).collect()),
         }
     }
 

@@ -169,12 +169,13 @@ fn whole_input(step: &Step, layout: &Layout) -> Result<TensorId> {
 /// With f16 weights, refuses a conv whose weights f16 cannot hold (finite beyond ±65504) rather
 /// than compute with infinities; tiny ones become f16 subnormals or zero, as f16 storage does.
 fn check_weight_range(weights: &[f32], precision: WeightPrecision, nodes: &[String]) -> Result<()> {
+    if precision == WeightPrecision::F32 {
+        return Ok(());
+    }
     let beyond = |w: &&f32| w.is_finite() && half::f16::from_f32(**w).is_infinite();
     match weights.iter().find(beyond) {
-        Some(w) if precision == WeightPrecision::F16 => {
-            Err(Error::unsupported(nodes.join(", "), format!("a weight of {w} lies beyond f16's range (largest 65504): plan this model with f32 weights")))
-        }
-        _ => Ok(()),
+        Some(w) => Err(Error::unsupported(nodes.join(", "), format!("a weight of {w} lies beyond f16's range (largest 65504): plan this model with f32 weights"))),
+        None => Ok(()),
     }
 }
 
