@@ -46,18 +46,18 @@ fn bias_block(p: u32, m0: u32) -> mat4x4<f32> {
     return b;
 }
 
-// Stores column n of the block (already biased), with the problem's ReLU.
+// Stores column n of the block (already biased), with the problem's residual and ReLU.
 fn store_column(p: u32, m0: u32, n: u32, values: mat4x4<f32>) {
     let q = params.problems[p];
     let pixels = q.out_h * q.out_w;
     if (n >= params.batch * pixels) {
         return;
     }
-    let first_plane = n / pixels * q.out_c_total + q.out_c_offset;
-    let relu = q.relu != 0u;
+    let image = n / pixels;
+    let first_plane = image * q.out_c_total + q.out_c_offset;
     for (var i = 0u; i < ROWS && m0 + i < q.out_channels; i++) {
-        let v = values[i / 4u][i % 4u];
-        store(p, (first_plane + m0 + i) * pixels + n % pixels, select(v, max(v, 0.0), relu));
+        let v = finish(p, m0 + i, image, n % pixels, values[i / 4u][i % 4u]);
+        store(p, (first_plane + m0 + i) * pixels + n % pixels, v);
     }
 }
 

@@ -12,17 +12,20 @@
 // `pooled` is the problem's pool_input flag, passed in so that a core can give pooled problems
 // their own copy of its loop (a constant there) instead of a branch on every load.
 //
-// GEMM view of problem p:  out[m][n] = relu?(bias[m] + sum_k weight[m][k] * B[k][n])
+// GEMM view of problem p:  out[m][n] = relu?(bias[m] + sum_k weight[m][k] * B[k][n] + R[m][n])
 //   m = output channel              (M = out_channels)
 //   n = (image, output row, column) (N = batch * out_h * out_w)
 //   k = (input channel, ky, kx)     (K = in_channels * kernel_h * kernel_w; a problem sums
 //                                     k_begin <= k < k_end)
+//   R = the residual (a value of the output's shape), where the problem has one
 //
 // Bindings: 0 params (uniform ConvGroupParams), 1 input (declared by the loader; NCHW, problem p
 // reads in_channels from in_c_offset of in_c_total), 2 weight (declared by the core, in its
 // layout; problem p's start at weight_offset), 3 bias (problem p's
-// [M] at bias_offset), 4 and 5 the two output buffers (problem p writes output `output_slot`,
-// channels out_c_offset .. out_c_offset + M of out_c_total: a slice of a concat buffer).
+// [M] at bias_offset), 4 residual (problem p reads channels res_c_offset .. + M of res_c_total
+// where `residual` is 1), 5 and 6 the two output buffers (problem p writes output
+// `output_slot`, channels out_c_offset .. out_c_offset + M of out_c_total: a slice of a concat
+// buffer).
 //
 // The problems share the grid: rows of workgroups are dealt out to them (problems[p].first_tile
 // is the first row of problem p, in the core's unit of output channels per row), so the branch
@@ -56,6 +59,11 @@ struct ConvProblem {
     // along K (split-K), whose weights then hold only those columns ([M][k_end - k_begin]).
     k_begin: u32,
     k_end: u32,
+    // 1: add the residual's channels res_c_offset .. of res_c_total before the ReLU.
+    residual: u32,
+    res_c_offset: u32,
+    res_c_total: u32,
+    _pad: u32,
 }
 
 struct ConvGroupParams {
@@ -68,8 +76,9 @@ struct ConvGroupParams {
 
 @group(0) @binding(0) var<uniform> params: ConvGroupParams;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> output0: array<f32>;
-@group(0) @binding(5) var<storage, read_write> output1: array<f32>;
+@group(0) @binding(4) var<storage, read> residual_input: array<f32>;
+@group(0) @binding(5) var<storage, read_write> output0: array<f32>;
+@group(0) @binding(6) var<storage, read_write> output1: array<f32>;
 
 // Output column n's window: the input offset of its image's first channel in problem p's slice
 // plus the window's top-left pixel (which may lie in the padding, hence signed), and that pixel.
@@ -105,6 +114,17 @@ fn load_each(p: u32, quad: Quad, tap: Tap, pooled: bool) -> vec4<f32> {
 // Element (k, n) of problem p's B matrix, for cores that look up elements one by one.
 fn load_input(p: u32, k: u32, n: u32) -> f32 {
     return load_tap(p, column_of(p, n), first_tap(p, k), params.problems[p].pool_input != 0u);
+}
+
+// The epilogue after the bias: problem p's residual at output channel m of `image`, `pixel`
+// (where it has one), then its ReLU.
+fn finish(p: u32, m: u32, image: u32, pixel: u32, biased: f32) -> f32 {
+    let q = params.problems[p];
+    var v = biased;
+    if (q.residual != 0u) {
+        v += residual_input[(image * q.res_c_total + q.res_c_offset + m) * q.out_h * q.out_w + pixel];
+    }
+    return select(v, max(v, 0.0), q.relu != 0u);
 }
 
 fn store(p: u32, index: u32, value: f32) {

@@ -116,11 +116,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
             if (n >= n_len) {
                 continue;
             }
-            var v = acc[i][j] + bias[q.bias_offset + m];
-            if (q.relu != 0u) {
-                v = max(v, 0.0);
-            }
             let image = n / pixels;
+            let v = finish(p, m, image, n % pixels, acc[i][j] + bias[q.bias_offset + m]);
             let plane = image * q.out_c_total + q.out_c_offset + m;
             store(p, plane * pixels + n % pixels, v);
         }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::error::{Error, Result};
 use crate::graph::{as_nchw, infer_shapes, Graph, Node, Op, PoolSpec};
-use crate::ops::{FullyConnected, Kernel, PoolKind, Softmax};
+use crate::ops::{shuffle_source, FullyConnected, Kernel, PoolKind, Softmax};
 use crate::tensor::{element_count, Tensor};
 
 /// Runs `graph` on `input` (`[N, C, H, W]`) and returns every value it computes, by name.
@@ -40,11 +40,34 @@ fn compute(node: &Node, inputs: &[&Tensor], dims: &[usize]) -> Vec<f32> {
     let len = element_count(dims);
     match &node.op {
         Op::Conv(spec) => {
-            let conv = spec.conv2d(as_nchw(&x.dims), false);
             let mut out = vec![0.0; len];
-            conv.reference(&x.data, &spec.weight.data, &spec.bias, &mut out);
+            for (i, conv) in spec.group_convs(as_nchw(&x.dims), false).iter().enumerate() {
+                let (weight, bias) = spec.group_weights(i);
+                conv.reference(&x.data, weight, bias, None, &mut out);
+            }
             out
         }
+        Op::Affine(spec) => {
+            let pixels = element_count(&x.dims[2..]);
+            let channels = x.dims[1];
+            x.data.iter().enumerate().map(|(i, v)| v * spec.scale[(i / pixels) % channels] + spec.shift[(i / pixels) % channels]).collect()
+        }
+        Op::Sum => inputs.iter().skip(1).fold(x.data.clone(), |mut sum, t| {
+            sum.iter_mut().zip(&t.data).for_each(|(s, v)| *s += v);
+            sum
+        }),
+        Op::ChannelShuffle { groups } => {
+            let [n, c, h, w] = as_nchw(&x.dims);
+            let pixels = h * w;
+            (0..n * c)
+                .flat_map(|plane| {
+                    let (image, o) = (plane / c, plane % c);
+                    let source = image * c + shuffle_source(o, c, *groups);
+                    x.data[source * pixels..(source + 1) * pixels].iter().copied()
+                })
+                .collect()
+        }
+        Op::Reshape { .. } => x.data.clone(),
         Op::BatchNorm(bn) => {
             let pixels = element_count(&x.dims[2..]);
             let channels = x.dims[1];

@@ -23,6 +23,7 @@ fn conv(rng: &mut Rng, in_c: usize, out_c: usize, kernel: usize, stride: usize) 
         bias: rng.symmetric_vec(out_c),
         stride: [stride; 2],
         pads: Pads::uniform(kernel / 2),
+        group: 1,
     })
 }
 

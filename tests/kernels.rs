@@ -150,13 +150,20 @@ fn channel_affine() {
     sweep("channel affine + relu");
 }
 
+#[test]
+fn residual_add_and_channel_shuffle() {
+    sweep("residual add");
+    sweep("residual add + relu");
+    sweep("channel shuffle");
+}
+
 /// A 1x1 conv with one input channel over the pixels [1, -2]: each output is one weight times
 /// an exact factor, so the f16 weights must come back exactly as the reference rounds them.
 fn f16_weights_decode_exactly(weights: &[f32]) {
     let (gpu, pipelines) = common::gpu();
     let conv = Conv2d::simple(1, 1, 1, 2, weights.len(), 1, 1, 0);
     let op = ConvGroup::single(conv).with_weights(WeightPrecision::F16);
-    let result = check_op(gpu, pipelines, &op, &[vec![1.0, -2.0], weights.to_vec(), vec![0.0; weights.len()]]);
+    let result = check_op(gpu, pipelines, &op, &[vec![1.0, -2.0], weights.to_vec(), vec![0.0; weights.len()], vec![0.0]]);
     assert!(result.passed && result.max_abs_err == 0.0, "{result:?}");
 }
 

@@ -95,6 +95,7 @@ fn conv(name: &str, input: &str, in_c: usize, out_c: usize, kernel: usize) -> No
         bias: vec![0.0; out_c],
         stride: [1, 1],
         pads: Pads::uniform(kernel / 2),
+        group: 1,
     };
     Node { name: name.into(), op: Op::Conv(spec), inputs: vec![input.into()], output: name.into() }
 }

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::gpu::{input_texture_bytes, zeroed_storage_buffer, Gpu, InputTexture};
 use crate::plan::Plan;
 
-use super::Kernel;
+use super::{Kernel, Unused};
 
 /// GPU timestamps around every dispatch: inside one pass where the adapter can write them there,
 /// else at the start and end of a pass of its own per dispatch (all WebGPU offers).
@@ -80,7 +80,7 @@ pub(super) struct Context {
 }
 
 impl Context {
-    pub fn new(gpu: &Gpu, plan: &Plan, kernels: &[Kernel], unused: &wgpu::Buffer) -> Result<Self> {
+    pub fn new(gpu: &Gpu, plan: &Plan, kernels: &[Kernel], unused: &Unused) -> Result<Self> {
         let buffers = plan
             .buffer_sizes
             .iter()
@@ -97,7 +97,10 @@ impl Context {
             };
             let mut bound: Vec<&wgpu::Buffer> = vec![&kernel.params, &buffers[plan.buffer(d.input)]];
             bound.extend(&kernel.constants);
-            bound.extend(d.outputs.iter().map(|o| o.map_or(unused, |t| &buffers[plan.buffer(t)])));
+            if kernel.reads_residual {
+                bound.push(d.residual.map_or(&unused.residual, |t| &buffers[plan.buffer(t)]));
+            }
+            bound.extend(d.outputs.iter().map(|o| o.map_or(&unused.output, |t| &buffers[plan.buffer(t)])));
             let bind_group = gpu.checked(&format!("binding {label}"), || {
                 let entries: Vec<wgpu::BindGroupEntry> = bound
                     .iter()

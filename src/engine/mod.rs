@@ -30,6 +30,15 @@ pub(crate) struct Kernel {
     /// Whether it reads its input through a texture (`KernelId::reads_input_texture`), which
     /// each context fills from the input buffer before the dispatch.
     reads_input_texture: bool,
+    /// Whether it has a residual binding after its constants (`Kernel::reads_residual`).
+    reads_residual: bool,
+}
+
+/// Buffers bound where a dispatch leaves a binding unused: an output (written) and a residual
+/// (read); two, as one buffer may not be bound for reading and for writing in one dispatch.
+pub(crate) struct Unused {
+    output: wgpu::Buffer,
+    residual: wgpu::Buffer,
 }
 
 impl Kernel {
@@ -47,8 +56,8 @@ pub struct Engine {
     gpu: Arc<Gpu>,
     plan: Plan,
     kernels: Vec<Kernel>,
-    /// Bound where a kernel leaves an output unused.
-    unused: wgpu::Buffer,
+    /// Bound where a dispatch leaves a binding unused.
+    unused: Unused,
     contexts: Pool,
 }
 
@@ -98,9 +107,10 @@ impl Engine {
                 constants,
                 workgroups: launch.workgroups,
                 reads_input_texture: launch.kernel.reads_input_texture(),
+                reads_residual: d.kernel.reads_residual(),
             });
         }
-        let unused = zeroed_storage_buffer(gpu, "unused output", 1)?;
+        let unused = Unused { output: zeroed_storage_buffer(gpu, "unused output", 1)?, residual: zeroed_storage_buffer(gpu, "no residual", 1)? };
         let first = Context::new(gpu, &plan, &kernels, &unused)?;
         Ok(Engine { gpu: Arc::clone(gpu), contexts: Pool::new(first, contexts), plan, kernels, unused })
     }

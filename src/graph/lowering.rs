@@ -6,6 +6,29 @@ use crate::geometry::ChannelSlice;
 use crate::ops::{Conv2d, Lrn, Pool2d, PoolKind};
 
 impl ConvSpec {
+    /// The conv of an `[n, c, h, w]` input as one kernel shape per group: group i reads input
+    /// channels `i * c / group ..` and writes its slice of the output; its weight and bias are
+    /// the i-th equal part of the conv's (`group_weights`).
+    pub fn group_convs(&self, [n, c, h, w]: [usize; 4], relu: bool) -> Vec<Conv2d> {
+        let group = self.group.max(1);
+        let (in_part, out_part) = (c / group, self.weight.dims[0] / group);
+        (0..group)
+            .map(|i| Conv2d {
+                input: ChannelSlice { offset: i * in_part, total: c },
+                output: ChannelSlice { offset: i * out_part, total: out_part * group },
+                ..self.conv2d([n, in_part, h, w], relu)
+            })
+            .map(|conv| Conv2d { out_channels: out_part, ..conv })
+            .collect()
+    }
+
+    /// Group i's weight and bias (see `group_convs`).
+    pub fn group_weights(&self, i: usize) -> (&[f32], &[f32]) {
+        let group = self.group.max(1);
+        let (weights, biases) = (self.weight.data.len() / group, self.bias.len() / group);
+        (&self.weight.data[i * weights..(i + 1) * weights], &self.bias[i * biases..(i + 1) * biases])
+    }
+
     pub fn conv2d(&self, [n, c, h, w]: [usize; 4], relu: bool) -> Conv2d {
         let out_channels = self.weight.dims[0];
         Conv2d {
@@ -24,6 +47,7 @@ impl ConvSpec {
             k_part: None,
             input: ChannelSlice::whole(c),
             output: ChannelSlice::whole(out_channels),
+            residual: None,
         }
     }
 }

@@ -18,6 +18,27 @@ pub struct ConvSpec {
     pub bias: Vec<f32>,
     pub stride: [usize; 2],
     pub pads: Pads,
+    /// Groups (ONNX `group`): input and output channels split into this many equal parts, part i
+    /// of the output computed from part i of the input only; the weight is
+    /// `[out_channels][in_channels / group][kernel_h][kernel_w]`. 1: an ordinary conv.
+    pub group: usize,
+}
+
+impl ConvSpec {
+    /// Every output channel reads exactly one input channel (a depthwise conv, optionally with a
+    /// channel multiplier): the depthwise kernel's case, not `group` separate convs.
+    pub fn is_depthwise(&self) -> bool {
+        self.group > 1 && self.weight.dims[1] == 1
+    }
+}
+
+/// Per-channel `y = x * scale[c] + shift[c]`: arithmetic with a constant (`Mul`, `Add`, `Sub`,
+/// `Div` by a scalar or a per-channel broadcast constant), already expanded to one scale and
+/// shift per channel.
+#[derive(Clone, Debug)]
+pub struct AffineSpec {
+    pub scale: Vec<f32>,
+    pub shift: Vec<f32>,
 }
 
 #[derive(Clone, Debug)]
@@ -77,6 +98,16 @@ pub enum Op {
     Fc(FcSpec),
     /// Along the channel / feature axis.
     Softmax,
+    /// Per-channel arithmetic with constants.
+    Affine(AffineSpec),
+    /// The elementwise sum of two or more values of one shape (a residual connection).
+    Sum,
+    /// ShuffleNet's channel shuffle: the channels seen as `[groups][channels / groups]`,
+    /// transposed. Output channel `o` is input channel `(o % groups) * (channels / groups) + o / groups`.
+    ChannelShuffle { groups: usize },
+    /// The same elements under other dims that only add or drop axes of length 1 (`Squeeze`,
+    /// `Unsqueeze`): the dims of one image, without the batch.
+    Reshape { dims: Vec<usize> },
 }
 
 impl Op {
@@ -95,6 +126,10 @@ impl Op {
             Op::Flatten => "Flatten",
             Op::Fc(_) => "Fc",
             Op::Softmax => "Softmax",
+            Op::Affine(_) => "Affine",
+            Op::Sum => "Sum",
+            Op::ChannelShuffle { .. } => "ChannelShuffle",
+            Op::Reshape { .. } => "Reshape",
         }
     }
 
@@ -112,6 +147,7 @@ impl Op {
                 ("epsilon", from_ref(&spec.epsilon)),
             ],
             Op::Lrn(spec) => vec![("alpha", from_ref(&spec.alpha)), ("beta", from_ref(&spec.beta)), ("bias", from_ref(&spec.bias))],
+            Op::Affine(spec) => vec![("scale", &spec.scale), ("shift", &spec.shift)],
             _ => Vec::new(),
         }
     }

@@ -74,8 +74,9 @@ pub(crate) fn node_shape(node: &Node, inputs: &[&Vec<usize>]) -> std::result::Re
             let &[m, wc, kh, kw] = spec.weight.dims.as_slice() else {
                 return Err(format!("weight dims {:?} are not [M, C, kH, kW]", spec.weight.dims));
             };
-            if wc != c {
-                return Err(format!("weight expects {wc} input channels, input has {c}"));
+            let group = spec.group.max(1);
+            if wc * group != c || m % group != 0 {
+                return Err(format!("weight expects {wc} input channels per group of {group} for {m} outputs, input has {c}"));
             }
             if spec.bias.len() != m {
                 return Err(format!("bias has {} values for {m} output channels", spec.bias.len()));
@@ -140,5 +141,34 @@ pub(crate) fn node_shape(node: &Node, inputs: &[&Vec<usize>]) -> std::result::Re
             Ok(vec![x[0], out])
         }
         Op::Softmax => Ok(one_input(inputs)?.clone()),
+        Op::Affine(spec) => {
+            let x = one_input(inputs)?;
+            let c = *x.get(1).ok_or("input has no channel axis")?;
+            if spec.scale.len() != c || spec.shift.len() != c {
+                return Err(format!("scale and shift have {} and {} values for {c} channels", spec.scale.len(), spec.shift.len()));
+            }
+            Ok(x.clone())
+        }
+        Op::Sum => {
+            let first = inputs.first().ok_or("takes at least one input")?;
+            match inputs.iter().find(|x| **x != *first) {
+                Some(other) => Err(format!("adds values of dims {first:?} and {other:?}; only of one shape")),
+                None => Ok((*first).clone()),
+            }
+        }
+        Op::ChannelShuffle { groups } => {
+            let [n, c, h, w] = image(one_input(inputs)?)?;
+            if *groups == 0 || c % groups != 0 {
+                return Err(format!("{c} channels do not split into {groups} groups"));
+            }
+            Ok(vec![n, c, h, w])
+        }
+        Op::Reshape { dims } => {
+            let x = one_input(inputs)?;
+            if element_count(dims) != element_count(&x[1..]) || !matches!(dims.len(), 1 | 3) {
+                return Err(format!("cannot view {x:?} as [N] + {dims:?}; only as rows or images of the same elements"));
+            }
+            Ok(std::iter::once(x[0]).chain(dims.iter().copied()).collect())
+        }
     }
 }

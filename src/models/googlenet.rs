@@ -86,7 +86,7 @@ impl Paper {
     /// A conv followed by its ReLU; returns the ReLU's output.
     fn conv_relu(&mut self, name: &str, input: &str, in_c: usize, out_c: usize, kernel: usize, stride: usize) -> String {
         let (weight, bias) = self.weights(vec![out_c, in_c, kernel, kernel], in_c * kernel * kernel);
-        let spec = ConvSpec { weight, bias, stride: [stride; 2], pads: Pads::uniform(kernel / 2) };
+        let spec = ConvSpec { weight, bias, stride: [stride; 2], pads: Pads::uniform(kernel / 2), group: 1 };
         let conv = self.push(name, Op::Conv(spec), &[input]);
         self.push(&format!("{name}/relu"), Op::Relu, &[&conv])
     }

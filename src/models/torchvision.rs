@@ -34,7 +34,7 @@ impl Loader<'_> {
         let name = format!("{prefix}.conv.weight");
         let out_c = self.dict.leading_dim(&name)?;
         let weight = self.dict.take(&name, &[out_c, in_c, kernel, kernel])?;
-        let spec = ConvSpec { weight, bias: vec![0.0; out_c], stride: [stride; 2], pads: Pads::uniform(pad) };
+        let spec = ConvSpec { weight, bias: vec![0.0; out_c], stride: [stride; 2], pads: Pads::uniform(pad), group: 1 };
         let conv = self.b.push(&format!("{prefix}.conv"), Op::Conv(spec), &[input]);
         let mut param = |p: &str| self.dict.take(&format!("{prefix}.bn.{p}"), &[out_c]).map(|t| t.data);
         let bn = BatchNormSpec { scale: param("weight")?, shift: param("bias")?, mean: param("running_mean")?, var: param("running_var")?, epsilon: 1e-3 };

@@ -4,6 +4,9 @@
 //! spec for opsets 6 to 21; anything the engine cannot compute exactly is an error naming the
 //! node and what it asks for.
 
+mod arithmetic;
+mod axes;
+
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -79,6 +82,8 @@ struct Importer<'a> {
     constant_bytes: Cell<u64>,
     /// Dims of every activation value so far, at batch 1 (the batch is free at run time).
     shapes: HashMap<String, Vec<usize>>,
+    /// Values inside a channel shuffle (5-D, so no activation of the graph), by name.
+    split_channels: HashMap<String, axes::SplitChannels>,
     graph: Graph,
 }
 
@@ -95,6 +100,7 @@ pub fn import_model(model: &ModelProto, base: Option<&Path>, feeds: HashMap<Stri
         constants: feeds.into_iter().map(|(k, v)| (k, Constant::Float(v))).collect(),
         constant_bytes: Cell::new(0),
         shapes: HashMap::new(),
+        split_channels: HashMap::new(),
         graph: Graph { input: String::new(), input_chw: [0; 3], nodes: Vec::new(), outputs: Vec::new() },
     };
     for init in &graph.initializer {
@@ -231,6 +237,12 @@ impl Importer<'_> {
 
     fn push(&mut self, node: &NodeProto, op: Op, inputs: Vec<String>) -> Result<()> {
         let output = self.new_output(node)?;
+        self.push_as(node, op, inputs, output)
+    }
+
+    /// Pushes a graph node for `node` computing `output` (one of several nodes an ONNX node
+    /// becomes).
+    fn push_as(&mut self, node: &NodeProto, op: Op, inputs: Vec<String>, output: String) -> Result<()> {
         let name = if node.name.is_empty() { output.clone() } else { node.name.clone() };
         let new = Node { name, op, inputs, output: output.clone() };
         let input_dims: Vec<&Vec<usize>> = new.inputs.iter().map(|i| &self.shapes[i]).collect();
@@ -292,7 +304,10 @@ impl Importer<'_> {
             "BatchNormalization" => self.batch_norm(node),
             "Gemm" => self.gemm(node),
             "MatMul" => self.matmul(node),
-            "Add" => self.bias_add(node),
+            "Add" | "Sub" | "Mul" | "Div" => self.arithmetic(node),
+            "Sum" => self.sum(node),
+            "Squeeze" | "Unsqueeze" => self.squeeze_or_unsqueeze(node),
+            "ReduceMean" => self.reduce_mean(node),
             "Softmax" => self.softmax(node),
             other => Err(Error::unsupported(label, format!("operator `{other}`"))),
         }
@@ -376,6 +391,12 @@ impl Importer<'_> {
             };
             return self.constant(node, Constant::Float(Tensor::new(dims, t.data)));
         }
+        if let Some(shape) = &target {
+            let in_shuffle = self.split_channels.contains_key(&node.input[0]) || shape.len() == 5;
+            if in_shuffle && self.channel_shuffle_reshape(node, shape)? {
+                return Ok(());
+            }
+        }
         let (x, dims) = self.activation(node, 0)?;
         let flattened = vec![dims[0], element_count(&dims[1..])];
         let result = match &target {
@@ -396,6 +417,9 @@ impl Importer<'_> {
 
     fn transpose(&mut self, node: &NodeProto) -> Result<()> {
         let attrs = Attributes::new(node, &["perm"])?;
+        if self.channel_shuffle_transpose(node, attrs.ints("perm"))? {
+            return Ok(());
+        }
         let t = self.required_float(node, 0)?.into_owned();
         let perm = attrs.ints("perm").map(<[i64]>::to_vec).unwrap_or_else(|| vec![1, 0]);
         let [rows, cols] = t.dims[..] else {
@@ -413,22 +437,22 @@ impl Importer<'_> {
     fn conv(&mut self, node: &NodeProto) -> Result<()> {
         let label = node_label(node);
         let attrs = Attributes::new(node, &["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"])?;
-        let group = attrs.int("group", 1);
-        if group != 1 {
-            return Err(Error::unsupported(label, format!("attribute `group` = {group} (only 1)")));
-        }
         let (x, dims) = self.activation(node, 0)?;
-        let [_, _, h, w] = nchw(node, &dims)?;
+        let [_, c, h, w] = nchw(node, &dims)?;
         let weight = self.required_float(node, 1)?.into_owned();
-        let [m, _, kh, kw] = weight.dims[..] else {
+        let [m, per_group, kh, kw] = weight.dims[..] else {
             return Err(Error::shape(label, format!("weight dims {:?} are not [M, C, kH, kW]", weight.dims)));
         };
+        let group = attrs.int_in("group", Some(1), 1..=c as i64)? as usize;
+        if per_group * group != c || !m.is_multiple_of(group) {
+            return Err(Error::shape(label, format!("`group` = {group} does not split {c} input channels into groups of {per_group} and {m} outputs evenly")));
+        }
         if let Some(k) = attrs.ints("kernel_shape").filter(|k| *k != [kh as i64, kw as i64]) {
             return Err(Error::shape(label, format!("kernel_shape {k:?} disagrees with weight dims {:?}", weight.dims)));
         }
         let bias = self.float(node, 2)?.map_or_else(|| vec![0.0; m], |b| b.data.clone());
         let win = window(node, &attrs, [h, w], [kh, kw])?;
-        self.push(node, Op::Conv(ConvSpec { weight, bias, stride: win.strides, pads: win.pads }), vec![x])
+        self.push(node, Op::Conv(ConvSpec { weight, bias, stride: win.strides, pads: win.pads, group }), vec![x])
     }
 
     fn pool(&mut self, node: &NodeProto) -> Result<()> {
@@ -503,7 +527,7 @@ impl Importer<'_> {
         self.push(node, Op::Fc(FcSpec { weight, bias }), vec![x])
     }
 
-    /// x W with W a constant `[K, N]`: a fully connected layer with no bias (yet; see `bias_add`).
+    /// x W with W a constant `[K, N]`: a fully connected layer with no bias (yet: an `Add` after it folds into it).
     fn matmul(&mut self, node: &NodeProto) -> Result<()> {
         Attributes::new(node, &[])?;
         let (x, _) = self.activation(node, 0)?;
@@ -513,30 +537,6 @@ impl Importer<'_> {
         };
         let weight = Tensor::new(vec![n, k], (0..n).flat_map(|o| (0..k).map(move |i| w.data[i * n + o])).collect());
         self.push(node, Op::Fc(FcSpec { weight, bias: vec![0.0; n] }), vec![x])
-    }
-
-    /// Add of a constant bias to a fully connected layer's output (MatMul + Add): folded into it.
-    fn bias_add(&mut self, node: &NodeProto) -> Result<()> {
-        let label = node_label(node);
-        Attributes::new(node, &["broadcast", "axis"])?;
-        let (value, bias_index) = if self.is_constant(node, 1) { (0, 1) } else { (1, 0) };
-        let (x, _) = self.activation(node, value)?;
-        let bias = self.required_float(node, bias_index)?.data.clone();
-        let uses = self.graph_uses(&x);
-        let new_output = self.new_output(node)?;
-        let fc = self.graph.nodes.iter_mut().rev().find(|n| n.output == x);
-        match fc {
-            Some(Node { op: Op::Fc(spec), output, .. }) if uses == 1 && (bias.len() == spec.bias.len() || bias.len() == 1) => {
-                for (i, b) in spec.bias.iter_mut().enumerate() {
-                    *b += bias[i % bias.len()];
-                }
-                let dims = self.shapes.remove(output.as_str()).expect("the fc's output has dims");
-                *output = new_output.clone();
-                self.shapes.insert(new_output, dims);
-                Ok(())
-            }
-            _ => Err(Error::unsupported(label, "Add other than a bias after a MatMul or Gemm")),
-        }
     }
 
     fn graph_uses(&self, value: &str) -> usize {

@@ -50,6 +50,9 @@ pub struct Conv2d {
     pub k_part: Option<Range<usize>>,
     pub input: ChannelSlice,
     pub output: ChannelSlice,
+    /// Add this slice of the group's residual buffer (a value of the output's shape) to the
+    /// biased sum, before the ReLU: a residual connection in the conv's epilogue.
+    pub residual: Option<ChannelSlice>,
 }
 
 /// Mirrors `ConvProblem` in `shaders/conv_gemm.wgsl`.
@@ -80,6 +83,10 @@ struct ConvProblem {
     first_tile: u32,
     k_begin: u32,
     k_end: u32,
+    residual: u32,
+    res_c_offset: u32,
+    res_c_total: u32,
+    _pad: u32,
 }
 
 /// Mirrors `ConvGroupParams` in `shaders/conv_gemm.wgsl`.
@@ -218,6 +225,7 @@ impl Conv2d {
             k_part: None,
             input: ChannelSlice::whole(in_channels),
             output: ChannelSlice::whole(out_channels),
+            residual: None,
         }
     }
 
@@ -280,6 +288,11 @@ impl Conv2d {
         self.batch * self.output.total * self.out_h() * self.out_w()
     }
 
+    /// Length of the residual buffer this conv reads (0 without a residual).
+    fn residual_len(&self) -> usize {
+        self.residual.map_or(0, |r| self.batch * r.total * self.out_h() * self.out_w())
+    }
+
     fn columns(&self) -> usize {
         self.batch * self.out_h() * self.out_w()
     }
@@ -288,12 +301,13 @@ impl Conv2d {
         let p = self.pads;
         let part = self.k_part.as_ref().map(|k| format!(" k-part {}..{}", k.start, k.end)).unwrap_or_default();
         format!(
-            "n{} {}x{}x{} -> {} k{}x{} s{}x{} pad t{} l{} b{} r{}{}{}{part} in[{}/{}] out[{}/{}]",
+            "n{} {}x{}x{} -> {} k{}x{} s{}x{} pad t{} l{} b{} r{}{}{}{part} in[{}/{}] out[{}/{}]{}",
             self.batch, self.in_channels, self.in_h, self.in_w, self.out_channels, self.kernel_h, self.kernel_w,
             self.stride_h, self.stride_w, p.top, p.left, p.bottom, p.right,
             if self.relu { " relu" } else { "" },
             if self.pool_input { " pooled-input" } else { "" },
             self.input.offset, self.input.total, self.output.offset, self.output.total,
+            self.residual.map(|r| format!(" + residual[{}/{}]", r.offset, r.total)).unwrap_or_default(),
         )
     }
 
@@ -317,12 +331,16 @@ impl Conv2d {
         if self.k_range().is_empty() || self.k_range().end > self.reduction_len() {
             return Err(Error::shape(op, format!("the part of k is empty or past the {} reduction indices: {}", self.reduction_len(), self.describe())));
         }
+        if let Some(residual) = self.residual {
+            residual.check(op, "residual", self.out_channels)?;
+        }
         self.input.check(op, "input", self.in_channels)?;
         self.output.check(op, "output", self.out_channels)
     }
 
-    /// Computes this conv on the CPU into its slice of `output`.
-    pub fn reference(&self, input: &[f32], weight: &[f32], bias: &[f32], output: &mut [f32]) {
+    /// Computes this conv on the CPU into its slice of `output`, adding its slice of `residual`
+    /// where it has one.
+    pub fn reference(&self, input: &[f32], weight: &[f32], bias: &[f32], residual: Option<&[f32]>, output: &mut [f32]) {
         if self.pool_input {
             let pool = Pool2d {
                 input: self.input,
@@ -331,7 +349,7 @@ impl Conv2d {
             let mut pooled = vec![vec![0.0; self.batch * self.in_channels * self.in_h * self.in_w]];
             pool.reference(&[input], &mut pooled);
             let direct = Conv2d { pool_input: false, input: ChannelSlice::whole(self.in_channels), ..self.clone() };
-            return direct.reference(&pooled[0], weight, bias, output);
+            return direct.reference(&pooled[0], weight, bias, residual, output);
         }
         let (out_h, out_w) = (self.out_h(), self.out_w());
         let in_pixels = self.in_h * self.in_w;
@@ -361,6 +379,10 @@ impl Conv2d {
                         }
                     }
                 }
+            }
+            if let (Some(slice), Some(residual)) = (self.residual, residual) {
+                let start = nchw_index(slice, out_h * out_w, image, m, 0);
+                plane.iter_mut().zip(&residual[start..]).for_each(|(v, r)| *v += r);
             }
             if self.relu {
                 plane.iter_mut().for_each(|v| *v = v.max(0.0));
@@ -399,6 +421,10 @@ impl Conv2d {
             first_tile: first_tile as u32,
             k_begin: self.k_range().start as u32,
             k_end: self.k_range().end as u32,
+            residual: self.residual.is_some() as u32,
+            res_c_offset: self.residual.map_or(0, |r| r.offset) as u32,
+            res_c_total: self.residual.map_or(0, |r| r.total) as u32,
+            _pad: 0,
         }
     }
 }
@@ -474,6 +500,11 @@ impl ConvGroup {
             (_, ConvVariant::SubgroupTexture(width)) => KernelId::Conv1x1SubgroupTexture(width),
             (_, ConvVariant::BlockedVec4) => KernelId::Conv1x1BlockedVec4,
         }
+    }
+
+    /// Length of the one residual buffer the group's convs read (0 if none reads one).
+    fn residual_len(&self) -> usize {
+        self.convs.iter().map(|(c, _)| c.residual_len()).max().unwrap_or(0)
     }
 
     fn slot_len(&self, slot: OutputSlot) -> usize {
@@ -587,15 +618,20 @@ impl Kernel for ConvGroup {
             if conv.pool_input && !self.is_pointwise() {
                 return Err(Error::shape(op, "a pooled-input conv cannot share a dispatch with kxk convs"));
             }
+            if conv.residual.is_some() && conv.residual_len() != self.residual_len() {
+                return Err(Error::shape(op, format!("{} does not match the size of the residual buffer", conv.describe())));
+            }
         }
         Ok(())
     }
 
+    /// The residual buffer comes last; one float where no conv reads one (the binding exists).
     fn input_lens(&self) -> Vec<usize> {
         vec![
             self.convs[0].0.input_len(),
             self.convs.iter().map(|(c, _)| c.weight_len()).sum(),
             self.convs.iter().map(|(c, _)| c.out_channels).sum(),
+            self.residual_len().max(1),
         ]
     }
 
@@ -604,12 +640,12 @@ impl Kernel for ConvGroup {
     }
 
     fn reference(&self, inputs: &[&[f32]], outputs: &mut [Vec<f32>]) {
-        let [input, weights, biases] = inputs else { panic!("a conv group takes input, weights and biases") };
+        let [input, weights, biases, residual] = inputs else { panic!("a conv group takes input, weights, biases and a residual") };
         let weights = self.rounded(weights);
         for ((conv, slot), (w, b)) in self.convs.iter().zip(self.offsets()) {
             let weight = &weights[w..w + conv.weight_len()];
             let bias = &biases[b..b + conv.out_channels];
-            conv.reference(input, weight, bias, &mut outputs[*slot as usize]);
+            conv.reference(input, weight, bias, Some(residual), &mut outputs[*slot as usize]);
         }
     }
 
@@ -645,7 +681,8 @@ impl Kernel for ConvGroup {
                 let geometry = [c.in_channels, c.in_h, c.in_w, c.out_channels, c.kernel_h, c.kernel_w, c.stride_h, c.stride_w];
                 let pads = [c.pads.top, c.pads.left, c.pads.bottom, c.pads.right];
                 let slices = [c.input.offset, c.input.total, c.output.offset, c.output.total];
-                let flags = [c.relu as usize, c.pool_input as usize, *slot as usize];
+                let residual = c.residual.map_or([0; 3], |r| [1, r.offset, r.total]);
+                let flags = [c.relu as usize, c.pool_input as usize, *slot as usize].into_iter().chain(residual);
                 let k = c.k_range();
                 geometry.into_iter().chain(pads).chain(slices).chain(flags).chain([k.start, k.end])
             })
@@ -666,6 +703,10 @@ impl Kernel for ConvGroup {
             .filter(|g| g.variant.fits(g))
             .map(|g| Box::new(g) as Box<dyn Kernel>)
             .collect()
+    }
+
+    fn reads_residual(&self) -> bool {
+        true
     }
 
     fn runs_on(&self, gpu: &Gpu) -> bool {
@@ -820,6 +861,23 @@ fn f16_cases() -> Vec<ConvGroup> {
     [ConvGroup::single(kxk), ConvGroup::single(pointwise), module].into_iter().map(|g| g.with_weights(WeightPrecision::F16)).collect()
 }
 
+/// Cases with a residual added in the epilogue: ResNet's strided 3x3 and 1x1 convs, an
+/// Inception-ResNet up-projection reading a concat slice and adding a slice of another buffer,
+/// without and with ReLU, on every loader (quads too), and two convs of one group adding
+/// different slices of one residual buffer, one of them pooled.
+fn residual_cases() -> Vec<ConvGroup> {
+    let with_residual = |conv: Conv2d, residual| Conv2d { residual: Some(residual), ..conv };
+    let strided = with_residual(Conv2d::simple(3, 7, 13, 11, 9, 3, 2, 1), ChannelSlice::whole(9));
+    let unrelu = Conv2d { relu: false, ..with_slices(Conv2d::simple(2, 19, 8, 8, 21, 1, 1, 0), ChannelSlice::at(3, 25), ChannelSlice::at(0, 21)) };
+    let up_projection = with_residual(unrelu, ChannelSlice::at(4, 30));
+    let relu = with_residual(with_slices(Conv2d::simple(3, 13, 5, 7, 17, 1, 1, 0), ChannelSlice::at(0, 13), ChannelSlice::at(2, 20)), ChannelSlice::at(1, 18));
+    let mut pooled = with_residual(with_slices(Conv2d::simple(3, 13, 5, 7, 3, 1, 1, 0), ChannelSlice::at(0, 13), ChannelSlice::at(5, 20)), ChannelSlice::at(15, 18));
+    pooled.pool_input = true;
+    let group = ConvGroup::new(vec![(relu, OutputSlot::First), (pooled, OutputSlot::Second)]);
+    vec![ConvGroup::single(strided), ConvGroup::single(up_projection), group]
+}
+
 pub(super) fn sweep_cases() -> Vec<ConvGroup> {
-    conv_cases().into_iter().chain(pointwise_cases()).map(ConvGroup::single).chain(conv_group_cases()).chain(f16_cases()).collect()
+    let groups = conv_group_cases().into_iter().chain(f16_cases()).chain(residual_cases());
+    conv_cases().into_iter().chain(pointwise_cases()).map(ConvGroup::single).chain(groups).collect()
 }

@@ -13,7 +13,7 @@ mod softmax;
 mod winograd;
 
 pub use conv::{Conv2d, ConvGroup, ConvVariant, OutputSlot, MAX_PROBLEMS};
-pub use channel_affine::ChannelAffine;
+pub use channel_affine::{shuffle_source, ChannelAffine};
 pub use fully_connected::{FcVariant, FullyConnected};
 pub use key::{KernelFamily, KernelKey, KERNEL_SET_VERSION};
 pub use lrn::Lrn;
@@ -91,6 +91,12 @@ pub trait Kernel: Send + Sync + std::fmt::Debug {
     /// from the layout `reference` takes (a variant may pack its weights for its loads).
     fn pack_input(&self, _index: usize, _data: &[f32]) -> Option<Vec<f32>> {
         None
+    }
+
+    /// Whether the kernel's last input binding is a residual: an activation the plan binds
+    /// after the constants (`Dispatch::residual`), or a placeholder where the dispatch adds none.
+    fn reads_residual(&self) -> bool {
+        false
     }
 
     /// Whether `gpu` offers what this kernel needs (a variant may need optional features).

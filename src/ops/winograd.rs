@@ -446,7 +446,7 @@ mod tests {
             let output = WinogradOutput { tiles, channels: out_channels, relu: false, output: ChannelSlice::whole(out_channels) };
             output.reference(&[&m, &bias], &mut winograd);
             let mut direct = vec![0.0; winograd[0].len()];
-            Conv2d::simple(batch, channels, height, width, out_channels, 3, 1, 1).reference(&input, &weight, &bias, &mut direct);
+            Conv2d::simple(batch, channels, height, width, out_channels, 3, 1, 1).reference(&input, &weight, &bias, None, &mut direct);
             let worst = direct.iter().zip(&winograd[0]).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
             // 27 products of values within 1; the transforms' rounding (F(4x4) scales by up to 100).
             assert!(worst < 1e-4, "{tile:?}: off by {worst}");

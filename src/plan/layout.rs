@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::steps::{affine, Step, StepOp, Steps};
+use super::steps::{Step, StepOp, Steps};
 use crate::error::{Error, Result};
 use crate::geometry::ChannelSlice;
 use crate::graph::{as_nchw, Graph};
@@ -79,7 +79,8 @@ pub fn place(graph: &Graph, shapes: &HashMap<String, Vec<usize>>, steps: &mut St
             let producer = steps.steps.iter().position(|s| s.output == source);
             let fits = |p: usize| {
                 let step = &steps.steps[p];
-                writes_slices(step) && !layout.views.contains_key(&source) && !resolved.contains(&steps.resolve(&step.input))
+                let reads_concat = |value: &Option<String>| value.as_deref().is_some_and(|v| resolved.contains(&steps.resolve(v)));
+                writes_slices(step) && !layout.views.contains_key(&source) && !resolved.contains(&steps.resolve(&step.input)) && !reads_concat(&step.residual)
             };
             match producer.filter(|&p| fits(p)) {
                 Some(_) => {
@@ -87,8 +88,8 @@ pub fn place(graph: &Graph, shapes: &HashMap<String, Vec<usize>>, steps: &mut St
                 }
                 None => {
                     let copied = format!("{output}/input{i}");
-                    let op = StepOp::Affine { op: affine([n, c, h, w], false), scale_shift: ChannelAffine::identity_scale_shift(c) };
-                    steps.steps.push(Step { nodes: vec![output.clone()], op, input: source, output: copied.clone() });
+                    let op = StepOp::Affine { op: ChannelAffine::whole([n, c, h, w], false), scale_shift: ChannelAffine::identity_scale_shift(c) };
+                    steps.steps.push(Step::new(vec![output.clone()], op, source, copied.clone()));
                     layout.views.insert(copied, slice);
                 }
             }

@@ -12,6 +12,7 @@ pub fn lifetimes(dispatches: &[Dispatch], tensor_count: usize, input: TensorId, 
     };
     for (i, d) in dispatches.iter().enumerate() {
         touch(d.input, i);
+        d.residual.iter().for_each(|&t| touch(t, i));
         d.outputs.iter().flatten().for_each(|&t| touch(t, i));
     }
     // The input is uploaded before the first dispatch; pinned tensors are read after the last.

@@ -3,6 +3,7 @@
 //! put between dispatches predicted, so each inception module's dispatch waves can be shown and
 //! tested.
 
+mod channel_map;
 mod layout;
 mod liveness;
 mod modules;
@@ -148,7 +149,7 @@ fn predict_barriers(dispatches: &[Dispatch], buffer_of: &[Option<usize>]) -> Vec
     dispatches
         .iter()
         .map(|d| {
-            let reads = [(d.input, Access::Read)];
+            let reads = std::iter::once(d.input).chain(d.residual).map(|t| (t, Access::Read));
             let writes = d.outputs.iter().flatten().map(|&t| (t, Access::Write));
             let uses: Vec<(usize, Access)> = reads.into_iter().chain(writes).map(|(t, a)| (buffer_of[t].expect("used"), a)).collect();
             let barrier = uses.iter().any(|(b, a)| last_access.get(b).is_some_and(|prev| !(*prev == Access::Read && *a == Access::Read)));

@@ -18,6 +18,8 @@ pub struct Dispatch {
     pub kernel: Box<dyn Kernel>,
     /// The activation tensor the kernel reads (its first input binding).
     pub input: TensorId,
+    /// The residual tensor it adds (bound after the constants), where it adds one.
+    pub residual: Option<TensorId>,
     /// Weights and biases, bound after the input.
     pub constants: Vec<Vec<f32>>,
     /// The output bindings; None where the kernel leaves a binding unused.
@@ -59,12 +61,24 @@ fn levels(steps: &[Step], layout: &Layout) -> Vec<usize> {
             (view.tensor, channel_range(view, s.op.output_channels(), layout.tensors[view.tensor].dims[1]))
         })
         .collect();
+    let writers_of = |view: View, read: std::ops::Range<usize>| -> Vec<usize> {
+        (0..steps.len()).filter(|&w| writes[w].0 == view.tensor && writes[w].1.start < read.end && read.start < writes[w].1.end).collect()
+    };
     let producers: Vec<Vec<usize>> = steps
         .iter()
         .map(|s| {
             let view = layout.view(&s.input);
+            let view = View { slice: ChannelSlice { offset: view.slice.offset + s.op.input_offset(), ..view.slice }, ..view };
             let read = channel_range(view, s.op.input_channels(), layout.tensors[view.tensor].dims[1]);
-            (0..steps.len()).filter(|&w| writes[w].0 == view.tensor && writes[w].1.start < read.end && read.start < writes[w].1.end).collect()
+            let residual = s.residual.as_ref().map(|r| {
+                let view = layout.view(r);
+                (view, channel_range(view, s.op.output_channels(), layout.tensors[view.tensor].dims[1]))
+            });
+            let mut producers = writers_of(view, read);
+            if let Some((view, read)) = residual {
+                producers.extend(writers_of(view, read));
+            }
+            producers
         })
         .collect();
     // Steps are in graph order except appended concat copies, so iterate to a fixed point.
@@ -83,10 +97,14 @@ fn levels(steps: &[Step], layout: &Layout) -> Vec<usize> {
     levels
 }
 
-/// Convs that can share one dispatch: same level, same input tensor, same loader family.
-fn group_key(step: &Step, level: usize, layout: &Layout) -> Option<(usize, TensorId, bool)> {
+/// Convs that can share one dispatch: same level, same input tensor, same loader family, and
+/// the same residual tensor (a dispatch binds one), if any.
+type GroupKey = (usize, TensorId, bool, Option<TensorId>);
+
+fn group_key(step: &Step, level: usize, layout: &Layout) -> Option<GroupKey> {
+    let residual = step.residual.as_ref().map(|r| layout.view(r).tensor);
     match &step.op {
-        StepOp::Conv { conv, .. } => Some((level, layout.view(&step.input).tensor, conv.is_pointwise())),
+        StepOp::Conv { conv, .. } => Some((level, layout.view(&step.input).tensor, conv.is_pointwise(), residual)),
         _ => None,
     }
 }
@@ -94,7 +112,7 @@ fn group_key(step: &Step, level: usize, layout: &Layout) -> Option<(usize, Tenso
 /// Partitions the steps of one level into dispatch groups, in step order.
 fn group_steps(members: &[usize], steps: &[Step], levels: &[usize], layout: &Layout, private: &dyn Fn(TensorId) -> bool) -> Vec<Vec<usize>> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut open: HashMap<(usize, TensorId, bool), usize> = HashMap::new();
+    let mut open: HashMap<GroupKey, usize> = HashMap::new();
     for &i in members {
         let step = &steps[i];
         let Some(key) = group_key(step, levels[i], layout) else {
@@ -153,9 +171,13 @@ fn stack_private_outputs(members: &[usize], steps: &[Step], layout: &mut Layout,
     }
 }
 
-/// The step's kernel shape with its input and output slices set from the layout.
+/// The step's kernel shape with its input, output and residual slices set from the layout (a
+/// group of a grouped conv reads its channels at its offset into the input).
 fn placed_conv(step: &Step, conv: &Conv2d, layout: &Layout) -> Conv2d {
-    Conv2d { input: layout.view(&step.input).slice, output: layout.view(&step.output).slice, ..conv.clone() }
+    let read = layout.view(&step.input).slice;
+    let input = ChannelSlice { offset: read.offset + conv.input.offset, total: read.total };
+    let residual = step.residual.as_ref().map(|r| layout.view(r).slice);
+    Conv2d { input, output: layout.view(&step.output).slice, residual, ..conv.clone() }
 }
 
 fn whole_input(step: &Step, layout: &Layout) -> Result<TensorId> {
@@ -182,6 +204,8 @@ fn check_weight_range(weights: &[f32], precision: WeightPrecision, nodes: &[Stri
 fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize, weight_precision: WeightPrecision) -> Result<Dispatch> {
     let first = &steps[members[0]];
     let input = layout.view(&first.input).tensor;
+    // One residual tensor per dispatch: `group_key` groups only convs that share it.
+    let residual = first.residual.as_ref().map(|r| layout.view(r).tensor);
     let output = |step: &Step| Some(layout.view(&step.output).tensor);
     let nodes: Vec<String> = members.iter().flat_map(|&i| steps[i].nodes.iter().cloned()).collect();
     let writes = members.iter().map(|&i| (layout.view(&steps[i].output), steps[i].op.output_channels())).collect();
@@ -216,6 +240,7 @@ fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize, we
         StepOp::Affine { op, scale_shift } => {
             let mut op = op.clone();
             (op.input, op.output) = (layout.view(&first.input).slice, layout.view(&first.output).slice);
+            op.residual = first.residual.as_ref().map(|r| layout.view(r).slice);
             (Box::new(op), vec![scale_shift.clone()], vec![output(first)])
         }
         StepOp::Fc { fc, weight, bias } => {
@@ -246,7 +271,7 @@ fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize, we
         StepOp::WinogradInput(_) | StepOp::WinogradOutput { .. } => Some(0),
         _ => None,
     };
-    Ok(Dispatch { kernel, input, constants, outputs, writes, nodes, level, direct_work })
+    Ok(Dispatch { kernel, input, residual, constants, outputs, writes, nodes, level, direct_work })
 }
 
 /// Groups the steps into dispatches, in an order that respects every dependency (by level, then

@@ -1,14 +1,17 @@
-//! Graph to steps: one step per kernel launch before grouping. BatchNorm is folded into the
-//! conv before it, a ReLU into the conv or FC before it, Identity (Dropout) and Flatten become aliases, and a
-//! 3x3/1 same-padded max pool feeding only a 1x1 conv becomes that conv's pooled input.
+//! Graph to steps: one step per kernel launch before grouping. BatchNorm and constant arithmetic
+//! are folded into the conv before them, a residual Sum into its epilogue, a ReLU into the conv,
+//! FC or affine step before it, a channel shuffle into the weights of the conv reading it;
+//! Identity (Dropout), Flatten and Reshape become aliases, and a 3x3/1 same-padded max pool
+//! feeding only a 1x1 conv becomes that conv's pooled input.
 
 use std::collections::{HashMap, HashSet};
 
 use crate::error::Result;
 use crate::geometry::{ChannelSlice, Pads};
-use crate::graph::{as_nchw, BatchNormSpec, Graph, Node, Op, PoolSpec};
+use super::channel_map::ChannelMap;
+use crate::graph::{as_nchw, ConvSpec, Graph, Node, Op, PoolSpec};
 use crate::ops::{
-    winograd_applies, winograd_weights, ChannelAffine, Conv2d, FullyConnected, Lrn, Pool2d, PoolKind, Softmax, WinogradInput, WinogradOutput, WinogradTile,
+    shuffle_source, winograd_applies, winograd_weights, ChannelAffine, Conv2d, FullyConnected, Lrn, Pool2d, PoolKind, Softmax, WinogradInput, WinogradOutput, WinogradTile,
     WinogradTiles,
 };
 
@@ -46,6 +49,15 @@ impl StepOp {
         }
     }
 
+    /// Where the step's channels start in the value it reads: a group of a grouped conv reads
+    /// its part.
+    pub fn input_offset(&self) -> usize {
+        match self {
+            StepOp::Conv { conv, .. } => conv.input.offset,
+            _ => 0,
+        }
+    }
+
     /// Channels (or features) of the value the step computes.
     pub fn output_channels(&self) -> usize {
         match self {
@@ -69,12 +81,21 @@ pub struct Step {
     pub nodes: Vec<String>,
     pub op: StepOp,
     pub input: String,
+    /// A value of the output's shape added to the result before its ReLU: a residual
+    /// connection (convs and affine steps).
+    pub residual: Option<String>,
     pub output: String,
+}
+
+impl Step {
+    pub fn new(nodes: Vec<String>, op: StepOp, input: String, output: String) -> Self {
+        Step { nodes, op, input, residual: None, output }
+    }
 }
 
 pub struct Steps {
     pub steps: Vec<Step>,
-    /// Values that are another value under a new name (Identity, Flatten outputs).
+    /// Values that are another value under a new name (Identity, Flatten, Reshape outputs).
     pub aliases: HashMap<String, String>,
     /// Concat outputs and their inputs, in graph order.
     pub concats: Vec<(String, Vec<String>)>,
@@ -90,69 +111,59 @@ impl Steps {
     }
 }
 
+/// What lowering has folded so far: nodes computed inside the step before them (by output
+/// value, as node names need not be unique), and channel shuffles a conv reads through its
+/// weights (by the shuffle's output: its input and groups).
+#[derive(Default)]
+struct Folded<'a> {
+    absorbed: HashSet<&'a str>,
+    shuffles: HashMap<&'a str, (&'a str, usize)>,
+}
+
 /// With `fuse_pools`, a 3x3/1 max pool feeding only a 1x1 conv becomes the conv's pooled input;
 /// with a `winograd` tile, each 3x3/1/1 conv becomes three Winograd steps (with the largest tile
 /// up to that one its size suits: `WinogradTile::for_size`), whose intermediate values
 /// are added to `shapes`.
 pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, fuse_pools: bool, winograd: Option<WinogradTile>) -> Result<Steps> {
     let mut steps = Steps { steps: Vec::new(), aliases: HashMap::new(), concats: Vec::new() };
-    // Nodes folded into the step before them, by output value (node names need not be unique).
-    let mut absorbed: HashSet<&str> = HashSet::new();
+    let mut folded = Folded::default();
     for node in &graph.nodes {
-        if absorbed.contains(node.output.as_str()) {
+        if folded.absorbed.contains(node.output.as_str()) {
             continue;
         }
         let dims = |value: &str| as_nchw(&shapes[value]);
         let input = node.inputs.first().cloned().unwrap_or_default();
         let op = match &node.op {
             Op::Conv(spec) => {
-                let (mut weight, mut bias) = (spec.weight.data.clone(), spec.bias.clone());
-                let mut nodes = vec![node.name.clone()];
-                let mut output = node.output.as_str();
-                if let Some(bn) = sole_consumer(graph, output).filter(|n| matches!(n.op, Op::BatchNorm(_))) {
-                    let Op::BatchNorm(spec) = &bn.op else { unreachable!() };
-                    fold_batch_norm(spec, &mut weight, &mut bias);
-                    output = absorb(bn, &mut nodes, &mut absorbed);
-                }
-                let relu;
-                (output, relu) = absorb_relu(graph, output, &mut nodes, &mut absorbed);
-                let conv = spec.conv2d(dims(&input), relu);
-                let step = Step { nodes, op: StepOp::Conv { conv, weight, bias }, input, output: output.into() };
-                let tile = match (winograd, &step.op) {
-                    (Some(largest), StepOp::Conv { conv, .. }) if winograd_applies(conv) => largest.for_size(conv.in_h, conv.in_w),
-                    _ => None,
-                };
-                match tile {
-                    Some(tile) => steps.steps.extend(winograd_steps(step, tile, shapes)),
-                    None => steps.steps.push(step),
-                }
+                lower_conv(graph, node, spec, shapes, winograd, &mut folded, &mut steps);
                 continue;
             }
             Op::Fc(spec) => {
                 let mut nodes = vec![node.name.clone()];
-                let (output, relu) = absorb_relu(graph, &node.output, &mut nodes, &mut absorbed);
+                let (output, relu) = absorb_relu(graph, &node.output, &mut nodes, &mut folded.absorbed);
                 let [n, ..] = dims(&input);
                 let mut fc = FullyConnected::new(n, spec.weight.dims[1], spec.weight.dims[0]);
                 fc.relu = relu;
                 let op = StepOp::Fc { fc, weight: spec.weight.data.clone(), bias: spec.bias.clone() };
-                steps.steps.push(Step { nodes, op, input, output: output.into() });
+                steps.steps.push(Step::new(nodes, op, input, output.into()));
                 continue;
             }
-            Op::BatchNorm(bn) => {
-                // Not after a conv (that one is folded): a per-channel affine map of its own.
-                let scale_shift = bn.mean.iter().enumerate().flat_map(|(c, mean)| {
-                    let scale = bn.scale[c] / (bn.var[c] + bn.epsilon).sqrt();
-                    [scale, bn.shift[c] - mean * scale]
-                }).collect();
-                let mut nodes = vec![node.name.clone()];
-                let (output, relu) = absorb_relu(graph, &node.output, &mut nodes, &mut absorbed);
-                let op = StepOp::Affine { op: affine(dims(&input), relu), scale_shift };
-                steps.steps.push(Step { nodes, op, input, output: output.into() });
+            Op::ChannelShuffle { groups } if reader_permutes_weights(graph, &node.output) => {
+                folded.shuffles.insert(&node.output, (&node.inputs[0], *groups));
+                continue;
+            }
+            Op::BatchNorm(_) | Op::Affine(_) | Op::ChannelShuffle { .. } => {
+                // Not after a conv (that one folds them): one affine step for the chain.
+                steps.steps.push(affine_step(graph, node, dims(&input), &mut folded.absorbed));
+                continue;
+            }
+            Op::Sum => {
+                lower_sum(graph, node, shapes, &mut folded.absorbed, &mut steps);
                 continue;
             }
             Op::Relu => {
                 let [_, c, _, _] = dims(&input);
-                StepOp::Affine { op: affine(dims(&input), true), scale_shift: ChannelAffine::identity_scale_shift(c) }
+                StepOp::Affine { op: ChannelAffine::whole(dims(&input), true), scale_shift: ChannelAffine::identity_scale_shift(c) }
             }
             Op::MaxPool(spec) => StepOp::Pool(spec.pool2d(PoolKind::Max, dims(&input))),
             Op::AvgPool(spec) => StepOp::Pool(spec.pool2d(spec.average_kind(), dims(&input))),
@@ -167,7 +178,7 @@ pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, fuse_pools
                 let [n, c, h, w] = dims(&input);
                 StepOp::Softmax(Softmax { outer: n, len: c, inner: h * w })
             }
-            Op::Identity | Op::Flatten => {
+            Op::Identity | Op::Flatten | Op::Reshape { .. } => {
                 steps.aliases.insert(node.output.clone(), input);
                 continue;
             }
@@ -176,7 +187,7 @@ pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, fuse_pools
                 continue;
             }
         };
-        steps.steps.push(Step { nodes: vec![node.name.clone()], op, input, output: node.output.clone() });
+        steps.steps.push(Step::new(vec![node.name.clone()], op, input, node.output.clone()));
     }
     if fuse_pools {
         fuse_pooled_inputs(graph, &mut steps);
@@ -184,6 +195,112 @@ pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, fuse_pools
     Ok(steps)
 }
 
+/// A conv with everything that folds into it: the BatchNorm and constant arithmetic after it
+/// (into its weights and bias), a residual Sum (its epilogue adds the other value), a ReLU, and
+/// a channel shuffle before it (its weight columns permuted). A grouped conv becomes one conv
+/// step per group, writing its slice of the output (a concat of the groups: no copy).
+fn lower_conv<'a>(
+    graph: &'a Graph,
+    node: &'a Node,
+    spec: &ConvSpec,
+    shapes: &mut HashMap<String, Vec<usize>>,
+    winograd: Option<WinogradTile>,
+    folded: &mut Folded<'a>,
+    steps: &mut Steps,
+) {
+    let (mut weight, mut bias) = (spec.weight.data.clone(), spec.bias.clone());
+    let mut input = node.inputs[0].as_str();
+    if let Some(&(source, groups)) = folded.shuffles.get(input) {
+        weight = unshuffled_weight_columns(&weight, &spec.weight.dims, groups);
+        input = source;
+    }
+    let mut nodes = vec![node.name.clone()];
+    let (output, map) = absorb_channel_maps(graph, &node.output, ChannelMap::identity(bias.len()), &mut nodes, &mut folded.absorbed);
+    map.fold_into(&mut weight, &mut bias);
+    // A grouped conv's residual would be cut into the groups' slices too: its Sum runs alone.
+    let (output, residual) = match spec.group {
+        1 => absorb_sum(graph, output, &mut nodes, &mut folded.absorbed),
+        _ => (output, None),
+    };
+    let (output, relu) = absorb_relu(graph, output, &mut nodes, &mut folded.absorbed);
+    let dims = as_nchw(&shapes[input]);
+    if spec.group > 1 {
+        let values: Vec<String> = (0..spec.group).map(|i| format!("{output}/group{i}")).collect();
+        let (weights, biases) = (weight.len() / spec.group, bias.len() / spec.group);
+        for (i, conv) in spec.group_convs(dims, relu).into_iter().enumerate() {
+            let [n, _, h, w] = as_nchw(&shapes[output]);
+            shapes.insert(values[i].clone(), vec![n, conv.out_channels, h, w]);
+            let op = StepOp::Conv { conv, weight: weight[i * weights..][..weights].to_vec(), bias: bias[i * biases..][..biases].to_vec() };
+            steps.steps.push(Step::new(nodes.clone(), op, input.into(), values[i].clone()));
+        }
+        steps.concats.push((output.into(), values));
+        return;
+    }
+    let conv = spec.conv2d(dims, relu);
+    let tile = winograd.filter(|_| residual.is_none() && winograd_applies(&conv)).and_then(|largest| largest.for_size(conv.in_h, conv.in_w));
+    let step = Step { residual, ..Step::new(nodes, StepOp::Conv { conv, weight, bias }, input.into(), output.into()) };
+    match tile {
+        Some(tile) => steps.steps.extend(winograd_steps(step, tile, shapes)),
+        None => steps.steps.push(step),
+    }
+}
+
+/// A BatchNorm, constant arithmetic or channel shuffle no conv absorbs, with the maps, residual
+/// Sum and ReLU after it: one affine step.
+fn affine_step<'a>(graph: &'a Graph, node: &'a Node, dims: [usize; 4], absorbed: &mut HashSet<&'a str>) -> Step {
+    let (map, shuffle_groups) = match node.op {
+        Op::ChannelShuffle { groups } => (ChannelMap::identity(dims[1]), groups),
+        _ => (ChannelMap::of(&node.op).expect("a BatchNorm or Affine node"), 1),
+    };
+    let mut nodes = vec![node.name.clone()];
+    let (output, map) = absorb_channel_maps(graph, &node.output, map, &mut nodes, absorbed);
+    let (output, residual) = absorb_sum(graph, output, &mut nodes, absorbed);
+    let (output, relu) = absorb_relu(graph, output, &mut nodes, absorbed);
+    let op = ChannelAffine { shuffle_groups, ..ChannelAffine::whole(dims, relu) };
+    let op = StepOp::Affine { op, scale_shift: map.scale_shift() };
+    Step { residual, ..Step::new(nodes, op, node.inputs[0].clone(), output.into()) }
+}
+
+/// A Sum no step absorbed: its inputs added in order by affine steps (scale 1, shift 0), each
+/// adding the next input to the running sum, the last with the ReLU after it.
+fn lower_sum<'a>(graph: &'a Graph, node: &'a Node, shapes: &mut HashMap<String, Vec<usize>>, absorbed: &mut HashSet<&'a str>, steps: &mut Steps) {
+    let mut nodes = vec![node.name.clone()];
+    let (output, relu) = absorb_relu(graph, &node.output, &mut nodes, absorbed);
+    let dims = as_nchw(&shapes[&node.output]);
+    let [first, rest @ ..] = node.inputs.as_slice() else { unreachable!("shape inference refuses a Sum of nothing") };
+    let mut running = first.clone();
+    for (i, addend) in rest.iter().enumerate() {
+        let last = i + 1 == rest.len();
+        let value = if last { output.to_string() } else { format!("{}/partial{i}", node.output) };
+        shapes.insert(value.clone(), shapes[&node.output].clone());
+        let op = StepOp::Affine { op: ChannelAffine::whole(dims, relu && last), scale_shift: ChannelAffine::identity_scale_shift(dims[1]) };
+        steps.steps.push(Step { residual: Some(addend.clone()), ..Step::new(nodes.clone(), op, running, value.clone()) });
+        running = value;
+    }
+    if rest.is_empty() {
+        steps.aliases.insert(output.into(), running);
+    }
+}
+
+/// Whether the one reader of a channel shuffle's output is an ungrouped conv, which reads the
+/// shuffle's input instead with its weight columns permuted.
+fn reader_permutes_weights(graph: &Graph, value: &str) -> bool {
+    sole_consumer(graph, value).is_some_and(|n| matches!(&n.op, Op::Conv(spec) if spec.group == 1))
+}
+
+/// A conv's weight `[M][C][kh][kw]` (`dims`) for reading the unshuffled input: the column of
+/// shuffled channel c moves to the channel it came from.
+fn unshuffled_weight_columns(weight: &[f32], dims: &[usize], groups: usize) -> Vec<f32> {
+    let (channels, taps) = (dims[1], dims[2] * dims[3]);
+    let mut permuted = vec![0.0; weight.len()];
+    for (row, out) in weight.chunks(channels * taps).zip(permuted.chunks_mut(channels * taps)) {
+        for c in 0..channels {
+            let source = shuffle_source(c, channels, groups);
+            out[source * taps..][..taps].copy_from_slice(&row[c * taps..][..taps]);
+        }
+    }
+    permuted
+}
 /// A 3x3/1/1 conv step as its Winograd input transform, GEMMs and output transform, each
 /// computing the conv's nodes; the transformed values are `<output>/winograd_v` and `/winograd_m`.
 fn winograd_steps(step: Step, tile: WinogradTile, shapes: &mut HashMap<String, Vec<usize>>) -> Vec<Step> {
@@ -203,9 +320,9 @@ fn winograd_steps(step: Step, tile: WinogradTile, shapes: &mut HashMap<String, V
     };
     let output = WinogradOutput { tiles, channels: conv.out_channels, relu: conv.relu, output: conv.output };
     vec![
-        Step { nodes: step.nodes.clone(), op: StepOp::WinogradInput(input), input: step.input, output: v.clone() },
-        Step { nodes: step.nodes.clone(), op: gemm, input: v, output: m.clone() },
-        Step { nodes: step.nodes, op: StepOp::WinogradOutput { op: output, bias }, input: m, output: step.output },
+        Step::new(step.nodes.clone(), StepOp::WinogradInput(input), step.input, v.clone()),
+        Step::new(step.nodes.clone(), gemm, v, m.clone()),
+        Step::new(step.nodes, StepOp::WinogradOutput { op: output, bias }, m, step.output),
     ]
 }
 
@@ -215,8 +332,9 @@ fn winograd_steps(step: Step, tile: WinogradTile, shapes: &mut HashMap<String, V
 /// conv's input, so the scheduler groups them into one dispatch.
 pub fn split_along_k(steps: &mut Steps, shapes: &mut HashMap<String, Vec<usize>>) {
     for step in std::mem::take(&mut steps.steps) {
+        // The parts' sum would have to add a residual: such convs stay whole.
         let parts = match &step.op {
-            StepOp::Conv { conv, .. } => conv.k_parts(),
+            StepOp::Conv { conv, .. } if step.residual.is_none() => conv.k_parts(),
             _ => 1,
         };
         if parts < 2 {
@@ -230,20 +348,15 @@ pub fn split_along_k(steps: &mut Steps, shapes: &mut HashMap<String, Vec<usize>>
             let (part, part_weight) = conv.split_part(i, parts, weight);
             shapes.insert(value.clone(), vec![n, m, h, w]);
             let op = StepOp::Conv { conv: part, weight: part_weight, bias: vec![0.0; m] };
-            steps.steps.push(Step { nodes: step.nodes.clone(), op, input: step.input.clone(), output: value.clone() });
+            steps.steps.push(Step::new(step.nodes.clone(), op, step.input.clone(), value.clone()));
         }
         let sum_input = format!("{}/k_parts", step.output);
         shapes.insert(sum_input.clone(), vec![n, parts * m, h, w]);
         steps.concats.push((sum_input.clone(), values));
-        let sum = ChannelAffine { parts, relu: conv.relu, input: ChannelSlice::whole(parts * m), ..affine([n, m, h, w], false) };
+        let sum = ChannelAffine { parts, relu: conv.relu, input: ChannelSlice::whole(parts * m), ..ChannelAffine::whole([n, m, h, w], false) };
         let op = StepOp::Affine { op: sum, scale_shift: ChannelAffine::bias_scale_shift(bias) };
-        steps.steps.push(Step { nodes: step.nodes, op, input: sum_input, output: step.output });
+        steps.steps.push(Step::new(step.nodes, op, sum_input, step.output));
     }
-}
-
-/// A per-channel affine step over a whole `[n, c, h, w]` value.
-pub fn affine([n, c, h, w]: [usize; 4], relu: bool) -> ChannelAffine {
-    ChannelAffine { batch: n, channels: c, parts: 1, pixels: h * w, relu, input: ChannelSlice::whole(c), output: ChannelSlice::whole(c) }
 }
 
 /// The one node reading `value`, if exactly one reads it and it is not a graph output.
@@ -269,13 +382,26 @@ fn absorb_relu<'a>(graph: &'a Graph, value: &'a str, nodes: &mut Vec<String>, ab
     }
 }
 
-/// Folds y = (conv(x) - mean) / sqrt(var + eps) * scale + shift into the conv's weight and bias.
-fn fold_batch_norm(bn: &BatchNormSpec, weight: &mut [f32], bias: &mut [f32]) {
-    let per_channel = weight.len() / bias.len();
-    for (m, b) in bias.iter_mut().enumerate() {
-        let factor = bn.scale[m] / (bn.var[m] + bn.epsilon).sqrt();
-        weight[m * per_channel..(m + 1) * per_channel].iter_mut().for_each(|w| *w *= factor);
-        *b = (*b - bn.mean[m]) * factor + bn.shift[m];
+/// Folds the BatchNorm and constant-arithmetic nodes that alone read `value`, one after
+/// another, into `map`; returns the value the step now produces and the whole map.
+fn absorb_channel_maps<'a>(graph: &'a Graph, mut value: &'a str, mut map: ChannelMap, nodes: &mut Vec<String>, absorbed: &mut HashSet<&'a str>) -> (&'a str, ChannelMap) {
+    while let Some((node, next)) = sole_consumer(graph, value).and_then(|n| Some((n, ChannelMap::of(&n.op)?))) {
+        map = map.then(&next);
+        value = absorb(node, nodes, absorbed);
+    }
+    (value, map)
+}
+
+/// Fuses a two-input Sum that alone reads `value` (and that no step has absorbed yet): the step
+/// adds the Sum's other input. Returns the value the step now produces and that residual.
+fn absorb_sum<'a>(graph: &'a Graph, value: &'a str, nodes: &mut Vec<String>, absorbed: &mut HashSet<&'a str>) -> (&'a str, Option<String>) {
+    let sum = sole_consumer(graph, value).filter(|n| matches!(n.op, Op::Sum) && n.inputs.len() == 2 && !absorbed.contains(n.output.as_str()));
+    match sum {
+        Some(sum) => {
+            let other = sum.inputs.iter().find(|i| *i != value).expect("a Sum read once by `value` has another input").clone();
+            (absorb(sum, nodes, absorbed), Some(other))
+        }
+        None => (value, None),
     }
 }
 
