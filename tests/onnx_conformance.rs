@@ -36,7 +36,6 @@ const REJECTED: &[(&str, ErrorKind, &str)] = &[
     ("test_maxpool_2d_dilations", Unsupported, "dilations"),
     ("test_Conv2d_dilated", Unsupported, "dilations"),
     ("test_maxpool_2d_uint8", Unsupported, "UINT8"),
-    ("test_Conv2d_groups", Unsupported, "group"),
     ("test_operator_maxpool", Unsupported, "rank 3"),
     ("test_gemm_all_attributes", Unsupported, "transA = 1"),
     ("test_gemm_transposeA", Unsupported, "transA = 1"),
