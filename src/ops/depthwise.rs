@@ -99,39 +99,6 @@ impl DepthwiseConv2d {
         self.kernel_h * self.kernel_w
     }
 
-    pub fn describe(&self) -> String {
-        let p = self.pads;
-        format!(
-            "n{} c{} x{} {}x{} k{}x{} s{}x{} pad t{} l{} b{} r{}{} in[{}/{}] out[{}/{}]",
-            self.batch, self.channels, self.multiplier, self.in_h, self.in_w, self.kernel_h, self.kernel_w, self.stride_h, self.stride_w,
-            p.top, p.left, p.bottom, p.right,
-            if self.relu { " relu" } else { "" },
-            self.input.offset, self.input.total, self.output.offset, self.output.total,
-        )
-    }
-
-    pub fn check(&self) -> Result<()> {
-        let op = "depthwise Conv";
-        if [self.batch, self.channels, self.multiplier, self.in_h, self.in_w, self.kernel_h, self.kernel_w].contains(&0) {
-            return Err(Error::shape(op, format!("zero-sized dimension in {}", self.describe())));
-        }
-        if self.stride_h == 0 || self.stride_w == 0 {
-            return Err(Error::shape(op, "stride must be at least 1"));
-        }
-        // The shader's column coordinates (i32) reach the padded width plus the kernel plus six
-        // strides (a block's last lane, one tap past the last).
-        let padded_h = self.in_h + self.pads.top + self.pads.bottom;
-        let padded_w = self.in_w + self.pads.left + self.pads.right;
-        if [padded_h, padded_w, self.kernel_h, self.kernel_w, self.stride_h, self.stride_w].iter().any(|&v| v > i32::MAX as usize / 16) {
-            return Err(Error::shape(op, format!("sizes past the kernel's 32-bit coordinates in {}", self.describe())));
-        }
-        if self.out_h() == 0 || self.out_w() == 0 {
-            return Err(Error::shape(op, format!("kernel {}x{} is larger than the padded input in {}", self.kernel_h, self.kernel_w, self.describe())));
-        }
-        self.input.check(op, "input", self.channels)?;
-        self.output.check(op, "output", self.out_channels())
-    }
-
     /// Computes this conv on the CPU into its slice of `output`: the bias, then each tap in
     /// (ky, kx) order, then the ReLU.
     pub fn reference(&self, input: &[f32], weight: &[f32], bias: &[f32], output: &mut [f32]) {
@@ -173,11 +140,36 @@ impl Kernel for DepthwiseConv2d {
     }
 
     fn describe(&self) -> String {
-        DepthwiseConv2d::describe(self)
+        let p = self.pads;
+        format!(
+            "n{} c{} x{} {}x{} k{}x{} s{}x{} pad t{} l{} b{} r{}{} in[{}/{}] out[{}/{}]",
+            self.batch, self.channels, self.multiplier, self.in_h, self.in_w, self.kernel_h, self.kernel_w, self.stride_h, self.stride_w,
+            p.top, p.left, p.bottom, p.right,
+            if self.relu { " relu" } else { "" },
+            self.input.offset, self.input.total, self.output.offset, self.output.total,
+        )
     }
 
     fn check(&self) -> Result<()> {
-        DepthwiseConv2d::check(self)
+        let op = "Conv (depthwise)";
+        if [self.batch, self.channels, self.multiplier, self.in_h, self.in_w, self.kernel_h, self.kernel_w].contains(&0) {
+            return Err(Error::shape(op, format!("zero-sized dimension in {}", self.describe())));
+        }
+        if self.stride_h == 0 || self.stride_w == 0 {
+            return Err(Error::shape(op, "stride must be at least 1"));
+        }
+        // The shader's window coordinates are i32; a column reaches the padded width plus the
+        // kernel plus four strides (a block's lanes past the last output, its next column).
+        let padded_h = self.in_h.saturating_add(self.pads.top).saturating_add(self.pads.bottom);
+        let padded_w = self.in_w.saturating_add(self.pads.left).saturating_add(self.pads.right);
+        if [padded_h, padded_w, self.kernel_h, self.kernel_w, self.stride_h, self.stride_w].iter().any(|&v| v > i32::MAX as usize / 16) {
+            return Err(Error::shape(op, format!("sizes past the kernel's 32-bit coordinates in {}", self.describe())));
+        }
+        if self.out_h() == 0 || self.out_w() == 0 {
+            return Err(Error::shape(op, format!("kernel {}x{} is larger than the padded input in {}", self.kernel_h, self.kernel_w, self.describe())));
+        }
+        self.input.check(op, "input", self.channels)?;
+        self.output.check(op, "output", self.out_channels())
     }
 
     fn input_lens(&self) -> Vec<usize> {
@@ -344,6 +336,7 @@ mod tests {
             DepthwiseConv2d { output: ChannelSlice::at(1, 6), ..base.clone() },
             DepthwiseConv2d { input: ChannelSlice::at(1, 3), ..base.clone() },
             DepthwiseConv2d { pads: Pads::new(0, 1 << 30, 0, 0), ..base.clone() },
+            DepthwiseConv2d { pads: Pads::new(usize::MAX, 0, usize::MAX, 0), ..base.clone() },
         ];
         for conv in refused {
             assert!(conv.check().is_err(), "{} accepted", conv.describe());
