@@ -1,6 +1,6 @@
-//! Each kernel at GoogLeNet's real layer shapes (batch 1, 224x224 input), GPU (every variant this
-//! adapter offers) and CPU reference side by side. Throughput is in multiply-adds (or window
-//! elements) per second.
+//! Each kernel at GoogLeNet's real layer shapes (batch 1, 224x224 input; the depthwise conv, which
+//! GoogLeNet has none of, at MobileNet's), GPU (every variant this adapter offers) and CPU
+//! reference side by side. Throughput is in multiply-adds (or window elements) per second.
 //!
 //! On a software Vulkan device the GPU numbers are CPU-bound: compare the two columns of one
 //! run, not runs on different machines.
@@ -11,7 +11,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use googlenet::gpu::{Gpu, Pipelines, Prepared};
 use googlenet::geometry::ChannelSlice;
 use googlenet::ops::{
-    gpu_inputs, winograd_gemms, Conv2d, ConvGroup, FullyConnected, Kernel, Lrn, Pool2d, PoolKind, Softmax, WinogradInput, WinogradOutput, WinogradTile, WinogradTiles,
+    gpu_inputs, winograd_gemms, Conv2d, ConvGroup, DepthwiseConv2d, FullyConnected, Kernel, Lrn, Pool2d, PoolKind, Softmax, WinogradInput, WinogradOutput, WinogradTile, WinogradTiles,
 };
 use googlenet::verify::random_inputs;
 
@@ -20,6 +20,13 @@ fn conv_relu(in_channels: usize, size: usize, out_channels: usize, kernel: usize
     let mut conv = Conv2d::simple(1, in_channels, size, size, out_channels, kernel, stride, kernel / 2);
     conv.relu = true;
     Box::new(ConvGroup::single(conv))
+}
+
+/// A depthwise 3x3 conv with its ReLU fused, as MobileNet runs them.
+fn depthwise_relu(channels: usize, size: usize, stride: usize) -> Box<dyn Kernel> {
+    let mut conv = DepthwiseConv2d::simple(1, channels, 1, size, size, 3, stride, 1);
+    conv.relu = true;
+    Box::new(conv)
 }
 
 fn conv2_tiles(tile: WinogradTile) -> WinogradTiles {
@@ -43,6 +50,9 @@ fn googlenet_layers() -> Vec<(String, Box<dyn Kernel>)> {
         ),
         ("fc 1024->1000", Box::new(FullyConnected::new(1, 1024, 1000))),
         ("softmax 1000", Box::new(Softmax::rows(1, 1000))),
+        ("mobilenet dw 3x3 32 @112", depthwise_relu(32, 112, 1)),
+        ("mobilenet dw 3x3/2 64 @112", depthwise_relu(64, 112, 2)),
+        ("mobilenet dw 3x3 512 @14", depthwise_relu(512, 14, 1)),
     ];
     let mut layers: Vec<(String, Box<dyn Kernel>)> = layers.into_iter().map(|(name, op)| (name.to_string(), op)).collect();
     // conv2's 3x3 by each Winograd algorithm: its three dispatches.

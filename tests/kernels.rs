@@ -8,7 +8,8 @@
 mod common;
 
 use googlenet::gpu::WeightPrecision;
-use googlenet::ops::{Conv2d, ConvGroup, ConvVariant};
+use googlenet::geometry::{ChannelSlice, Pads};
+use googlenet::ops::{Conv2d, ConvGroup, ConvVariant, DepthwiseConv2d};
 use googlenet::verify::{check_op, kernel_sweep, random_inputs};
 
 /// Whether the conv variant called `name` runs here (the subgroup ones at the adapter's width).
@@ -155,6 +156,28 @@ fn residual_add_and_channel_shuffle() {
     sweep("residual add");
     sweep("residual add + relu");
     sweep("channel shuffle");
+}
+
+#[test]
+fn depthwise_conv() {
+    sweep("depthwise conv");
+}
+
+#[test]
+fn depthwise_conv_reads_only_its_input_slice() {
+    // The input's other channels hold NaN: a read outside the op's channels reaches an output.
+    let (gpu, kernels) = common::gpu();
+    let mut conv = DepthwiseConv2d::simple(3, 4, 2, 9, 10, 3, 2, 0);
+    (conv.pads, conv.input, conv.output) = (Pads::new(2, 1, 0, 3), ChannelSlice::at(3, 9), ChannelSlice::at(2, 11));
+    let mut inputs = random_inputs(&conv, 7);
+    let pixels = conv.in_h * conv.in_w;
+    for (channel, values) in inputs[0].chunks_mut(pixels).enumerate() {
+        if !(3..7).contains(&(channel % 9)) {
+            values.fill(f32::NAN);
+        }
+    }
+    let result = check_op(gpu, kernels, &conv, &inputs);
+    assert!(result.passed, "{result:?}");
 }
 
 /// A 1x1 conv with one input channel over the pixels [1, -2]: each output is one weight times

@@ -27,6 +27,7 @@ pub const SHADER_FILES: &[(&str, &str)] = &[
     ("fully_connected_rows.wgsl", include_str!("../../shaders/fully_connected_rows.wgsl")),
     ("softmax.wgsl", include_str!("../../shaders/softmax.wgsl")),
     ("channel_affine.wgsl", include_str!("../../shaders/channel_affine.wgsl")),
+    ("depthwise_conv.wgsl", include_str!("../../shaders/depthwise_conv.wgsl")),
     ("winograd_common.wgsl", include_str!("../../shaders/winograd_common.wgsl")),
     ("winograd_input.wgsl", include_str!("../../shaders/winograd_input.wgsl")),
     ("winograd_output_common.wgsl", include_str!("../../shaders/winograd_output_common.wgsl")),
@@ -133,6 +134,7 @@ pub enum KernelId {
     FullyConnectedRows,
     Softmax,
     ChannelAffine,
+    DepthwiseConv,
     WinogradInput(WinogradTile),
     WinogradOutput(WinogradTile),
 }
@@ -163,6 +165,7 @@ impl KernelId {
             KernelId::FullyConnectedRows,
             KernelId::Softmax,
             KernelId::ChannelAffine,
+            KernelId::DepthwiseConv,
         ]);
         all.extend(WinogradTile::ALL.into_iter().flat_map(|tile| [KernelId::WinogradInput(tile), KernelId::WinogradOutput(tile)]));
         all
@@ -188,6 +191,7 @@ impl KernelId {
             KernelId::FullyConnectedRows => op::FULLY_CONNECTED_ROWS,
             KernelId::Softmax => op::SOFTMAX,
             KernelId::ChannelAffine => op::CHANNEL_AFFINE,
+            KernelId::DepthwiseConv => op::DEPTHWISE_CONV,
             KernelId::WinogradInput(WinogradTile::F2) => op::WINOGRAD_INPUT,
             KernelId::WinogradOutput(WinogradTile::F2) => op::WINOGRAD_OUTPUT,
             KernelId::WinogradInput(WinogradTile::F4) => op::WINOGRAD4_INPUT,

@@ -4,6 +4,7 @@
 
 mod conv;
 mod channel_affine;
+mod depthwise;
 mod fully_connected;
 mod key;
 mod lrn;
@@ -13,7 +14,12 @@ mod softmax;
 mod winograd;
 
 pub use conv::{Conv2d, ConvGroup, ConvVariant, OutputSlot, MAX_PROBLEMS};
+<<<<<<< HEAD
 pub use channel_affine::{shuffle_source, ChannelAffine};
+=======
+pub use channel_affine::ChannelAffine;
+pub use depthwise::DepthwiseConv2d;
+>>>>>>> h-depthwise
 pub use fully_connected::{FcVariant, FullyConnected};
 pub use key::{KernelFamily, KernelKey, KERNEL_SET_VERSION};
 pub use lrn::Lrn;
@@ -23,6 +29,7 @@ pub use softmax::Softmax;
 pub(crate) mod shader_files {
     pub(crate) use super::channel_affine::SHADERS as CHANNEL_AFFINE;
     pub(crate) use super::conv::shaders as conv;
+    pub(crate) use super::depthwise::SHADERS as DEPTHWISE_CONV;
     pub(crate) use super::fully_connected::{REDUCE_SHADERS as FULLY_CONNECTED_REDUCE, ROWS_SHADERS as FULLY_CONNECTED_ROWS};
     pub(crate) use super::lrn::SHADERS as LRN;
     pub(crate) use super::pool::SHADERS as POOL;
@@ -138,6 +145,7 @@ pub(crate) fn sweep_cases() -> Vec<Box<dyn Kernel>> {
     ops.extend(boxed(fully_connected::sweep_cases()));
     ops.extend(boxed(softmax::sweep_cases()));
     ops.extend(boxed(channel_affine::sweep_cases()));
+    ops.extend(boxed(depthwise::sweep_cases()));
     ops.extend(boxed(winograd::input_sweep_cases()));
     ops.extend(boxed(winograd::output_sweep_cases()));
     ops
