@@ -3,7 +3,7 @@
 
 use super::{ConvSpec, LrnSpec, PoolSpec};
 use crate::geometry::ChannelSlice;
-use crate::ops::{Conv2d, Lrn, Pool2d, PoolKind};
+use crate::ops::{Conv2d, DepthwiseConv2d, Lrn, Pool2d, PoolKind};
 
 impl ConvSpec {
     /// The conv of an `[n, c, h, w]` input as one kernel shape per group: group i reads input
@@ -27,6 +27,27 @@ impl ConvSpec {
         let group = self.group.max(1);
         let (weights, biases) = (self.weight.data.len() / group, self.bias.len() / group);
         (&self.weight.data[i * weights..(i + 1) * weights], &self.bias[i * biases..(i + 1) * biases])
+    }
+
+    /// A depthwise conv (`is_depthwise`) of an `[n, c, h, w]` input as the depthwise kernel's
+    /// shape.
+    pub fn depthwise(&self, [n, c, h, w]: [usize; 4], relu: bool) -> DepthwiseConv2d {
+        let multiplier = self.weight.dims[0] / c;
+        DepthwiseConv2d {
+            batch: n,
+            channels: c,
+            multiplier,
+            in_h: h,
+            in_w: w,
+            kernel_h: self.weight.dims[2],
+            kernel_w: self.weight.dims[3],
+            stride_h: self.stride[0],
+            stride_w: self.stride[1],
+            pads: self.pads,
+            relu,
+            input: ChannelSlice::whole(c),
+            output: ChannelSlice::whole(c * multiplier),
+        }
     }
 
     pub fn conv2d(&self, [n, c, h, w]: [usize; 4], relu: bool) -> Conv2d {

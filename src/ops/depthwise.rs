@@ -308,7 +308,7 @@ mod tests {
             conv.reference(&input, &weight, &bias, &mut depthwise);
             let (dense, dense_weight) = dense(&conv, &weight);
             let mut expected = vec![f32::NAN; conv.output_lens()[0]];
-            dense.reference(&input, &dense_weight, &bias, &mut expected);
+            dense.reference(&input, &dense_weight, &bias, None, &mut expected);
             let same = depthwise.iter().zip(&expected).all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
             assert!(same, "{} differs from the dense conv", conv.describe());
         }

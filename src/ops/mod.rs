@@ -14,12 +14,8 @@ mod softmax;
 mod winograd;
 
 pub use conv::{Conv2d, ConvGroup, ConvVariant, OutputSlot, MAX_PROBLEMS};
-<<<<<<< HEAD
 pub use channel_affine::{shuffle_source, ChannelAffine};
-=======
-pub use channel_affine::ChannelAffine;
 pub use depthwise::DepthwiseConv2d;
->>>>>>> h-depthwise
 pub use fully_connected::{FcVariant, FullyConnected};
 pub use key::{KernelFamily, KernelKey, KERNEL_SET_VERSION};
 pub use lrn::Lrn;

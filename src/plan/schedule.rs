@@ -227,6 +227,11 @@ fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize, we
             check_weight_range(&weights, weight_precision, &nodes)?;
             (Box::new(group), vec![weights, biases], vec![Some(slots[0]), slots.get(1).copied()])
         }
+        StepOp::Depthwise { conv, weight, bias } => {
+            let mut conv = conv.clone();
+            (conv.input, conv.output) = (layout.view(&first.input).slice, layout.view(&first.output).slice);
+            (Box::new(conv), vec![weight.clone(), bias.clone()], vec![output(first)])
+        }
         StepOp::Pool(pool) => {
             let mut pool = pool.clone();
             (pool.input, pool.output) = (layout.view(&first.input).slice, layout.view(&first.output).slice);

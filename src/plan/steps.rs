@@ -11,13 +11,14 @@ use crate::geometry::{ChannelSlice, Pads};
 use super::channel_map::ChannelMap;
 use crate::graph::{as_nchw, ConvSpec, Graph, Node, Op, PoolSpec};
 use crate::ops::{
-    shuffle_source, winograd_applies, winograd_weights, ChannelAffine, Conv2d, FullyConnected, Lrn, Pool2d, PoolKind, Softmax, WinogradInput, WinogradOutput, WinogradTile,
+    shuffle_source, winograd_applies, winograd_weights, ChannelAffine, Conv2d, DepthwiseConv2d, FullyConnected, Lrn, Pool2d, PoolKind, Softmax, WinogradInput, WinogradOutput, WinogradTile,
     WinogradTiles,
 };
 
 #[derive(Clone, Debug)]
 pub enum StepOp {
     Conv { conv: Conv2d, weight: Vec<f32>, bias: Vec<f32> },
+    Depthwise { conv: DepthwiseConv2d, weight: Vec<f32>, bias: Vec<f32> },
     Pool(Pool2d),
     Lrn(Lrn),
     Fc { fc: FullyConnected, weight: Vec<f32>, bias: Vec<f32> },
@@ -38,6 +39,7 @@ impl StepOp {
     pub fn input_channels(&self) -> usize {
         match self {
             StepOp::Conv { conv, .. } => conv.in_channels,
+            StepOp::Depthwise { conv, .. } => conv.channels,
             StepOp::Pool(pool) => pool.channels,
             StepOp::Lrn(lrn) => lrn.channels,
             StepOp::Fc { fc, .. } => fc.in_features,
@@ -62,6 +64,7 @@ impl StepOp {
     pub fn output_channels(&self) -> usize {
         match self {
             StepOp::Conv { conv, .. } => conv.out_channels,
+            StepOp::Depthwise { conv, .. } => conv.out_channels(),
             StepOp::Pool(pool) => pool.channels,
             StepOp::Lrn(lrn) => lrn.channels,
             StepOp::Fc { fc, .. } => fc.out_features,
@@ -224,6 +227,11 @@ fn lower_conv<'a>(
     };
     let (output, relu) = absorb_relu(graph, output, &mut nodes, &mut folded.absorbed);
     let dims = as_nchw(&shapes[input]);
+    if spec.is_depthwise() {
+        let op = StepOp::Depthwise { conv: spec.depthwise(dims, relu), weight, bias };
+        steps.steps.push(Step::new(nodes, op, input.into(), output.into()));
+        return;
+    }
     if spec.group > 1 {
         let values: Vec<String> = (0..spec.group).map(|i| format!("{output}/group{i}")).collect();
         let (weights, biases) = (weight.len() / spec.group, bias.len() / spec.group);
