@@ -291,6 +291,8 @@ pub fn tuned_plan(gpu: &Gpu, graph: &Graph, batch: usize, options: &PlanOptions,
             adapter_default(gpu).map_or_else(|| options.clone(), |choice| choice.options(options))
         }
     };
+    let binding_limit = gpu.limits.max_storage_buffer_binding_size.min(gpu.limits.max_buffer_size);
+    let options = PlanOptions { max_binding_bytes: options.max_binding_bytes.or(Some(binding_limit)), ..options };
     let mut plan = Plan::build(graph, batch, &options)?;
     if is_cpu_like(gpu) {
         prefer_cpu_variants(gpu, &mut plan);

@@ -57,10 +57,14 @@ fn kernels_of(graph: &Graph, batch: usize) -> Vec<&'static str> {
 }
 
 fn check(graph: &Graph, batch: usize) {
+    check_with(graph, batch, &PlanOptions::default());
+}
+
+fn check_with(graph: &Graph, batch: usize, options: &PlanOptions) {
     let (gpu, pipelines) = common::gpu();
     let [c, h, w] = graph.input_chw;
     let input = Tensor::new(vec![batch, c, h, w], Rng::new(5).symmetric_vec(batch * c * h * w));
-    let plan = Plan::build(graph, batch, &PlanOptions::default()).unwrap();
+    let plan = Plan::build(graph, batch, options).unwrap();
     let outputs = Engine::new(gpu, pipelines, plan).unwrap().run(&input.data).unwrap();
     let reference = run_reference(graph, &input).unwrap();
     for (name, tensor) in &outputs {
@@ -214,4 +218,28 @@ fn grouped_and_depthwise_convs_and_channel_shuffles() {
     assert_eq!(kernels.iter().filter(|k| **k == "channel shuffle").count(), 1, "{kernels:?}");
     assert_eq!(kernels.iter().filter(|k| **k == "depthwise conv").count(), 2, "{kernels:?}");
     check(&graph, 2);
+}
+
+#[test]
+fn a_fully_connected_weight_past_one_binding_is_split_along_its_outputs() {
+    let mut rng = Rng::new(14);
+    // 600 x 640 floats: 1.5 MiB, against a binding limit lowered to 1 MiB (409 rows a part).
+    let fc = FcSpec { weight: Tensor::new(vec![600, 640], rng.symmetric_vec(600 * 640)), bias: rng.symmetric_vec(600) };
+    let graph = Graph {
+        input: "x".into(),
+        input_chw: [10, 8, 8],
+        nodes: vec![
+            node("flat", Op::Flatten, &["x"]),
+            node("fc", Op::Fc(fc), &["flat"]),
+            node("relu", Op::Relu, &["fc"]),
+            node("prob", Op::Softmax, &["relu"]),
+        ],
+        outputs: vec!["prob".into()],
+    };
+    let options = PlanOptions { max_binding_bytes: Some(1 << 20), ..Default::default() };
+    let plan = Plan::build(&graph, 2, &options).unwrap();
+    let parts: Vec<usize> = plan.dispatches.iter().filter(|d| d.kernel.kernel_name() == "fully connected").map(|d| d.constants[0].len() * 4).collect();
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    assert!(parts.iter().all(|&bytes| bytes <= 1 << 20), "{parts:?}");
+    check_with(&graph, 2, &options);
 }

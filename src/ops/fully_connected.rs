@@ -3,6 +3,7 @@
 
 use super::{accumulation_tolerance, Kernel, KernelFamily, KernelKey};
 use crate::error::{Error, Result};
+use crate::geometry::ChannelSlice;
 use crate::gpu::{KernelId, Launch};
 
 /// The WGSL files of each classifier variant: the shared bindings, then the variant's body.
@@ -10,7 +11,9 @@ pub(crate) const REDUCE_SHADERS: &[&str] = &["fully_connected.wgsl", "fully_conn
 pub(crate) const ROWS_SHADERS: &[&str] = &["fully_connected.wgsl", "fully_connected_rows.wgsl"];
 
 /// Inputs, in binding order: x `[batch][in_features]`, weight `[out_features][in_features]`,
-/// bias `[out_features]`.
+/// bias `[out_features]`. The output is `[batch][output.total]`, this layer's features at
+/// `output.offset` (one part of a layer whose weight is split along its outputs, see
+/// `split_rows`; all of them otherwise).
 #[derive(Clone, Debug)]
 pub struct FullyConnected {
     pub batch: usize,
@@ -18,6 +21,7 @@ pub struct FullyConnected {
     pub out_features: usize,
     pub relu: bool,
     pub variant: FcVariant,
+    pub output: ChannelSlice,
 }
 
 /// How a fully connected layer is computed.
@@ -39,11 +43,22 @@ struct FcParams {
     in_features: u32,
     out_features: u32,
     relu: u32,
+    out_offset: u32,
+    out_total: u32,
+    _pad: [u32; 2],
 }
 
 impl FullyConnected {
     pub fn new(batch: usize, in_features: usize, out_features: usize) -> Self {
-        FullyConnected { batch, in_features, out_features, relu: false, variant: FcVariant::default() }
+        FullyConnected { batch, in_features, out_features, relu: false, variant: FcVariant::default(), output: ChannelSlice::whole(out_features) }
+    }
+
+    /// Output rows per part when the `[out_features][in_features]` weight is split into parts
+    /// of at most `max_bytes` each (a storage binding's limit): None where it fits whole.
+    pub fn split_rows(&self, max_bytes: u64) -> Option<usize> {
+        let row_bytes = self.in_features as u64 * 4;
+        let rows = (max_bytes / row_bytes.max(1)).max(1) as usize;
+        (rows < self.out_features).then_some(rows)
     }
 
     fn fits(&self, variant: FcVariant) -> bool {
@@ -76,7 +91,7 @@ impl Kernel for FullyConnected {
         if !self.fits(self.variant) {
             return Err(Error::shape("Gemm", format!("the {} kernel cannot compute {}", self.variant_name(), self.describe())));
         }
-        Ok(())
+        self.output.check("Gemm", "output", self.out_features)
     }
 
     fn input_lens(&self) -> Vec<usize> {
@@ -84,7 +99,7 @@ impl Kernel for FullyConnected {
     }
 
     fn output_lens(&self) -> Vec<usize> {
-        vec![self.batch * self.out_features]
+        vec![self.batch * self.output.total]
     }
 
     fn reference(&self, inputs: &[&[f32]], outputs: &mut [Vec<f32>]) {
@@ -95,7 +110,7 @@ impl Kernel for FullyConnected {
                 let row = &weight[o * self.in_features..][..self.in_features];
                 let dot: f32 = row.iter().zip(&x[b * self.in_features..][..self.in_features]).map(|(w, x)| w * x).sum();
                 let v = dot + bias[o];
-                output[b * self.out_features + o] = if self.relu { v.max(0.0) } else { v };
+                output[b * self.output.total + self.output.offset + o] = if self.relu { v.max(0.0) } else { v };
             }
         }
     }
@@ -106,6 +121,9 @@ impl Kernel for FullyConnected {
             in_features: self.in_features as u32,
             out_features: self.out_features as u32,
             relu: self.relu as u32,
+            out_offset: self.output.offset as u32,
+            out_total: self.output.total as u32,
+            _pad: [0; 2],
         };
         match self.variant {
             FcVariant::Reduce => Launch::new(KernelId::FullyConnected, &params, [self.out_features as u32, self.batch as u32, 1]),
@@ -122,7 +140,8 @@ impl Kernel for FullyConnected {
     }
 
     fn tuning_key(&self) -> Option<KernelKey> {
-        Some(KernelKey::new(KernelFamily::FullyConnected, vec![self.in_features, self.out_features, self.relu as usize], self.batch))
+        let shape = vec![self.in_features, self.out_features, self.relu as usize, self.output.offset, self.output.total];
+        Some(KernelKey::new(KernelFamily::FullyConnected, shape, self.batch))
     }
 
     fn tolerance(&self, reference: &[Vec<f32>]) -> f32 {
@@ -152,7 +171,8 @@ impl Kernel for FullyConnected {
     }
 }
 
-// The kernel sweep's cases (`verify::kernel_cases`): GoogLeNet's classifier, rows off the vec4 width, ReLU.
+// The kernel sweep's cases (`verify::kernel_cases`): GoogLeNet's classifier, rows off the vec4
+// width, ReLU, a part of a split layer writing its slice.
 
 pub(super) fn sweep_cases() -> Vec<FullyConnected> {
     let mut cases = vec![FullyConnected::new(1, 1024, 1000), FullyConnected::new(3, 17, 33)];
@@ -161,5 +181,7 @@ pub(super) fn sweep_cases() -> Vec<FullyConnected> {
     cases.push(relu);
     // Rows of a length that is not a multiple of 4 (the `rows` variant cannot take them).
     cases.push(FullyConnected::new(5, 13, 7));
+    // One part of a layer split along its outputs: features 40..73 of 90.
+    cases.push(FullyConnected { output: ChannelSlice::at(40, 90), relu: true, ..FullyConnected::new(3, 64, 33) });
     cases
 }

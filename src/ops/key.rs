@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The version of the kernel set: a cache written for another one is not applied (bump it when a
 /// variant's kernels change so much that old timings mislead).
-pub const KERNEL_SET_VERSION: u32 = 4;
+pub const KERNEL_SET_VERSION: u32 = 5;
 
 /// The kernel families with variants to choose between.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -55,7 +55,7 @@ impl Layout {
 
 /// Whether a step can write its output into a channel slice of a larger tensor.
 fn writes_slices(step: &Step) -> bool {
-    matches!(step.op, StepOp::Conv { .. } | StepOp::Depthwise { .. } | StepOp::Pool(_) | StepOp::Lrn(_) | StepOp::Affine { .. } | StepOp::WinogradOutput { .. })
+    matches!(step.op, StepOp::Conv { .. } | StepOp::Depthwise { .. } | StepOp::Fc { .. } | StepOp::Pool(_) | StepOp::Lrn(_) | StepOp::Affine { .. } | StepOp::WinogradOutput { .. })
 }
 
 pub fn place(graph: &Graph, shapes: &HashMap<String, Vec<usize>>, steps: &mut Steps) -> Result<Layout> {

@@ -45,7 +45,15 @@ pub struct PlanOptions {
     /// Conv weights in f32, or rounded to f16 (`WeightPrecision::F16`: an explicit choice, as it
     /// changes the results; a weight beyond f16's range is refused).
     pub weights: WeightPrecision,
+    /// The largest weight one storage binding may hold, in bytes (the device's
+    /// `max_storage_buffer_binding_size`); a fully connected layer with a larger weight is split
+    /// along its outputs into parts that fit. None: WebGPU's default limit, which every device
+    /// grants (`DEFAULT_MAX_BINDING_BYTES`).
+    pub max_binding_bytes: Option<u64>,
 }
+
+/// WebGPU's default `maxStorageBufferBindingSize`: 128 MiB.
+pub const DEFAULT_MAX_BINDING_BYTES: u64 = 128 << 20;
 
 pub struct Plan {
     pub batch: usize,
@@ -83,7 +91,7 @@ pub struct PlannedModule {
 impl Plan {
     pub fn build(graph: &Graph, batch: usize, options: &PlanOptions) -> Result<Plan> {
         let mut shapes = infer_shapes(graph, batch)?;
-        let mut steps = steps::lower(graph, &mut shapes, !options.separate_pools, options.winograd)?;
+        let mut steps = steps::lower(graph, &mut shapes, options)?;
         if options.split_k {
             steps::split_along_k(&mut steps, &mut shapes);
         }

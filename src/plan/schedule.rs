@@ -11,7 +11,7 @@ use super::steps::{Step, StepOp};
 use crate::error::{Error, Result};
 use crate::geometry::ChannelSlice;
 use crate::gpu::WeightPrecision;
-use crate::ops::{winograd_gemms, Conv2d, ConvGroup, Kernel, OutputSlot, WinogradInput, WinogradOutput, MAX_PROBLEMS};
+use crate::ops::{winograd_gemms, Conv2d, ConvGroup, FullyConnected, Kernel, OutputSlot, WinogradInput, WinogradOutput, MAX_PROBLEMS};
 
 /// One kernel launch of the plan.
 pub struct Dispatch {
@@ -250,7 +250,8 @@ fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize, we
         }
         StepOp::Fc { fc, weight, bias } => {
             whole_input(first, layout)?;
-            (Box::new(fc.clone()), vec![weight.clone(), bias.clone()], vec![output(first)])
+            let fc = FullyConnected { output: layout.view(&first.output).slice, ..fc.clone() };
+            (Box::new(fc), vec![weight.clone(), bias.clone()], vec![output(first)])
         }
         StepOp::Softmax(softmax) => {
             whole_input(first, layout)?;

@@ -9,7 +9,8 @@ use std::collections::{HashMap, HashSet};
 use crate::error::Result;
 use crate::geometry::{ChannelSlice, Pads};
 use super::channel_map::ChannelMap;
-use crate::graph::{as_nchw, ConvSpec, Graph, Node, Op, PoolSpec};
+use super::{PlanOptions, DEFAULT_MAX_BINDING_BYTES};
+use crate::graph::{as_nchw, ConvSpec, FcSpec, Graph, Node, Op, PoolSpec};
 use crate::ops::{
     shuffle_source, winograd_applies, winograd_weights, ChannelAffine, Conv2d, DepthwiseConv2d, FullyConnected, Lrn, Pool2d, PoolKind, Softmax, WinogradInput, WinogradOutput, WinogradTile,
     WinogradTiles,
@@ -123,11 +124,14 @@ struct Folded<'a> {
     shuffles: HashMap<&'a str, (&'a str, usize)>,
 }
 
-/// With `fuse_pools`, a 3x3/1 max pool feeding only a 1x1 conv becomes the conv's pooled input;
-/// with a `winograd` tile, each 3x3/1/1 conv becomes three Winograd steps (with the largest tile
-/// up to that one its size suits: `WinogradTile::for_size`), whose intermediate values
-/// are added to `shapes`.
-pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, fuse_pools: bool, winograd: Option<WinogradTile>) -> Result<Steps> {
+/// Unless pools are separate, a 3x3/1 max pool feeding only a 1x1 conv becomes the conv's pooled
+/// input; with a `winograd` tile, each 3x3/1/1 conv becomes three Winograd steps (with the
+/// largest tile up to that one its size suits: `WinogradTile::for_size`), whose intermediate
+/// values are added to `shapes`; a fully connected layer whose weight exceeds the binding limit
+/// becomes parts that each fit.
+pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, options: &PlanOptions) -> Result<Steps> {
+    let (fuse_pools, winograd) = (!options.separate_pools, options.winograd);
+    let max_binding_bytes = options.max_binding_bytes.unwrap_or(DEFAULT_MAX_BINDING_BYTES);
     let mut steps = Steps { steps: Vec::new(), aliases: HashMap::new(), concats: Vec::new() };
     let mut folded = Folded::default();
     for node in &graph.nodes {
@@ -145,10 +149,8 @@ pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, fuse_pools
                 let mut nodes = vec![node.name.clone()];
                 let (output, relu) = absorb_relu(graph, &node.output, &mut nodes, &mut folded.absorbed);
                 let [n, ..] = dims(&input);
-                let mut fc = FullyConnected::new(n, spec.weight.dims[1], spec.weight.dims[0]);
-                fc.relu = relu;
-                let op = StepOp::Fc { fc, weight: spec.weight.data.clone(), bias: spec.bias.clone() };
-                steps.steps.push(Step::new(nodes, op, input, output.into()));
+                let fc = FullyConnected { relu, ..FullyConnected::new(n, spec.weight.dims[1], spec.weight.dims[0]) };
+                lower_fc(fc, spec, nodes, input, output, max_binding_bytes, shapes, &mut steps);
                 continue;
             }
             Op::ChannelShuffle { groups } if reader_permutes_weights(graph, &node.output) => {
@@ -251,6 +253,29 @@ fn lower_conv<'a>(
         Some(tile) => steps.steps.extend(winograd_steps(step, tile, shapes)),
         None => steps.steps.push(step),
     }
+}
+
+/// A fully connected layer, in parts along its outputs where its weight is larger than one
+/// binding may hold: each part writes its features of the output (a concat: no copy).
+#[allow(clippy::too_many_arguments)]
+fn lower_fc(fc: FullyConnected, spec: &FcSpec, nodes: Vec<String>, input: String, output: &str, max_binding_bytes: u64, shapes: &mut HashMap<String, Vec<usize>>, steps: &mut Steps) {
+    let Some(rows) = fc.split_rows(max_binding_bytes) else {
+        let op = StepOp::Fc { fc, weight: spec.weight.data.clone(), bias: spec.bias.clone() };
+        steps.steps.push(Step::new(nodes, op, input, output.into()));
+        return;
+    };
+    let mut values = Vec::new();
+    for (i, start) in (0..fc.out_features).step_by(rows).enumerate() {
+        let end = (start + rows).min(fc.out_features);
+        let value = format!("{output}/part{i}");
+        shapes.insert(value.clone(), vec![fc.batch, end - start]);
+        let part = FullyConnected { out_features: end - start, output: ChannelSlice::whole(end - start), ..fc.clone() };
+        let weight = spec.weight.data[start * fc.in_features..end * fc.in_features].to_vec();
+        let op = StepOp::Fc { fc: part, weight, bias: spec.bias[start..end].to_vec() };
+        steps.steps.push(Step::new(nodes.clone(), op, input.clone(), value.clone()));
+        values.push(value);
+    }
+    steps.concats.push((output.into(), values));
 }
 
 /// A BatchNorm, constant arithmetic or channel shuffle no conv absorbs, with the maps, residual
