@@ -84,6 +84,10 @@ struct Importer<'a> {
     shapes: HashMap<String, Vec<usize>>,
     /// Values inside a channel shuffle (5-D, so no activation of the graph), by name.
     split_channels: HashMap<String, axes::SplitChannels>,
+    /// Activations viewed with unit axes added or dropped to a rank the graph has no values of
+    /// (neither [N, C] nor [N, C, H, W]): the activation and the dims, until a Squeeze or
+    /// Unsqueeze brings them back.
+    unit_views: HashMap<String, (String, Vec<usize>)>,
     graph: Graph,
 }
 
@@ -101,6 +105,7 @@ pub fn import_model(model: &ModelProto, base: Option<&Path>, feeds: HashMap<Stri
         constant_bytes: Cell::new(0),
         shapes: HashMap::new(),
         split_channels: HashMap::new(),
+        unit_views: HashMap::new(),
         graph: Graph { input: String::new(), input_chw: [0; 3], nodes: Vec::new(), outputs: Vec::new() },
     };
     for init in &graph.initializer {
@@ -229,7 +234,7 @@ impl Importer<'_> {
     /// The node's output name, which no value before it may have: SSA, as ONNX requires.
     fn new_output(&self, node: &NodeProto) -> Result<String> {
         let output = node.output.first().filter(|o| !o.is_empty()).ok_or_else(|| Error::shape(node_label(node), "no output"))?;
-        if self.shapes.contains_key(output) || self.constants.contains_key(output) {
+        if self.shapes.contains_key(output) || self.constants.contains_key(output) || self.split_channels.contains_key(output) || self.unit_views.contains_key(output) {
             return Err(Error::shape(node_label(node), format!("value `{output}` is defined twice")));
         }
         Ok(output.clone())

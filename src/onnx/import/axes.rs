@@ -36,10 +36,12 @@ impl Importer<'_> {
         let attrs = Attributes::new(node, &["axes"])?;
         let axes = self.axes(node, &attrs, 13)?;
         let unsqueeze = node.op_type == "Unsqueeze";
-        let dims = match (self.is_constant(node, 0), self.constants.get(&node.input[0])) {
-            (true, Some(Constant::Int(_))) => return Err(Error::unsupported(label, "an integer constant")),
-            (true, _) => self.required_float(node, 0)?.dims.clone(),
-            (false, _) => self.activation(node, 0)?.1,
+        let viewed = self.unit_views.get(&node.input[0]).cloned();
+        let dims = match (self.is_constant(node, 0), self.constants.get(&node.input[0]), &viewed) {
+            (true, Some(Constant::Int(_)), _) => return Err(Error::unsupported(label, "an integer constant")),
+            (true, ..) => self.required_float(node, 0)?.dims.clone(),
+            (false, _, Some((_, dims))) => dims.clone(),
+            (false, _, None) => self.activation(node, 0)?.1,
         };
         let result = if unsqueeze { unsqueezed(&label, &dims, axes.as_deref().unwrap_or_default())? } else { squeezed(&label, &dims, axes.as_deref())? };
         if self.is_constant(node, 0) {
@@ -47,12 +49,20 @@ impl Importer<'_> {
             return self.constant(node, Constant::Float(Tensor::new(result, t.data)));
         }
         let rank = if unsqueeze { result.len() } else { dims.len() } as i64;
-        let batch_axis = axes.iter().flatten().any(|a| a.rem_euclid(rank) == 0);
-        if batch_axis || !matches!(result.len(), 2 | 4) {
-            return Err(Error::unsupported(label, format!("{} of an activation of dims {dims:?} to {result:?}; only to [N, C] or [N, C, H, W]", node.op_type)));
+        if axes.iter().flatten().any(|a| a.rem_euclid(rank) == 0) {
+            return Err(Error::unsupported(label, format!("{} of the batch axis of an activation of dims {dims:?}", node.op_type)));
         }
-        let (x, _) = self.activation(node, 0)?;
-        self.push(node, Op::Reshape { dims: result[1..].to_vec() }, vec![x])
+        let source = match viewed {
+            Some((source, _)) => source,
+            None => self.activation(node, 0)?.0,
+        };
+        if !matches!(result.len(), 2 | 4) {
+            // Another rank on the way (an Unsqueeze that a Squeeze undoes): no node of its own.
+            let output = self.new_output(node)?;
+            self.unit_views.insert(output, (source, result));
+            return Ok(());
+        }
+        self.push(node, Op::Reshape { dims: result[1..].to_vec() }, vec![source])
     }
 
     /// `ReduceMean` over H and W of an image: a global average pool (then the unit axes
