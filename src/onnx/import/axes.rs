@@ -92,11 +92,11 @@ impl Importer<'_> {
         let label = node_label(node);
         if let Some(split) = self.split_channels.get(&node.input[0]).cloned() {
             let result = resolve_shape(&label, &split.dims, target)?;
-            let [_, g, part, h, w] = split.dims[..] else { unreachable!("a split is 5-D") };
+            let [_, part, g, h, w] = split.dims[..] else { unreachable!("a split is 5-D") };
             if !split.transposed || result[1..] != [g * part, h, w] {
                 return Err(Error::unsupported(label, format!("Reshape of dims {:?} to {result:?}; only a channel shuffle's Reshape, Transpose [0, 2, 1, 3, 4], Reshape", split.dims)));
             }
-            self.push(node, Op::ChannelShuffle { groups: g }, vec![split.source])?;
+            self.push(node, Op::ChannelShuffle { groups: split.groups }, vec![split.source])?;
             return Ok(true);
         }
         let (x, dims) = self.activation(node, 0)?;
@@ -120,10 +120,8 @@ impl Importer<'_> {
         }
         let [n, g, part, h, w] = split.dims[..] else { unreachable!("a split is 5-D") };
         let output = self.new_output(node)?;
-        let transposed = SplitChannels { dims: vec![n, part, g, h, w], transposed: true, ..split };
-        // The groups count stays the shuffle's: output channel j * g + i comes from i * (C / g) + j.
-        debug_assert_eq!(transposed.groups, g);
-        self.split_channels.insert(output, transposed);
+        // Output channel j * g + i comes from channel i * (C / g) + j of the source.
+        self.split_channels.insert(output, SplitChannels { dims: vec![n, part, g, h, w], transposed: true, ..split });
         Ok(true)
     }
 }
