@@ -49,9 +49,9 @@ class Builder:
         self.count += 1
         return f"{prefix}_{self.count}"
 
-    def weight(self, name, shape, fan_in):
+    def weight(self, name, shape, fan_in, gain=1.0):
         # He-uniform, like the engine's synthetic weights, so activations keep their range.
-        limit = np.sqrt(6.0 / fan_in)
+        limit = gain * np.sqrt(6.0 / fan_in)
         array = self.rng.uniform(-limit, limit, size=shape).astype(np.float32)
         self.inits.append(numpy_helper.from_array(array, name))
         return array
