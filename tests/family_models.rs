@@ -9,9 +9,8 @@
 //! stays far inside it. The generator checks that every top-5 gap in the expected outputs is
 //! at least 1e-3 of the largest, so no two classes can trade places within the tolerance.
 //!
-//! Every model is accounted for: it runs and matches, or it is listed in `NOT_YET` with the
-//! error kind and the words its error must contain. A listed model that runs fails the test,
-//! so that the list shrinks as the engine learns each pattern.
+//! Each also runs with the storage binding limit lowered to 1 MiB, where `big_fc`'s weight
+//! (1.18 MB) must be split along its outputs.
 
 mod common;
 
@@ -23,29 +22,13 @@ use googlenet::onnx::import::import_onnx;
 use googlenet::plan::{Plan, PlanOptions};
 use googlenet::reference::run_reference;
 use googlenet::verify::{check_value, top5_agree};
-use googlenet::{ErrorKind, Result, Tensor};
+use googlenet::{Result, Tensor};
 
 /// The largest difference from onnxruntime, relative to the output's largest magnitude.
 const RTOL: f32 = 1e-4;
 
-use ErrorKind::Unsupported;
-
-/// Models the engine refuses today: the kind of error and words it must contain.
-const NOT_YET: &[(&str, ErrorKind, &str)] = &[
-    ("alexnet_grouped", Unsupported, "`group` = 2 (only 1)"),
-    ("bn_inception", Unsupported, "operator `Unsqueeze`"),
-    ("densenet_block", Unsupported, "operator `Unsqueeze`"),
-    ("depthwise_multiplier", Unsupported, "`group` = 8 (only 1)"),
-    ("inception_resnet", Unsupported, "operator `Mul`"),
-    ("reducemean_head", Unsupported, "operator `ReduceMean`"),
-    ("reducemean_head_opset13", Unsupported, "operator `ReduceMean`"),
-    // The residual add: Add of two activations.
-    ("resnet_bottleneck", Unsupported, "must be a float constant"),
-    ("resnet_sum", Unsupported, "operator `Sum`"),
-    ("shufflenet_unit", Unsupported, "`group` = 4 (only 1)"),
-    ("squeeze_head", Unsupported, "operator `Unsqueeze`"),
-    ("squeeze_head_squeezed", Unsupported, "operator `Unsqueeze`"),
-];
+/// The binding limit the second run of every model plans for.
+const LOWERED_BINDING_LIMIT: u64 = 1 << 20;
 
 fn family_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/family")
@@ -69,17 +52,19 @@ fn classes_dims(dims: &[usize]) -> &[usize] {
     &dims[..end]
 }
 
-/// The model's first output on the GPU and on the CPU reference, and onnxruntime's.
-fn run_model(name: &str) -> Result<[Tensor; 3]> {
+/// The model's first output on the GPU (planned with `options`, and with its fully connected
+/// dispatches counted) and on the CPU reference, and onnxruntime's.
+fn run_model(name: &str, options: &PlanOptions) -> Result<([Tensor; 3], usize)> {
     let dir = family_dir();
     let graph = import_onnx(&dir.join(format!("{name}.onnx")))?;
     let input = read_f32(&dir.join(format!("{name}.input.npy")))?;
     let expected = read_f32(&dir.join(format!("{name}.expected.npy")))?;
     let (gpu, pipelines) = common::gpu();
-    let plan = Plan::build(&graph, input.dims[0], &PlanOptions::default())?;
+    let plan = Plan::build(&graph, input.dims[0], options)?;
+    let fc_dispatches = plan.dispatches.iter().filter(|d| d.kernel.kernel_name() == "fully connected").count();
     let gpu_out = Engine::new(gpu, pipelines, plan)?.run(&input.data)?.remove(0).1;
     let reference = run_reference(&graph, &input)?.remove(&graph.outputs[0]).expect("the output is computed");
-    Ok([gpu_out, reference, expected])
+    Ok(([gpu_out, reference, expected], fc_dispatches))
 }
 
 /// Why `got` does not match `expected`, if it does not.
@@ -96,34 +81,27 @@ fn disagreement(got: &Tensor, expected: &Tensor) -> Option<String> {
 }
 
 #[test]
-fn every_family_model_matches_onnxruntime_or_is_listed() {
-    let (mut ran, mut failures) = (Vec::new(), Vec::new());
+fn every_family_model_matches_onnxruntime() {
+    let lowered = PlanOptions { max_binding_bytes: Some(LOWERED_BINDING_LIMIT), ..Default::default() };
+    let mut failures = Vec::new();
     for name in model_names() {
-        let listed = NOT_YET.iter().find(|(model, ..)| *model == name);
-        match (run_model(&name), listed) {
-            (Ok([gpu_out, reference, expected]), None) => {
-                for (what, got) in [("GPU", &gpu_out), ("CPU reference", &reference)] {
-                    if let Some(why) = disagreement(got, &expected) {
-                        failures.push(format!("{name} ({what}): {why}"));
+        for (plan, options) in [("default plan", &PlanOptions::default()), ("1 MiB bindings", &lowered)] {
+            match run_model(&name, options) {
+                Ok(([gpu_out, reference, expected], fc_dispatches)) => {
+                    for (what, got) in [("GPU", &gpu_out), ("CPU reference", &reference)] {
+                        if let Some(why) = disagreement(got, &expected) {
+                            failures.push(format!("{name} ({what}, {plan}): {why}"));
+                        }
+                    }
+                    if name == "big_fc" && options.max_binding_bytes.is_some() && fc_dispatches < 2 {
+                        failures.push(format!("{name}: its weight was not split at a {LOWERED_BINDING_LIMIT}-byte binding limit"));
                     }
                 }
-                ran.push(name);
+                Err(e) => failures.push(format!("{name} ({plan}): {:?}: {e}", e.kind())),
             }
-            (Ok(_), Some(_)) => failures.push(format!("{name} ran, but is listed as not yet supported")),
-            (Err(e), Some((_, kind, words))) if e.kind() == *kind && e.to_string().contains(words) => {}
-            (Err(e), listed) => failures.push(format!("{name}: {:?}: {e} (listed: {listed:?})", e.kind())),
         }
     }
     assert!(failures.is_empty(), "{} family models failed:\n{}", failures.len(), failures.join("\n"));
-    eprintln!("ran and matched: {ran:?}; {} refused as listed", NOT_YET.len());
-}
-
-#[test]
-fn every_listed_model_exists() {
-    let names = model_names();
-    for (model, ..) in NOT_YET {
-        assert!(names.iter().any(|n| n == model), "{model} is listed but has no file");
-    }
 }
 
 #[test]

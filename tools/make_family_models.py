@@ -228,8 +228,10 @@ def shufflenet_unit(b):
 
     x = b.conv_bn_relu("gpu_0/data_0", 3, 16, 3, 1, 1)
     # The zoo writes a fixed batch of 1; with a dynamic batch an exporter writes 0 or -1.
-    x = unit(x, 16, 16, 16, 15, 1, batch_dim=-1)
-    x = unit(x, 16, 16, 16, 15, 2, batch_dim=0)
+    # 24 channels in 4 groups of 6: a shuffle whose two axes differ, so an importer that takes
+    # the wrong one for the groups is caught.
+    x = unit(x, 16, 24, 16, 15, 1, batch_dim=-1)
+    x = unit(x, 16, 24, 16, 15, 2, batch_dim=0)
     x = b.node("GlobalAveragePool", [x])
     b.const("OC2_DUMMY_flatten", np.array([-1, 32], dtype=np.int64))
     x = b.gemm(b.node("Reshape", [x, "OC2_DUMMY_flatten"]), 32, CLASSES, gain=0.5)
