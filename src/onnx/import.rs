@@ -126,6 +126,9 @@ pub fn import_model(model: &ModelProto, base: Option<&Path>, feeds: HashMap<Stri
         importer.node(node)?;
     }
     for output in &graph.output {
+        if let Some((_, dims)) = importer.unit_views.get(&output.name) {
+            return Err(Error::unsupported("model", format!("output `{}` has dims {dims:?}; the engine's values are [N, C] or [N, C, H, W]", output.name)));
+        }
         if !importer.shapes.contains_key(&output.name) {
             return Err(Error::unsupported("model", format!("output `{}` is not computed from the input", output.name)));
         }
