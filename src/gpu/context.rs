@@ -231,14 +231,17 @@ fn adapter_list(adapters: &[wgpu::Adapter]) -> String {
 
 async fn choose_adapter(instance: &wgpu::Instance, choice: &AdapterChoice) -> Result<wgpu::Adapter> {
     if let Some(wanted) = &choice.name {
-        let adapters = instance.enumerate_adapters(wgpu::Backends::all()).await;
+        let mut adapters = instance.enumerate_adapters(wgpu::Backends::all()).await;
+        if let Some(index) = adapters.iter().position(|a| a.get_info().name.to_lowercase().contains(&wanted.to_lowercase())) {
+            return Ok(adapters.swap_remove(index));
+        }
         let detail = if adapters.is_empty() {
             format!(" named like {wanted:?}, nor any other. {}", install_a_driver())
         } else {
             let present = adapter_list(&adapters);
             format!(" named like {wanted:?} (WGPU_ADAPTER_NAME). Present: {present}; give a part of one of these names (any case), or unset WGPU_ADAPTER_NAME")
         };
-        return adapters.into_iter().find(|a| a.get_info().name.to_lowercase().contains(&wanted.to_lowercase())).ok_or(Error::NoAdapter { detail });
+        return Err(Error::NoAdapter { detail });
     }
     instance
         .request_adapter(&wgpu::RequestAdapterOptions { power_preference: choice.power.unwrap_or_default(), ..Default::default() })
