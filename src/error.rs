@@ -6,12 +6,9 @@ use std::path::PathBuf;
 /// Why an operation failed: each kind names what failed and where.
 pub enum Error {
     /// No adapter, or none matching the choice.
-    #[error(
-        "no GPU adapter found{detail}. On Linux install a Vulkan driver, e.g. Debian's \
-         `apt-get install mesa-vulkan-drivers` (software Vulkan, lavapipe), or your GPU vendor's driver"
-    )]
+    #[error("no GPU adapter found{detail}")]
     NoAdapter {
-        /// What was asked for, or why none was found.
+        /// What was asked for, why none was found, and what to do about it.
         detail: String,
     },
 
@@ -45,7 +42,7 @@ pub enum Error {
     },
 
     /// A tensor, value or input of the wrong shape.
-    #[error("invalid shape for {op}: {message}")]
+    #[error("{op}: {message}")]
     Shape {
         /// The op, value or input.
         op: String,

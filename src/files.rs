@@ -1,9 +1,10 @@
-//! Reading files that come from strangers. Every read has a size cap for its kind of file, only
-//! regular files are read (not `/dev/zero`, not a FIFO), and a file a model names is confined to
-//! the model's folder.
+//! Reading files that come from strangers, and writing files whole. Every read has a size cap
+//! for its kind of file, only regular files are read (not `/dev/zero`, not a FIFO), and a file a
+//! model names is confined to the model's folder. Every write goes through a temporary file and a
+//! rename.
 
 use std::fmt;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -107,6 +108,56 @@ pub fn read_capped(path: &Path, kind: FileKind) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The temporary file a write to `path` goes through, beside it (a rename within one folder
+/// replaces the file at once), and the folder.
+fn temporary_beside(path: &Path) -> Result<(PathBuf, &Path)> {
+    let name = path.file_name().ok_or_else(|| Error::file(path, "names a folder, not a file to write"))?;
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut temporary = std::ffi::OsString::from(".");
+    temporary.push(name);
+    temporary.push(format!(".{}.tmp", std::process::id()));
+    Ok((folder.join(temporary), folder))
+}
+
+/// Creates `temporary` afresh: never through a file or link already there (a leftover of this
+/// process id is removed first).
+fn create_temporary(temporary: &Path) -> std::io::Result<std::fs::File> {
+    let create = || std::fs::OpenOptions::new().write(true).create_new(true).open(temporary);
+    match create() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(temporary)?;
+            create()
+        }
+        other => other,
+    }
+}
+
+/// Whether `write_atomic(path, ..)` can succeed, checked before the work that makes the bytes:
+/// the folder exists, `path` is not a folder, and a file can be created beside it.
+pub fn check_writable(path: &Path) -> Result<()> {
+    let (temporary, folder) = temporary_beside(path)?;
+    if !folder.is_dir() {
+        return Err(Error::file(path, format!("cannot write: the folder {} does not exist", folder.display())));
+    }
+    if path.is_dir() {
+        return Err(Error::file(path, "cannot write: it is a folder"));
+    }
+    create_temporary(&temporary).map_err(|e| Error::file(path, format!("cannot write in {}: {e}", folder.display())))?;
+    std::fs::remove_file(&temporary).map_err(|e| Error::file(&temporary, format!("cannot remove: {e}")))
+}
+
+/// Writes `bytes` to `path` atomically: into a temporary file beside it, then renamed over it, so
+/// that a reader never sees a half-written file and a failed write leaves the old one whole.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let (temporary, _) = temporary_beside(path)?;
+    let written = create_temporary(&temporary).and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()));
+    let renamed = written.and_then(|()| std::fs::rename(&temporary, path));
+    renamed.map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        Error::file(path, format!("cannot write: {e}"))
+    })
+}
+
 /// Where a file named by a model resolves: `location` must be a relative path with no `..`,
 /// and, symlinks resolved, inside `folder`. The error says why not.
 pub fn confined(folder: &Path, location: &str) -> std::result::Result<PathBuf, String> {
@@ -191,6 +242,25 @@ mod tests {
             let error = confined(&dir, "link.bin").unwrap_err();
             assert!(error.contains("outside the model's folder"), "{error}");
             std::fs::remove_file(&outside).unwrap();
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn writes_are_whole_and_unwritable_places_are_found_before() {
+        let dir = std::env::temp_dir().join(format!("googlenet-write-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        let path = dir.join("out.bin");
+        check_writable(&path).unwrap();
+        write_atomic(&path, b"first").unwrap();
+        write_atomic(&path, b"second").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2, "no temporary file is left");
+        for (bad, words) in [(dir.join("missing/out.bin"), "does not exist"), (dir.join("sub"), "is a folder"), (dir.join(".."), "names a folder")] {
+            let error = check_writable(&bad).unwrap_err().to_string();
+            assert!(error.contains(words), "{}: {error}", bad.display());
+            assert!(write_atomic(&bad, b"x").is_err(), "{}", bad.display());
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -38,8 +38,8 @@ enum Command {
         /// Without it, a seeded synthetic batch.
         #[arg(long)]
         input: Option<PathBuf>,
-        /// Images per batch (synthetic input), or the count the input file must hold.
-        #[arg(long)]
+        /// Images per batch (synthetic input), or the count the input file must hold: 1 to 4096.
+        #[arg(long, allow_negative_numbers = true, value_parser = cli::flags::BATCH.parser())]
         batch: Option<usize>,
         /// Write the first output (class probabilities) as .npy, any others next to it.
         #[arg(long)]
@@ -59,11 +59,11 @@ enum Command {
     Classify {
         #[command(flatten)]
         model: cli::ModelArgs,
-        /// How many classes to show per image.
-        #[arg(long, default_value_t = 5)]
+        /// How many classes to show per image: 1 to 1000 (a model with fewer shows them all).
+        #[arg(long, default_value_t = 5, allow_negative_numbers = true, value_parser = cli::flags::TOP.parser())]
         top: usize,
-        /// Images per GPU run.
-        #[arg(long, default_value_t = 8)]
+        /// Images per GPU run: 1 to 256.
+        #[arg(long, default_value_t = 8, allow_negative_numbers = true, value_parser = cli::flags::CLASSIFY_BATCH.parser())]
         batch: usize,
         /// Input normalisation; by default torchvision's for .safetensors models and the built-in
         /// network, Caffe's (BGR, mean-subtracted 0-255) for .onnx models.
@@ -86,14 +86,14 @@ enum Command {
     Bench {
         #[command(flatten)]
         model: cli::ModelArgs,
-        /// Images per batch.
-        #[arg(long, default_value_t = 1)]
+        /// Images per batch: 1 to 4096.
+        #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = cli::flags::BATCH.parser())]
         batch: usize,
-        /// Timed runs (after two warm-up runs).
-        #[arg(long, default_value_t = 10)]
+        /// Timed runs (after two warm-up runs): 1 to 10000.
+        #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = cli::flags::BENCH_ITERS.parser())]
         iters: usize,
-        /// Timed runs of the CPU reference (0 to skip it).
-        #[arg(long, default_value_t = 2)]
+        /// Timed runs of the CPU reference: 0 to 100 (0 skips it).
+        #[arg(long, default_value_t = 2, allow_negative_numbers = true, value_parser = cli::flags::CPU_ITERS.parser())]
         cpu_iters: usize,
         /// Also time the same network with one branch after another.
         #[arg(long)]
@@ -117,11 +117,11 @@ enum Command {
     Tune {
         #[command(flatten)]
         model: cli::ModelArgs,
-        /// Images per batch (shapes depend on it).
-        #[arg(long, default_value_t = 1)]
+        /// Images per batch (shapes depend on it): 1 to 4096.
+        #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = cli::flags::BATCH.parser())]
         batch: usize,
-        /// Timed runs per variant.
-        #[arg(long, default_value_t = 3)]
+        /// Timed runs per variant: 1 to 100.
+        #[arg(long, default_value_t = 3, allow_negative_numbers = true, value_parser = cli::flags::TUNE_ITERS.parser())]
         iters: usize,
         /// The cache file (default: GOOGLENET_TUNE_CACHE, else ~/.cache/googlenet/tune.json).
         #[arg(long)]
@@ -134,8 +134,8 @@ enum Command {
     Plan {
         #[command(flatten)]
         model: cli::ModelArgs,
-        /// Images per batch.
-        #[arg(long, default_value_t = 1)]
+        /// Images per batch: 1 to 4096.
+        #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = cli::flags::BATCH.parser())]
         batch: usize,
     },
     /// Run inference in a loop on one session from several threads for a while, reporting
@@ -144,14 +144,14 @@ enum Command {
     Soak {
         #[command(flatten)]
         model: cli::ModelArgs,
-        /// How long to run.
-        #[arg(long, default_value_t = 1.0)]
+        /// How long to run, in minutes: 0.05 to 1440.
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true, value_parser = cli::flags::MINUTES.parser())]
         minutes: f64,
-        /// Threads sharing the session.
-        #[arg(long, default_value_t = 2)]
+        /// Threads sharing the session: 1 to 64.
+        #[arg(long, default_value_t = 2, allow_negative_numbers = true, value_parser = cli::flags::THREADS.parser())]
         threads: usize,
-        /// Images per run.
-        #[arg(long, default_value_t = 1)]
+        /// Images per run: 1 to 4096.
+        #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = cli::flags::BATCH.parser())]
         batch: usize,
         /// Print the results as JSON.
         #[arg(long)]
@@ -165,6 +165,23 @@ enum Command {
     },
 }
 
+/// Mesa's Vulkan device-selection layer (`VK_LAYER_MESA_device_select`, loaded into every Vulkan
+/// process where Mesa is installed) asks libwayland for a display each time the adapters are
+/// listed, and libwayland prints `error: XDG_RUNTIME_DIR is invalid or not set in the
+/// environment.` where there is none: on every start on a server or in a container. Where no
+/// Wayland display can be reached the layer has no display to go by, so it is switched off with
+/// its own variable, `NODEVICE_SELECT=1`, unless the user set one of the variables it reads.
+fn quiet_device_select_layer() {
+    let set = |name: &str| std::env::var_os(name).is_some();
+    let absolute = |name: &str| std::env::var_os(name).is_some_and(|v| std::path::Path::new(&v).is_absolute());
+    let wayland_reachable = set("WAYLAND_SOCKET") || absolute("WAYLAND_DISPLAY") || absolute("XDG_RUNTIME_DIR");
+    let layer_configured = ["NODEVICE_SELECT", "MESA_VK_DEVICE_SELECT", "MESA_VK_DEVICE_SELECT_FORCE_DEFAULT_DEVICE", "DRI_PRIME"].into_iter().any(set);
+    if !wayland_reachable && !layer_configured {
+        // SAFETY: called first thing in main, before any thread exists.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+    }
+}
+
 fn main() -> ExitCode {
     // Like other command-line tools, end quietly when the reader of stdout goes away
     // (`googlenet classify --json DIR | head`) instead of panicking on the failed write.
@@ -173,6 +190,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    quiet_device_select_layer();
     // RUST_LOG picks what is logged (e.g. `RUST_LOG=wgpu=warn`, `RUST_LOG=debug`); by default
     // the engine's warnings only, so that reports stay readable.
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("googlenet=warn")).init();
@@ -187,10 +205,10 @@ fn main() -> ExitCode {
             cli::run::run(&model, &fallback, cli::run::RunArgs { input, batch, output, json, check: !no_check })
         }
         Command::Bench { model, batch, iters, cpu_iters, serial, split_k, roofline, svg, json } => {
-            cli::bench::run(&model, cli::bench::BenchArgs { batch, iters: iters.max(1), cpu_iters, serial, split_k, roofline, svg, json })
+            cli::bench::run(&model, cli::bench::BenchArgs { batch, iters, cpu_iters, serial, split_k, roofline, svg, json })
         }
         Command::Soak { model, minutes, threads, batch, json } => cli::soak::run(&model, cli::soak::SoakArgs { minutes, threads, batch, json }),
-        Command::Tune { model, batch, iters, cache, json } => cli::tune::run(&model, batch, iters.max(1), cache, json),
+        Command::Tune { model, batch, iters, cache, json } => cli::tune::run(&model, batch, iters, cache, json),
         Command::Classify { model, top, batch, preprocess, json_lines, json, paths, fallback } => {
             let json_lines = if json { Some(PathBuf::from("-")) } else { json_lines };
             cli::classify::run(&model, &fallback, cli::classify::ClassifyArgs { paths, batch, top, preprocess, json_lines })

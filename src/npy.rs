@@ -175,7 +175,7 @@ impl Cursor<'_> {
     }
 }
 
-/// Writes `tensor` as a float32 `.npy` array (format version 1.0).
+/// Writes `tensor` as a float32 `.npy` array (format version 1.0), atomically.
 pub fn write_f32(path: &Path, tensor: &Tensor) -> Result<()> {
     debug_assert_eq!(element_count(&tensor.dims), tensor.data.len());
     let dims: Vec<String> = tensor.dims.iter().map(usize::to_string).collect();
@@ -191,7 +191,7 @@ pub fn write_f32(path: &Path, tensor: &Tensor) -> Result<()> {
     bytes.extend((header.len() as u16).to_le_bytes());
     bytes.extend(header.as_bytes());
     bytes.extend(tensor.data.iter().flat_map(|v| v.to_le_bytes()));
-    std::fs::write(path, bytes).map_err(|e| Error::file(path, format!("cannot write: {e}")))
+    crate::files::write_atomic(path, &bytes)
 }
 
 #[cfg(test)]

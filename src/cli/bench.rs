@@ -12,6 +12,7 @@ use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
 use googlenet::{Result, Session};
 
+use super::output::Text;
 use super::progress::Progress;
 use super::ModelArgs;
 
@@ -72,9 +73,14 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
     let session = model.session()?;
     super::note_untuned(&session);
     let (graph, gpu, pipelines) = (session.graph(), session.gpu()?, session.pipelines());
+    // Planned (and checked against the device's limits) before the input is made, and the chart's
+    // file checked before the timing.
+    let engine = build(&session, args.batch, &PlanOptions::default())?;
+    if let Some(path) = &args.svg {
+        googlenet::files::check_writable(path)?;
+    }
     let [c, h, w] = graph.input_chw;
     let input = Tensor::new(vec![args.batch, c, h, w], Rng::new(3).symmetric_vec(args.batch * c * h * w));
-    let engine = build(&session, args.batch, &PlanOptions::default())?;
     let flops = total_flops(engine.plan());
     let network_runs = (WARM_UP + args.iters) * (1 + args.serial as usize + args.split_k as usize);
     let mut progress = Progress::new("runs", (network_runs + args.cpu_iters) as u64);
@@ -124,55 +130,55 @@ pub fn run(model: &ModelArgs, args: BenchArgs) -> Result<ExitCode> {
             "layers": layer_rows,
             "modules": module_rows,
         });
-        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+        super::output::print_json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("adapter: {}", gpu.describe());
-    println!("batch {}: {:.2} GFLOP per run, {} runs after {WARM_UP} warm-up runs", args.batch, flops / 1e9, args.iters);
-    let line = |what: &str, s: Stats| {
-        println!("{what:<34} median {:>9.2} ms  min {:>9.2}  max {:>9.2}  ({:.1} GFLOP/s)", s.median, s.min, s.max, flops / s.median / 1e6)
-    };
-    line("end to end (upload, compute, read)", end_to_end);
+    let mut out = Text::default();
+    out.line(format_args!("adapter: {}", gpu.describe()));
+    out.line(format_args!("batch {}: {:.2} GFLOP per run, {} runs after {WARM_UP} warm-up runs", args.batch, flops / 1e9, args.iters));
+    let line = |what: &str, s: Stats| format!("{what:<34} median {:>9.2} ms  min {:>9.2}  max {:>9.2}  ({:.1} GFLOP/s)", s.median, s.min, s.max, flops / s.median / 1e6);
+    out.line(line("end to end (upload, compute, read)", end_to_end));
     match gpu_time {
-        Some(s) => line("GPU time (timestamps)", s),
-        None => println!("GPU time: no timestamps on this adapter; end-to-end wall clock above"),
+        Some(s) => out.line(line("GPU time (timestamps)", s)),
+        None => out.line(format_args!("GPU time: no timestamps on this adapter; end-to-end wall clock above")),
     }
     if let Some(s) = serial {
-        line("serial branches, end to end", s);
-        println!("  concurrent branches: {:.2}x the serial schedule's speed", s.median / end_to_end.median);
+        out.line(line("serial branches, end to end", s));
+        out.line(format_args!("  concurrent branches: {:.2}x the serial schedule's speed", s.median / end_to_end.median));
     }
     if let Some(s) = split_k {
-        line("convs split along K, end to end", s);
-        println!("  whole convs: {:.2}x the split plan's speed", s.median / end_to_end.median);
+        out.line(line("convs split along K, end to end", s));
+        out.line(format_args!("  whole convs: {:.2}x the split plan's speed", s.median / end_to_end.median));
     }
     if let Some(s) = cpu {
-        line("CPU reference", s);
-        println!("  GPU path: {:.2}x the CPU reference's speed", s.median / end_to_end.median);
+        out.line(line("CPU reference", s));
+        out.line(format_args!("  GPU path: {:.2}x the CPU reference's speed", s.median / end_to_end.median));
     }
     if let (Some(best), Some(rates)) = (best_gemm, &roofline) {
         let network = flops / gpu_time.unwrap_or(end_to_end).median / 1e6;
-        println!("\nroofline: the best 1x1 (GEMM) rate alone is {best:.2} GFLOP/s");
-        println!("  whole network: {network:.2} GFLOP/s = {:.0}% of it", 100.0 * network / best);
+        out.line(format_args!("\nroofline: the best 1x1 (GEMM) rate alone is {best:.2} GFLOP/s"));
+        out.line(format_args!("  whole network: {network:.2} GFLOP/s = {:.0}% of it", 100.0 * network / best));
         for &(d, alone) in rates {
             let in_network = measured.dispatch_ms.as_ref().map(|ms| dispatch_flops(engine.plan(), d) / ms[d] / 1e6);
             let in_network = in_network.map_or("-".to_string(), |g| format!("{g:.2} GFLOP/s in the network ({:.0}% of the best)", 100.0 * g / best));
-            println!("  {:<60} alone {alone:.2} GFLOP/s; {in_network}", engine.plan().dispatches[d].nodes.first().map_or("", String::as_str));
+            out.line(format_args!("  {:<60} alone {alone:.2} GFLOP/s; {in_network}", engine.plan().dispatches[d].nodes.first().map_or("", String::as_str)));
         }
     }
     // Both tables share one denominator: the median run's summed dispatch times.
     let total: f64 = layer_rows.iter().map(|r| r.ms).sum();
-    print_rows("per part of the network (GPU time of the median run; shares of the whole run)", &module_rows, total);
-    print_rows("per dispatch (GPU time of the median run; shares of the whole run)", &layer_rows, total);
+    rows(&mut out, "per part of the network (GPU time of the median run; shares of the whole run)", &module_rows, total);
+    rows(&mut out, "per dispatch (GPU time of the median run; shares of the whole run)", &layer_rows, total);
+    out.print()?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_rows(title: &str, rows: &[Timed], total: f64) {
+fn rows(out: &mut Text, title: &str, rows: &[Timed], total: f64) {
     if rows.is_empty() {
         return;
     }
-    println!("\n{title}");
-    println!("  {:>9} {:>6} {:>9}  name", "ms", "share", "GFLOP/s");
+    out.line(format_args!("\n{title}"));
+    out.line(format_args!("  {:>9} {:>6} {:>9}  name", "ms", "share", "GFLOP/s"));
     for r in rows {
-        println!("  {:>9.3} {:>5.1}% {:>9.2}  {}", r.ms, 100.0 * r.ms / total.max(f64::MIN_POSITIVE), r.gflops, r.name);
+        out.line(format_args!("  {:>9.3} {:>5.1}% {:>9.2}  {}", r.ms, 100.0 * r.ms / total.max(f64::MIN_POSITIVE), r.gflops, r.name));
     }
 }

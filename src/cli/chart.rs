@@ -8,13 +8,20 @@ use plotters::prelude::*;
 use googlenet::bench::Timed;
 use googlenet::{Error, Result};
 
-/// Draws one horizontal bar per row (its GPU milliseconds, labelled with share and GFLOP/s).
+/// Draws one horizontal bar per row (its GPU milliseconds, labelled with share and GFLOP/s) into
+/// `path`, written whole.
 pub fn bar_chart(path: &Path, title: &str, rows: &[Timed]) -> Result<()> {
-    let draw_error = |e: &dyn std::fmt::Display| Error::file(path, format!("cannot draw the chart: {e}"));
+    let mut svg = String::new();
+    draw(&mut svg, title, rows).map_err(|e| Error::file(path, format!("cannot draw the chart: {e}")))?;
+    googlenet::files::write_atomic(path, svg.as_bytes())
+}
+
+fn draw(svg: &mut String, title: &str, rows: &[Timed]) -> std::result::Result<(), String> {
+    let draw_error = |e: &dyn std::fmt::Display| e.to_string();
     let total: f64 = rows.iter().map(|r| r.ms).sum();
     let longest = rows.iter().map(|r| r.ms).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
     let height = 80 + 34 * rows.len() as u32;
-    let root = SVGBackend::new(path, (900, height)).into_drawing_area();
+    let root = SVGBackend::with_string(svg, (900, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| draw_error(&e))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 20))

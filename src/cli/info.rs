@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use googlenet::gpu::Gpu;
 use googlenet::Result;
 
+use super::output::Text;
+
 pub fn run(json: bool) -> Result<ExitCode> {
     let gpu = Gpu::new()?;
     let info = &gpu.info;
@@ -23,19 +25,21 @@ pub fn run(json: bool) -> Result<ExitCode> {
         let mut report = super::json::adapter(&gpu);
         report["features"] = features.into();
         report["limits"] = limits.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>().into();
-        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+        super::output::print_json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("adapter:  {}", info.name);
-    println!("backend:  {:?}", info.backend);
-    println!("type:     {:?}", info.device_type);
-    println!("driver:   {} {}", info.driver, info.driver_info);
+    let mut out = Text::default();
+    out.line(format_args!("adapter:  {}", info.name));
+    out.line(format_args!("backend:  {:?}", info.backend));
+    out.line(format_args!("type:     {:?}", info.device_type));
+    out.line(format_args!("driver:   {} {}", info.driver, info.driver_info));
     let width = gpu.fixed_subgroup_width().map_or_else(|| "not fixed: no subgroup kernels".to_string(), |w| format!("fixed at {}", w.lanes()));
-    println!("subgroups: {}..{} wide ({width})", info.subgroup_min_size, info.subgroup_max_size);
-    println!("features: {}", if features.is_empty() { "(none of the optional ones)".to_string() } else { features.join(", ") });
-    println!("limits:");
+    out.line(format_args!("subgroups: {}..{} wide ({width})", info.subgroup_min_size, info.subgroup_max_size));
+    out.line(format_args!("features: {}", if features.is_empty() { "(none of the optional ones)".to_string() } else { features.join(", ") }));
+    out.line(format_args!("limits:"));
     for (name, value) in limits {
-        println!("  {name:<40} {value}");
+        out.line(format_args!("  {name:<40} {value}"));
     }
+    out.print()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,7 @@
 //! The pieces every `--json` report shares (`docs/JSON.md` lists the keys).
 
+use std::path::Path;
+
 use googlenet::gpu::Gpu;
 use googlenet::{Backend, Prediction};
 
@@ -37,4 +39,10 @@ pub fn backend(backend: &Backend) -> serde_json::Value {
 /// One image's ranked classes.
 pub fn top(row: &[Prediction]) -> serde_json::Value {
     row.iter().map(|p| serde_json::json!({"class": p.class, "label": p.label, "probability": p.probability})).collect()
+}
+
+/// A file's path as a JSON string: a path that is not valid UTF-8 is written lossily, each byte
+/// sequence that is not UTF-8 replaced by U+FFFD (`docs/JSON.md`).
+pub fn path(path: &Path) -> serde_json::Value {
+    path.to_string_lossy().into()
 }

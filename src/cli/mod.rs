@@ -3,8 +3,10 @@
 pub mod bench;
 mod chart;
 pub mod classify;
+pub mod flags;
 pub mod info;
 mod json;
+mod output;
 pub mod plan;
 mod progress;
 pub mod run;

@@ -6,18 +6,22 @@ use std::process::ExitCode;
 use googlenet::plan::PlanOptions;
 use googlenet::Result;
 
+use super::output::Text;
 use super::ModelArgs;
 
 pub fn run(model: &ModelArgs, batch: usize) -> Result<ExitCode> {
     let session = model.session()?;
     let split = session.split(batch)?;
     let plan = session.plan(split[0], &PlanOptions::default())?;
-    print!("{}", plan.report());
+    let report = plan.report();
+    let mut out = Text::default();
+    out.line(report.strip_suffix('\n').unwrap_or(&report));
     if split.len() > 1 {
         let sizes: Vec<String> = split.iter().map(usize::to_string).collect();
-        println!("batch {batch} runs as {} sub-batches ({}) to stay within {}'s buffer limits; the plan above is one of {} images", split.len(), sizes.join(" + "), session.gpu()?.info.name, split[0]);
+        out.line(format_args!("batch {batch} runs as {} sub-batches ({}) to stay within {}'s buffer limits; the plan above is one of {} images", split.len(), sizes.join(" + "), session.gpu()?.info.name, split[0]));
     } else {
-        println!("batch {batch} runs whole");
+        out.line(format_args!("batch {batch} runs whole"));
     }
+    out.print()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,12 +10,10 @@ use googlenet::reference::run_reference;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
 use googlenet::verify::{check_value, network_rtol, top5_agree};
-use googlenet::{npy, Result};
+use googlenet::{files, npy, Result};
 
+use super::output::Text;
 use super::{FallbackArgs, ModelArgs};
-
-/// The most synthetic images `run --batch` makes (each is 0.6 MB of host memory).
-const MAX_SYNTHETIC_BATCH: usize = 4096;
 
 pub struct RunArgs {
     pub input: Option<PathBuf>,
@@ -28,11 +26,9 @@ pub struct RunArgs {
 fn load_input(args: &RunArgs, session: &googlenet::Session) -> Result<Tensor> {
     let chw = session.input_chw();
     let Some(path) = &args.input else {
-        // A seeded synthetic batch, so the command runs with no files at all.
+        // A seeded synthetic batch, so the command runs with no files at all (its size is
+        // within `flags::BATCH`, checked when the flags were parsed).
         let batch = args.batch.unwrap_or(1);
-        if !(1..=MAX_SYNTHETIC_BATCH).contains(&batch) {
-            return Err(Error::shape("--batch", format!("{batch} synthetic images; give 1 to {MAX_SYNTHETIC_BATCH}, or an input .npy")));
-        }
         // Planned (and checked against the device's limits) before any host memory is taken.
         session.split(batch)?;
         let mut rng = Rng::new(7);
@@ -55,6 +51,11 @@ fn load_input(args: &RunArgs, session: &googlenet::Session) -> Result<Tensor> {
     Ok(tensor)
 }
 
+/// Where each output goes with `--output main`: the first at `main`, the others next to it.
+fn output_files(main: &Path, names: &[String]) -> Vec<PathBuf> {
+    names.iter().enumerate().map(|(i, name)| if i == 0 { main.to_path_buf() } else { aux_path(main, name) }).collect()
+}
+
 /// `out.npy` -> `out.loss1_prob.npy` for an auxiliary output named `loss1/prob`.
 fn aux_path(main: &Path, name: &str) -> PathBuf {
     let stem = main.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
@@ -67,6 +68,11 @@ pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: RunArgs) -> Result<
     super::note_synthetic_weights(&session);
     super::note_untuned(&session);
     let build_ms = started.elapsed().as_secs_f64() * 1e3;
+    // Fail now, not after the run, where an output cannot be written.
+    let output_paths = args.output.as_deref().map(|main| output_files(main, session.output_names()));
+    for path in output_paths.iter().flatten() {
+        files::check_writable(path)?;
+    }
     let graph = session.graph();
     // On the CPU reference there is nothing to check the run against.
     let on_gpu = session.gpu().is_ok();
@@ -80,10 +86,8 @@ pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: RunArgs) -> Result<
     let main_dims = outputs.main().dims.clone();
     let outputs = outputs.into_vec();
 
-    if let Some(path) = &args.output {
-        for (i, (name, tensor)) in outputs.iter().enumerate() {
-            npy::write_f32(&if i == 0 { path.clone() } else { aux_path(path, name) }, tensor)?;
-        }
+    for (path, (_, tensor)) in output_paths.iter().flatten().zip(&outputs) {
+        npy::write_f32(path, tensor)?;
     }
     let check = if args.check && on_gpu {
         let started = Instant::now();
@@ -111,32 +115,34 @@ pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: RunArgs) -> Result<
                 "cpu_reference_ms": cpu_ms, "values": values, "top5_agree": agree,
             })),
         });
-        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+        super::output::print_json(&report)?;
     } else {
-        println!("adapter: {}", session.backend().describe());
+        let mut out = Text::default();
+        out.line(format_args!("adapter: {}", session.backend().describe()));
         if top5.is_empty() {
-            println!("main output: dims {main_dims:?} (not [N, classes]: no classes to rank)");
+            out.line(format_args!("main output: dims {main_dims:?} (not [N, classes]: no classes to rank)"));
         }
         for (image, row) in top5.iter().enumerate() {
-            println!("image {image}: top-5 classes");
+            out.line(format_args!("image {image}: top-5 classes"));
             for p in row {
-                println!("  {:.5}  {:>4}  {}", p.probability, p.class, p.label);
+                out.line(format_args!("  {:.5}  {:>4}  {}", p.probability, p.class, p.label));
             }
         }
         if on_gpu {
-            println!(
+            out.line(format_args!(
                 "GPU: {run_ms:.1} ms for batch {batch}, first run (planning, kernel compilation, upload, compute, read-back; model loaded and device opened in {build_ms:.0} ms; `googlenet bench` times warm runs)"
-            );
+            ));
         } else {
-            println!("CPU reference: {run_ms:.1} ms for batch {batch} (model loaded in {build_ms:.0} ms); nothing to check it against");
+            out.line(format_args!("CPU reference: {run_ms:.1} ms for batch {batch} (model loaded in {build_ms:.0} ms); nothing to check it against"));
         }
         if let Some((values, agree, cpu_ms)) = &check {
-            println!("CPU reference: {cpu_ms:.1} ms");
+            out.line(format_args!("CPU reference: {cpu_ms:.1} ms"));
             for v in values {
-                println!("  {}: max abs err {:.2e}, max rel err {:.2e}", v.name, v.max_abs_err, v.max_rel_err);
+                out.line(format_args!("  {}: max abs err {:.2e}, max rel err {:.2e}", v.name, v.max_abs_err, v.max_rel_err));
             }
-            println!("top-5 agreement: {}; {}", if *agree { "yes" } else { "NO" }, if passed { "pass" } else { "FAIL" });
+            out.line(format_args!("top-5 agreement: {}; {}", if *agree { "yes" } else { "NO" }, if passed { "pass" } else { "FAIL" }));
         }
+        out.print()?;
     }
     Ok(if passed { ExitCode::SUCCESS } else { super::Exit::SomeFailed.into() })
 }

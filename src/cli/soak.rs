@@ -39,15 +39,18 @@ struct Sample {
 pub fn run(model: &ModelArgs, args: SoakArgs) -> Result<ExitCode> {
     let session = model.session()?;
     let [c, h, w] = session.input_chw();
-    let batch = args.batch.max(1);
+    let batch = args.batch;
+    // Planned (and checked against the device's limits) before the input is made.
+    session.split(batch)?;
     let input = Tensor::new(vec![batch, c, h, w], Rng::new(17).symmetric_vec(batch * c * h * w));
-    let duration = Duration::from_secs_f64((args.minutes * 60.0).max(1.0));
+    // Finite and at least 3 s: `flags::MINUTES` was checked when the flags were parsed.
+    let duration = Duration::from_secs_f64(args.minutes * 60.0);
     let every = (duration / 10).min(Duration::from_secs(30));
     let (images, stop) = (AtomicUsize::new(0), AtomicBool::new(false));
     let started = Instant::now();
     let mut samples = Vec::new();
     std::thread::scope(|scope| -> Result<()> {
-        let workers: Vec<_> = (0..args.threads.max(1))
+        let workers: Vec<_> = (0..args.threads)
             .map(|_| {
                 scope.spawn(|| -> Result<()> {
                     while !stop.load(Ordering::Relaxed) {
@@ -79,7 +82,7 @@ pub fn run(model: &ModelArgs, args: SoakArgs) -> Result<ExitCode> {
     if args.json {
         let report = serde_json::json!({
             "adapter": super::json::adapter(session.gpu()?),
-            "threads": args.threads.max(1),
+            "threads": args.threads,
             "batch": batch,
             "seconds": started.elapsed().as_secs_f64(),
             "images": total,
@@ -88,10 +91,14 @@ pub fn run(model: &ModelArgs, args: SoakArgs) -> Result<ExitCode> {
             "growth_after_warm_up_bytes": growth,
             "passed": level,
         });
-        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+        super::output::print_json(&report)?;
     } else {
         let growth = growth.map_or("not measured on this OS".into(), |g| format!("{:.1} MiB", g as f64 / (1 << 20) as f64));
-        println!("{total} images in {:.1} s: {rate:.2} images/s; resident growth after warm-up {growth}: {}", started.elapsed().as_secs_f64(), if level { "level" } else { "GROWING" });
+        super::output::print(&format!(
+            "{total} images in {:.1} s: {rate:.2} images/s; resident growth after warm-up {growth}: {}\n",
+            started.elapsed().as_secs_f64(),
+            if level { "level" } else { "GROWING" }
+        ))?;
     }
     Ok(if level { Exit::Success } else { Exit::SomeFailed }.into())
 }

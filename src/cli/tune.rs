@@ -8,6 +8,7 @@ use googlenet::plan::{Plan, PlanOptions};
 use googlenet::tune::{adapter_key, default_cache_path, tune, tune_network, tune_network_steps, tune_steps, NetworkTuning, TuneCache};
 use googlenet::Result;
 
+use super::output::Text;
 use super::progress::Progress;
 use super::ModelArgs;
 
@@ -39,7 +40,7 @@ pub fn run(model: &ModelArgs, batch: usize, iters: usize, cache_path: Option<Pat
         let report = serde_json::json!({
             "adapter": super::json::adapter(gpu),
             "cache_key": adapter_key(gpu),
-            "cache": path,
+            "cache": super::json::path(&path),
             "batch": batch,
             "plans": plans,
             "chosen": best.choice,
@@ -47,22 +48,24 @@ pub fn run(model: &ModelArgs, batch: usize, iters: usize, cache_path: Option<Pat
             "speedup_over_untuned": untuned_ms / best.ms,
             "dispatches": best.dispatches,
         });
-        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+        super::output::print_json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("adapter: {}", adapter_key(gpu));
-    println!("whole network, each plan tuned (fastest run, end to end):");
+    let mut out = Text::default();
+    out.line(format_args!("adapter: {}", adapter_key(gpu)));
+    out.line(format_args!("whole network, each plan tuned (fastest run, end to end):"));
     for c in &candidates {
-        println!("  {:>9.2} ms  {}", c.ms, c.choice.describe());
+        out.line(format_args!("  {:>9.2} ms  {}", c.ms, c.choice.describe()));
     }
-    println!("chosen: {}", best.choice.describe());
-    println!("gained: {:.2} ms against {untuned_ms:.2} ms for the untuned defaults here ({:.2}x)", best.ms, untuned_ms / best.ms);
+    out.line(format_args!("chosen: {}", best.choice.describe()));
+    out.line(format_args!("gained: {:.2} ms against {untuned_ms:.2} ms for the untuned defaults here ({:.2}x)", best.ms, untuned_ms / best.ms));
     let (plan, tuned) = (&best.plan, &best.dispatches);
     for t in tuned {
         let times: Vec<String> = t.times_ms.iter().map(|(name, ms)| format!("{name} {ms:.2} ms")).collect();
         let nodes = &plan.dispatches[t.dispatch].nodes;
-        println!("  {:<8} {:<44} {}", t.chosen, nodes.first().map_or("", String::as_str), times.join(", "));
+        out.line(format_args!("  {:<8} {:<44} {}", t.chosen, nodes.first().map_or("", String::as_str), times.join(", ")));
     }
-    println!("{} dispatches tuned at batch {batch} (and those of the serial schedule); cache: {}", tuned.len(), path.display());
+    out.line(format_args!("{} dispatches tuned at batch {batch} (and those of the serial schedule); cache: {}", tuned.len(), path.display()));
+    out.print()?;
     Ok(ExitCode::SUCCESS)
 }

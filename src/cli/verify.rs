@@ -11,6 +11,8 @@ use googlenet::verify::{check_op, check_plan, module_outputs, kernel_sweep, rand
 use googlenet::plan::PlanOptions;
 use googlenet::{Result, Session};
 
+use super::output::Text;
+
 /// Every kernel case, then `model` (a file; by default the built-in network with its auxiliary
 /// classifiers) module by module, planned as `run` would plan it here with conv weights held in
 /// `weights` (the network check's tolerance follows them).
@@ -52,41 +54,40 @@ pub fn run(model: Option<&Path>, weights: WeightPrecision, json: bool) -> Result
             "conv_variants_not_offered": not_offered,
             "network": network,
         });
-        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+        super::output::print_json(&report)?;
     } else {
-        print_table(&gpu.describe(), &results);
+        let mut out = Text::default();
+        table(&mut out, &gpu.describe(), &results);
         if !not_offered.is_empty() {
-            println!("conv variants this adapter does not offer (not run): {}", not_offered.join(", "));
+            out.line(format_args!("conv variants this adapter does not offer (not run): {}", not_offered.join(", ")));
         }
-        print_network(&network);
+        network_table(&mut out, &network);
+        out.print()?;
     }
     Ok(if failures == 0 && network.passed { ExitCode::SUCCESS } else { super::Exit::SomeFailed.into() })
 }
 
-fn print_network(network: &NetworkCheck) {
-    println!("\nwhole network, batch 1, against the CPU reference (tolerance: {:.0e} of each value's largest magnitude)", network.rtol);
-    println!("{:<24} {:>10} {:>10}  result", "value", "max abs", "max rel");
+fn network_table(out: &mut Text, network: &NetworkCheck) {
+    out.line(format_args!("\nwhole network, batch 1, against the CPU reference (tolerance: {:.0e} of each value's largest magnitude)", network.rtol));
+    out.line(format_args!("{:<24} {:>10} {:>10}  result", "value", "max abs", "max rel"));
     for v in &network.values {
-        println!("{:<24} {:>10.2e} {:>10.2e}  {}", v.name, v.max_abs_err, v.max_rel_err, if v.passed { "pass" } else { "FAIL" });
+        out.line(format_args!("{:<24} {:>10.2e} {:>10.2e}  {}", v.name, v.max_abs_err, v.max_rel_err, if v.passed { "pass" } else { "FAIL" }));
     }
-    println!("top-5 agreement: {}", if network.top5_agree { "yes" } else { "NO" });
-    println!("network: {}", if network.passed { "pass" } else { "FAIL" });
+    out.line(format_args!("top-5 agreement: {}", if network.top5_agree { "yes" } else { "NO" }));
+    out.line(format_args!("network: {}", if network.passed { "pass" } else { "FAIL" }));
 }
 
-fn print_table(adapter: &str, results: &[CaseResult]) {
-    println!("adapter: {adapter}");
-    println!("{:<16} {:<64} {:>10} {:>10} {:>10}  result", "kernel", "shape", "max abs", "max rel", "tolerance");
+fn table(out: &mut Text, adapter: &str, results: &[CaseResult]) {
+    out.line(format_args!("adapter: {adapter}"));
+    out.line(format_args!("{:<16} {:<64} {:>10} {:>10} {:>10}  result", "kernel", "shape", "max abs", "max rel", "abs tol"));
     for r in results {
         let verdict = match (&r.error, r.passed) {
             (Some(e), _) => format!("ERROR: {e}"),
             (None, true) => "pass".to_string(),
             (None, false) => "FAIL".to_string(),
         };
-        println!(
-            "{:<16} {:<64} {:>10.2e} {:>10.2e} {:>10.2e}  {verdict}",
-            r.kernel, r.shape, r.max_abs_err, r.max_rel_err, r.tolerance
-        );
+        out.line(format_args!("{:<16} {:<64} {:>10.2e} {:>10.2e} {:>10.2e}  {verdict}", r.kernel, r.shape, r.max_abs_err, r.max_rel_err, r.tolerance));
     }
     let failed = results.iter().filter(|r| !r.passed).count();
-    println!("{} passed, {} failed", results.len() - failed, failed);
+    out.line(format_args!("{} passed, {} failed", results.len() - failed, failed));
 }

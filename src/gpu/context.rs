@@ -206,19 +206,45 @@ fn check_backend_variable() -> Result<()> {
     }
 }
 
+/// What to do where no adapter at all was found.
+fn install_a_driver() -> String {
+    let advice = "On Linux install a Vulkan driver, e.g. Debian's `apt-get install mesa-vulkan-drivers` (software Vulkan, lavapipe), or your GPU vendor's driver";
+    match std::env::var("WGPU_BACKEND") {
+        Ok(value) => format!("{advice}; or unset WGPU_BACKEND={value:?}, which limits the search to those backends"),
+        Err(_) => advice.to_string(),
+    }
+}
+
+/// Each adapter's name and backend, an adapter present twice once with its count.
+fn adapter_list(adapters: &[wgpu::Adapter]) -> String {
+    let mut listed: Vec<(String, usize)> = Vec::new();
+    for info in adapters.iter().map(wgpu::Adapter::get_info) {
+        let name = format!("{:?} on {:?}", info.name, info.backend);
+        match listed.iter_mut().find(|(listed, _)| *listed == name) {
+            Some((_, count)) => *count += 1,
+            None => listed.push((name, 1)),
+        }
+    }
+    let named: Vec<String> = listed.into_iter().map(|(name, count)| if count > 1 { format!("{name} ({count} of them)") } else { name }).collect();
+    named.join(", ")
+}
+
 async fn choose_adapter(instance: &wgpu::Instance, choice: &AdapterChoice) -> Result<wgpu::Adapter> {
     if let Some(wanted) = &choice.name {
-        let adapters = instance.enumerate_adapters(wgpu::Backends::all()).await;
-        let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
-        return adapters
-            .into_iter()
-            .find(|a| a.get_info().name.to_lowercase().contains(&wanted.to_lowercase()))
-            .ok_or_else(|| Error::NoAdapter {
-                detail: format!(" named like {wanted:?} (adapters present: {names:?})"),
-            });
+        let mut adapters = instance.enumerate_adapters(wgpu::Backends::all()).await;
+        if let Some(index) = adapters.iter().position(|a| a.get_info().name.to_lowercase().contains(&wanted.to_lowercase())) {
+            return Ok(adapters.swap_remove(index));
+        }
+        let detail = if adapters.is_empty() {
+            format!(" named like {wanted:?}, nor any other. {}", install_a_driver())
+        } else {
+            let present = adapter_list(&adapters);
+            format!(" named like {wanted:?} (WGPU_ADAPTER_NAME). Present: {present}; give a part of one of these names (any case), or unset WGPU_ADAPTER_NAME")
+        };
+        return Err(Error::NoAdapter { detail });
     }
     instance
         .request_adapter(&wgpu::RequestAdapterOptions { power_preference: choice.power.unwrap_or_default(), ..Default::default() })
         .await
-        .map_err(|e| Error::NoAdapter { detail: format!(" ({e})") })
+        .map_err(|e| Error::NoAdapter { detail: format!(" ({e}). {}", install_a_driver()) })
 }

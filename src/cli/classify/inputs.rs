@@ -13,7 +13,9 @@ pub enum Input {
 }
 
 /// The inputs of `paths` in order, directories walked recursively in name order. Symlinks to
-/// files are taken; symlinks to directories are not followed (no loops).
+/// files are taken; symlinks to directories are not followed (no loops). A link with an image's
+/// name that leads nowhere (dangling, or a loop) is an input that cannot be listed, as the same
+/// path named on the command line is an image that cannot be opened.
 pub fn collect(paths: &[PathBuf]) -> Vec<Input> {
     let mut inputs = Vec::new();
     for path in paths {
@@ -31,13 +33,24 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>) {
         Ok(entries) => entries,
         Err(e) => return inputs.push(Input::Unlistable { path: dir.to_path_buf(), error: format!("cannot list: {e}") }),
     };
-    let mut entries: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| (e.path(), e.file_type())).collect();
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    for (path, kind) in entries {
+    let mut listed = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(entry) => listed.push((entry.path(), entry.file_type())),
+            Err(e) => inputs.push(Input::Unlistable { path: dir.to_path_buf(), error: format!("cannot list all of it: {e}") }),
+        }
+    }
+    listed.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, kind) in listed {
         match kind {
             Ok(kind) if kind.is_dir() => walk(&path, inputs),
-            Ok(_) if path.is_file() && is_image_name(&path) => inputs.push(Input::Image(path)),
-            Ok(_) => {}
+            Ok(_) if !is_image_name(&path) => {}
+            Ok(kind) if kind.is_symlink() => match std::fs::metadata(&path) {
+                Ok(target) if target.is_dir() => {}
+                Ok(_) => inputs.push(Input::Image(path)),
+                Err(e) => inputs.push(Input::Unlistable { path, error: format!("a link that leads to no file: {e}") }),
+            },
+            Ok(_) => inputs.push(Input::Image(path)),
             Err(e) => inputs.push(Input::Unlistable { path, error: format!("cannot stat: {e}") }),
         }
     }

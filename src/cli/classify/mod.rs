@@ -15,6 +15,7 @@ use std::time::Instant;
 use googlenet::preprocess::{image_tensor, open_image, Preprocess};
 use googlenet::{Error, Prediction, Result, Session, Tensor};
 
+use super::output::Text;
 use super::progress::Progress;
 use super::{Exit, FallbackArgs, ModelArgs};
 use inputs::Input;
@@ -50,8 +51,10 @@ pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: ClassifyArgs) -> Re
     super::note_synthetic_weights(&session);
     let inputs = inputs::collect(&args.paths);
     if inputs.is_empty() {
-        return Err(Error::shape("classify", "no JPEG or PNG images under the given paths"));
+        return Err(Error::shape("classify", "no JPEG or PNG images (.jpg, .jpeg or .png files) under the paths given"));
     }
+    // Planned (and checked against the device's limits) before any image is decoded.
+    session.split(args.batch)?;
     let mut sink = Sink::open(args.json_lines.as_deref())?;
     // Without a handler Ctrl-C still stops the process, just not between two lines.
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
@@ -68,7 +71,7 @@ pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: ClassifyArgs) -> Re
     }
     progress.advance(tally.failed as u64);
     let preprocess = session.preprocess();
-    let batch = args.batch.max(1);
+    let batch = args.batch;
     std::thread::scope(|scope| -> Result<()> {
         let (sender, receiver) = sync_channel::<Decoded>(1);
         scope.spawn(move || {
@@ -158,7 +161,7 @@ impl Sink {
     fn open(json_lines: Option<&Path>) -> Result<Sink> {
         Ok(match json_lines {
             None => Sink::Text,
-            Some(path) if path == Path::new("-") => Sink::JsonLines { out: Box::new(std::io::stdout()), name: path.into() },
+            Some(path) if path == Path::new("-") => Sink::JsonLines { out: Box::new(std::io::stdout()), name: "stdout".into() },
             Some(path) => {
                 let file = std::fs::File::create(path).map_err(|e| Error::file(path, format!("cannot write the JSON lines: {e}")))?;
                 Sink::JsonLines { out: Box::new(std::io::BufWriter::new(file)), name: path.into() }
@@ -169,20 +172,22 @@ impl Sink {
     fn write(&mut self, path: &Path, outcome: &Outcome) -> Result<()> {
         match self {
             Sink::Text => {
-                println!("{}", path.display());
+                let mut out = Text::default();
+                out.line(path.display());
                 match outcome {
-                    Ok(row) => row.iter().for_each(|p| println!("  {:>8.4}  {:>4}  {}", p.probability, p.class, p.label)),
-                    Err(error) => println!("  error: {error}"),
+                    Ok(row) => row.iter().for_each(|p| out.line(format_args!("  {:>8.4}  {:>4}  {}", p.probability, p.class, p.label))),
+                    Err(error) => out.line(format_args!("  error: {error}")),
                 }
-                Ok(())
+                out.print()
             }
             Sink::JsonLines { out, name } => {
+                let path = super::json::path(path);
                 let line = match outcome {
                     Ok(row) => serde_json::json!({"path": path, "top": super::json::top(row)}),
                     Err(error) => serde_json::json!({"path": path, "error": error}),
                 };
                 // A line at a time, so that an interrupted run leaves whole lines.
-                writeln!(out, "{line}").and_then(|()| out.flush()).map_err(|e| Error::file(name.as_path(), format!("cannot write: {e}")))
+                writeln!(out, "{line}").and_then(|()| out.flush()).map_err(|e| Error::file(name.as_path(), format!("cannot write the results: {e}")))
             }
         }
     }
