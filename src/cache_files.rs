@@ -61,18 +61,21 @@ pub fn check_folder(folder: &Path) -> Result<(), String> {
     private(&target).map_err(|why| format!("the folder {} {why}", folder.display()))
 }
 
-/// Whether the cache file `path` may be read, its folder aside (see `check_folder`): where it is
-/// a regular file, it belongs to this user or root and no one else can write to it; a symlink
-/// naming it belongs to them too. Anything else (absent, a folder, a device) is left to the
-/// reader, which refuses what is not a regular file.
+/// Whether the cache file `path` may be read or replaced, its folder aside (see
+/// `check_folder`); the error says why not, without naming the file. It may be absent, or a
+/// regular file that belongs to this user or root and that no one else can write to, named by a
+/// symlink (if it is one) that belongs to them too; not a folder nor a device (replacing
+/// `/dev/zero` with a cache would be no better than reading it).
 pub fn check_file(path: &Path) -> Result<(), String> {
     let Ok(link) = std::fs::symlink_metadata(path) else { return Ok(()) };
     if link.is_symlink() {
-        owned_here(&link).map_err(|owner| format!("{} is a symlink {owner}", path.display()))?;
+        owned_here(&link).map_err(|owner| format!("it is a symlink {owner}"))?;
     }
     match std::fs::metadata(path) {
-        Ok(target) if target.is_file() => private(&target).map_err(|why| format!("{} {why}", path.display())),
-        _ => Ok(()),
+        Ok(target) if target.is_file() => private(&target).map_err(|why| format!("it {why}")),
+        Ok(_) => Err("it is not a regular file".into()),
+        // A dangling symlink: nothing to read, and a rename replaces the link itself.
+        Err(_) => Ok(()),
     }
 }
 
@@ -206,6 +209,8 @@ mod tests {
         set_mode(&file, 0o666);
         assert!(check_file(&file).unwrap_err().contains("mode 666"));
         set_mode(&file, 0o600);
+        assert!(check_file(&dir).unwrap_err().contains("not a regular file"));
+        assert!(check_file(Path::new("/dev/zero")).unwrap_err().contains("not a regular file"));
         if unsafe { libc::geteuid() } == 0 {
             // Another user, simulated where the tests run as root.
             chown(&file, Some(NOBODY), None).unwrap();

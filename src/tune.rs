@@ -130,7 +130,7 @@ impl TuneCache {
         }
         cache_files::check_folder(cache_files::folder_of(path))
             .and_then(|()| cache_files::check_file(path))
-            .map_err(|why| Error::file(path, format!("not used: {why}")))?;
+            .map_err(|why| Error::file(path, why))?;
         let bytes = read_capped(path, FileKind::TuneCache).map_err(|e| match e {
             Error::TooLarge { .. } => Error::file(path, format!("larger than a tuning cache can be ({MAX_CACHE_BYTES} bytes)")),
             other => other,

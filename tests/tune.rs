@@ -89,6 +89,12 @@ fn a_corrupt_cache_is_a_clear_error_and_a_session_runs_without_it() {
     fresh.plans.insert("some gpu".into(), PlanChoice::default());
     fresh.save_merged(&path).unwrap();
     assert_eq!(TuneCache::load(&path).unwrap().plans["some gpu"], PlanChoice::default());
+    // What is not a regular file is not replaced.
+    let folder = path.with_file_name("a-folder.json");
+    std::fs::create_dir_all(&folder).unwrap();
+    let error = fresh.save_merged(&folder).unwrap_err().to_string();
+    assert!(error.contains("refusing to write the tuning cache") && error.contains("not a regular file"), "{error}");
+    assert!(folder.is_dir());
 }
 
 #[test]

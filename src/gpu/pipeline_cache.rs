@@ -33,7 +33,7 @@ impl DiskPipelineCache {
         }
         let path = folder.join(format!("pipelines-{:016x}.bin", fnv1a(adapter_identity(gpu).as_bytes())));
         if let Err(why) = cache_files::check_folder(folder).and_then(|()| cache_files::check_file(&path)) {
-            log::warn!("running without the pipeline cache: {why}");
+            log::warn!("running without the pipeline cache ({})", Error::file(&path, why));
             return None;
         }
         let key = shader_key(gpu);
@@ -82,13 +82,13 @@ impl DiskPipelineCache {
 
     /// Writes the cache's current contents to its file (through a temporary file and a rename,
     /// so that a reader never sees half a file), in a folder made private to this user where it
-    /// is missing. A folder another user controls is refused.
+    /// is missing. A folder or file another user controls is refused.
     pub fn save(&self) -> Result<()> {
         let Some(data) = self.cache.get_data() else { return Ok(()) };
         let folder = cache_files::folder_of(&self.path);
         let fail = |why: String| Error::file(&self.path, format!("cannot write the pipeline cache: {why}"));
         cache_files::create_private_folder(folder).map_err(|e| fail(e.to_string()))?;
-        cache_files::check_folder(folder).map_err(fail)?;
+        cache_files::check_folder(folder).and_then(|()| cache_files::check_file(&self.path)).map_err(fail)?;
         cache_files::replace_file(&self.path, &encode(self.key, &data)).map_err(|e| fail(e.to_string()))
     }
 }
