@@ -32,6 +32,7 @@
 
 #[allow(missing_docs)] // timing summaries for the CLI and benches
 pub mod bench;
+pub mod cache_files;
 pub mod engine;
 pub mod error;
 pub mod files;

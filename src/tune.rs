@@ -1,14 +1,18 @@
-//! Kernel variants chosen per adapter: each dispatch that has variants is timed in every one,
-//! the fastest is kept in a cache file keyed by adapter and driver, and later runs take the
-//! cached choice without timing. With no entry the default variant runs (the safe choice).
+//! Kernel variants chosen per adapter: each dispatch that has variants is timed in every one and
+//! the whole network in each plan choice; the fastest plan, where it beats the adapter's
+//! defaults beyond the noise (else the defaults), is kept in a cache file keyed by adapter and
+//! driver, and later runs take the cached choice without timing. With no entry the default
+//! variant runs (the safe choice).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
 use crate::bench::{time_engine, KernelTimer};
+use crate::cache_files;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::files::{read_capped, FileKind};
@@ -105,34 +109,42 @@ pub fn adapter_key(gpu: &Gpu) -> String {
     format!("{} | {:?} | {} {}", info.name, info.backend, info.driver, info.driver_info)
 }
 
-/// `GOOGLENET_TUNE_CACHE`, else `$XDG_CACHE_HOME/googlenet/tune.json`, else
-/// `~/.cache/googlenet/tune.json`.
+/// `GOOGLENET_TUNE_CACHE` (an empty value is unset), else `tune.json` in the default cache
+/// folder (`cache_files::default_folder`).
 pub fn default_cache_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("GOOGLENET_TUNE_CACHE") {
-        return PathBuf::from(path);
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("googlenet").join("tune.json")
+    cache_files::env_value("GOOGLENET_TUNE_CACHE").map_or_else(|| cache_files::default_folder().join("tune.json"), PathBuf::from)
 }
 
 /// A cache holds a few lines per kernel shape and adapter: far below this.
 pub const MAX_CACHE_BYTES: u64 = FileKind::TuneCache.max_bytes();
 
 impl TuneCache {
-    /// The cache at `path`; an absent file is an empty cache, an unreadable one an error.
-    /// A cache larger than `MAX_CACHE_BYTES` is refused unread.
+    /// The cache at `path`; an absent file is an empty cache. A file that cannot be used is an
+    /// error saying why: unreadable, not a regular file, larger than `MAX_CACHE_BYTES` (refused
+    /// unread), not a tuning cache, or in a folder or file another user controls
+    /// (`cache_files::check_folder`). A session takes such a file as a warning
+    /// (`load_or_default`).
     pub fn load(path: &Path) -> Result<Self> {
-        if !path.exists() {
+        if matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound) {
             return Ok(TuneCache::default());
         }
+        cache_files::check_folder(cache_files::folder_of(path))
+            .and_then(|()| cache_files::check_file(path))
+            .map_err(|why| Error::file(path, why))?;
         let bytes = read_capped(path, FileKind::TuneCache).map_err(|e| match e {
-            Error::TooLarge { .. } => Error::file(path, format!("larger than a tuning cache can be ({MAX_CACHE_BYTES} bytes); delete it to re-tune")),
+            Error::TooLarge { .. } => Error::file(path, format!("larger than a tuning cache can be ({MAX_CACHE_BYTES} bytes)")),
             other => other,
         })?;
         Self::parse(&bytes, path)
+    }
+
+    /// The cache at `path` as a session applies it: one `load` refuses is a warning, and the
+    /// session runs with the adapter's defaults until `googlenet tune` replaces the file.
+    pub fn load_or_default(path: &Path) -> Self {
+        Self::load(path).unwrap_or_else(|e| {
+            log::warn!("not applying the tuning cache ({e}); running with the adapter's defaults until `googlenet tune` replaces it");
+            TuneCache::default()
+        })
     }
 
     /// Whether `tune` has run for this adapter and driver.
@@ -143,7 +155,7 @@ impl TuneCache {
     /// A cache from the bytes of its file; `path` names it in errors. A cache in another format
     /// is not applied (an empty cache, with a warning): `googlenet tune` rewrites it.
     pub fn parse(bytes: &[u8], path: &Path) -> Result<Self> {
-        let not_a_cache = |e: serde_json::Error| Error::file(path, format!("not a tuning cache ({e}); delete it to re-tune"));
+        let not_a_cache = |e: serde_json::Error| Error::file(path, format!("not a tuning cache ({e})"));
         let value: serde_json::Value = serde_json::from_slice(bytes).map_err(not_a_cache)?;
         let format = value.get("format").and_then(serde_json::Value::as_u64);
         if value.is_object() && format != Some(u64::from(CACHE_FORMAT)) {
@@ -153,15 +165,62 @@ impl TuneCache {
         serde_json::from_value(value).map_err(not_a_cache)
     }
 
+    /// Writes the cache to `path`, replacing what is there: compact JSON, refused if larger than
+    /// a reader takes (`MAX_CACHE_BYTES`), through a temporary file and a rename
+    /// (`cache_files::replace_file`), in a folder made private to this user where it is
+    /// missing. A folder or file another user controls is refused.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let write = || -> std::io::Result<()> {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            std::fs::write(path, serde_json::to_string_pretty(self).expect("the cache serialises"))
-        };
-        write().map_err(|e| Error::file(path, format!("cannot write the tuning cache: {e}")))
+        let bytes = serde_json::to_vec(self).expect("the cache serialises");
+        if bytes.len() as u64 > MAX_CACHE_BYTES {
+            let why = format!("the tuning cache would take {} bytes, more than a reader takes ({MAX_CACHE_BYTES}); delete the entries of adapters no longer in use, or the file", bytes.len());
+            return Err(Error::file(path, why));
+        }
+        Self::writable(path)?;
+        cache_files::replace_file(path, &bytes).map_err(|e| Error::file(path, format!("cannot write the tuning cache: {e}")))
     }
+
+    /// Merges this cache (one `tune` run's results) into the file at `path`: with the file
+    /// locked against other writers, it is read again, each choice here replaces the one at the
+    /// same adapter and key, the rest is kept, and the result is saved (`save`). Two `tune` runs
+    /// on one file so keep both their results. A file that cannot be used is replaced, with a
+    /// warning.
+    pub fn save_merged(&self, path: &Path) -> Result<()> {
+        Self::writable(path)?;
+        let _lock = cache_files::FileLock::acquire(path).map_err(|e| Error::file(path, format!("cannot lock the tuning cache: {e}")))?;
+        let mut merged = Self::load(path).unwrap_or_else(|e| {
+            log::warn!("replacing the tuning cache: {e}");
+            TuneCache::default()
+        });
+        merged.merge(self);
+        merged.save(path)
+    }
+
+    /// Makes the folder of `path` where it is missing; refuses a folder or file another user
+    /// controls.
+    fn writable(path: &Path) -> Result<()> {
+        let folder = cache_files::folder_of(path);
+        cache_files::create_private_folder(folder).map_err(|e| Error::file(path, format!("cannot make the folder of the tuning cache: {e}")))?;
+        cache_files::check_folder(folder)
+            .and_then(|()| cache_files::check_file(path))
+            .map_err(|why| Error::file(path, format!("refusing to write the tuning cache: {why}")))
+    }
+
+    /// `newer`'s plan choices and variants over this cache's, adapter by adapter and key by key.
+    fn merge(&mut self, newer: &TuneCache) {
+        self.plans.extend(newer.plans.iter().map(|(adapter, choice)| (adapter.clone(), *choice)));
+        for (adapter, variants) in &newer.adapters {
+            let choices = self.adapters.entry(adapter.clone()).or_default();
+            for variant in variants {
+                remember(choices, variant.clone());
+            }
+        }
+    }
+}
+
+/// `variant` in `choices`, in place of any earlier choice for its key.
+fn remember(choices: &mut Vec<TunedVariant>, variant: TunedVariant) {
+    choices.retain(|c| c.key != variant.key);
+    choices.push(variant);
 }
 
 /// One tuned dispatch: its shape, each variant's time (fastest run), the choice.
@@ -187,9 +246,10 @@ pub fn tune_steps(gpu: &Gpu, plan: &Plan) -> usize {
     plan.dispatches.iter().filter(|d| runnable_variants(gpu, d.kernel.as_ref()).len() > 1).count()
 }
 
-/// How many steps `tune_network` takes: `tune` on each plan choice, then `iters` rounds.
+/// How many steps `tune_network` takes: `tune` on each plan choice, `iters` rounds, then the
+/// check against the defaults.
 pub fn tune_network_steps(gpu: &Gpu, graph: &Graph, batch: usize, options: &PlanOptions, iters: usize) -> Result<usize> {
-    let mut steps = iters.max(1);
+    let mut steps = iters.max(1) + check_rounds(iters);
     for choice in PlanChoice::candidates(gpu) {
         steps += tune_steps(gpu, &Plan::build(graph, batch, &choice.options(options))?);
     }
@@ -225,8 +285,7 @@ pub fn tune(gpu: &Gpu, pipelines: &Pipelines, plan: &mut Plan, cache: &mut TuneC
         let best = (0..times.len()).min_by(|&a, &b| times[a].1.total_cmp(&times[b].1)).expect("at least two variants");
         let shape = dispatch.kernel.describe();
         if let Some(key) = dispatch.kernel.tuning_key() {
-            choices.retain(|c| c.key != key);
-            choices.push(TunedVariant { key, variant: times[best].0.clone() });
+            remember(choices, TunedVariant { key, variant: times[best].0.clone() });
         }
         dispatch.kernel = variants.into_iter().nth(best).expect("best is an index of variants");
         tuned.push(Tuned { dispatch: d, shape, chosen: times[best].0.clone(), times_ms: times });
@@ -263,11 +322,15 @@ fn is_cpu_like(gpu: &Gpu) -> bool {
     gpu.info.device_type == wgpu::DeviceType::Cpu
 }
 
-/// The plan-level choice for an adapter with no cache entry: what `tune` picks on lavapipe and
-/// SwiftShader for a CPU-like adapter (pools as their own dispatches, 3x3 convs by Winograd with
-/// tiles up to F(4x4, 3x3)), else the plan's defaults.
-fn adapter_default(gpu: &Gpu) -> Option<PlanChoice> {
-    is_cpu_like(gpu).then_some(PlanChoice { separate_pools: true, winograd: Some(WinogradTile::F4), split_k: false })
+/// The plan-level choice for an adapter with no cache entry: on a CPU-like adapter what `tune`
+/// picks on lavapipe and SwiftShader (pools as their own dispatches, 3x3 convs by Winograd with
+/// tiles up to F(4x4, 3x3)), else the one `options` asks for.
+pub fn default_choice(gpu: &Gpu, options: &PlanOptions) -> PlanChoice {
+    if is_cpu_like(gpu) {
+        PlanChoice { separate_pools: true, winograd: Some(WinogradTile::F4), split_k: false }
+    } else {
+        PlanChoice { separate_pools: options.separate_pools, winograd: options.winograd, split_k: options.split_k }
+    }
 }
 
 /// Each dispatch in the variant that suits a CPU-like adapter best, among those it offers.
@@ -288,7 +351,7 @@ pub fn tuned_plan(gpu: &Gpu, graph: &Graph, batch: usize, options: &PlanOptions,
         Some(choice) => choice.options(options),
         None => {
             log::debug!("no tuned plan for adapter `{key}`: the defaults for its kind (`googlenet tune` times them)");
-            adapter_default(gpu).map_or_else(|| options.clone(), |choice| choice.options(options))
+            default_choice(gpu, options).options(options)
         }
     };
     let binding_limit = gpu.limits.max_storage_buffer_binding_size.min(gpu.limits.max_buffer_size);
@@ -315,25 +378,94 @@ pub struct NetworkTuning {
     /// Each plan choice, tuned, fastest first.
     pub candidates: Vec<TunedPlan>,
     /// End-to-end milliseconds of the fastest run of the plan an untuned session runs here
-    /// (the adapter's defaults): what tuning gained is measured against it.
+    /// (the adapter's defaults), timed in the same rounds as the candidates.
     pub untuned_ms: f64,
+    /// The fastest candidate against the defaults: what decided which of them was cached.
+    pub check: Check,
+    /// The plan-level choice cached: the fastest candidate's where it won `check`, else the
+    /// defaults' (`default_choice`).
+    pub cached: PlanChoice,
 }
 
-/// Tunes the network's plan (with `options`) in every `PlanChoice::candidates`, keeps the fastest choice in
-/// `cache`, and returns the candidates, fastest first, with the untuned defaults' time. The
-/// whole plans are timed in turns, one run each per round, so a machine that slows down for a
-/// while slows all of them alike.
+/// Rounds in which `tune_network` times its fastest plan against the defaults: `iters`, and at
+/// least this many.
+const MIN_CHECK_ROUNDS: usize = 5;
+
+fn check_rounds(iters: usize) -> usize {
+    iters.max(MIN_CHECK_ROUNDS)
+}
+
+/// A plan and the defaults, timed in alternating rounds: one run of each per round, and which
+/// of them runs first alternates too, so a machine that slows down for a while slows both.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    /// Each round's milliseconds for the plan.
+    pub chosen_ms: Vec<f64>,
+    /// Each round's milliseconds for the defaults.
+    pub defaults_ms: Vec<f64>,
+}
+
+impl Check {
+    /// Times `chosen` and `defaults` in `rounds` rounds, calling `on_round` after each.
+    pub fn run(rounds: usize, mut chosen: impl FnMut() -> Result<()>, mut defaults: impl FnMut() -> Result<()>, on_round: OnStep) -> Result<Check> {
+        fn time(run: &mut dyn FnMut() -> Result<()>) -> Result<f64> {
+            let started = Instant::now();
+            run()?;
+            Ok(started.elapsed().as_secs_f64() * 1e3)
+        }
+        let mut check = Check { chosen_ms: Vec::with_capacity(rounds), defaults_ms: Vec::with_capacity(rounds) };
+        for round in 0..rounds {
+            if round % 2 == 0 {
+                check.chosen_ms.push(time(&mut chosen)?);
+                check.defaults_ms.push(time(&mut defaults)?);
+            } else {
+                check.defaults_ms.push(time(&mut defaults)?);
+                check.chosen_ms.push(time(&mut chosen)?);
+            }
+            on_round();
+        }
+        Ok(check)
+    }
+
+    /// Whether the plan beats the defaults beyond the rounds' spread: its slowest round is
+    /// faster than the defaults' fastest. A smaller lead could be noise, and then the defaults
+    /// are kept: tuning must never make a run slower.
+    pub fn chosen_wins(&self) -> bool {
+        let slowest = self.chosen_ms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let fastest_default = self.defaults_ms.iter().copied().fold(f64::INFINITY, f64::min);
+        !self.chosen_ms.is_empty() && slowest < fastest_default
+    }
+}
+
+/// Keeps in `cache`, under this adapter, the variant each of `plan`'s tunable dispatches runs.
+fn remember_plan(gpu: &Gpu, plan: &Plan, cache: &mut TuneCache) {
+    let choices = cache.adapters.entry(adapter_key(gpu)).or_default();
+    for dispatch in &plan.dispatches {
+        let Some(key) = dispatch.kernel.tuning_key() else { continue };
+        if runnable_variants(gpu, dispatch.kernel.as_ref()).len() > 1 {
+            remember(choices, TunedVariant { key, variant: dispatch.kernel.variant_name().to_string() });
+        }
+    }
+}
+
+/// Tunes the network's plan (with `options`) in every `PlanChoice::candidates` and times the
+/// fastest against the defaults (`Check`); `cache` then holds, for this adapter, the fastest
+/// plan where it won, else the defaults. Returns the candidates, fastest first, with the
+/// untuned defaults' time and the check. The whole plans are timed in turns, one run each per
+/// round, so a machine that slows down for a while slows all of them alike.
 #[allow(clippy::too_many_arguments)] // the network, its batch and options, the cache, the effort, the progress
 pub fn tune_network(gpu: &Arc<Gpu>, pipelines: &Pipelines, graph: &Graph, batch: usize, options: &PlanOptions, cache: &mut TuneCache, iters: usize, on_step: OnStep) -> Result<NetworkTuning> {
     let [c, h, w] = graph.input_chw;
     let untuned = Engine::new(gpu, pipelines, tuned_plan(gpu, graph, batch, options, &TuneCache::default())?)?;
     let mut untuned_ms = f64::INFINITY;
     let input = Rng::new(5).symmetric_vec(batch * c * h * w);
+    // Each candidate's variants; only those of the plan that is cached are kept.
+    let mut scratch = TuneCache::default();
     let candidates = PlanChoice::candidates(gpu);
     let mut tuned = Vec::with_capacity(candidates.len());
     for choice in candidates {
         let mut plan = Plan::build(graph, batch, &choice.options(options))?;
-        let dispatches = tune(gpu, pipelines, &mut plan, cache, iters, on_step)?;
+        let dispatches = tune(gpu, pipelines, &mut plan, &mut scratch, iters, on_step)?;
         tuned.push((choice, Engine::new(gpu, pipelines, plan)?, dispatches, f64::INFINITY));
     }
     for _ in 0..iters.max(1) {
@@ -343,9 +475,12 @@ pub fn tune_network(gpu: &Arc<Gpu>, pipelines: &Pipelines, graph: &Graph, batch:
         untuned_ms = untuned_ms.min(time_engine(&untuned, &input, 1)?);
         on_step();
     }
-    let mut candidates: Vec<TunedPlan> =
-        tuned.into_iter().map(|(choice, engine, dispatches, ms)| TunedPlan { choice, plan: engine.into_plan(), dispatches, ms }).collect();
-    candidates.sort_by(|a, b| a.ms.total_cmp(&b.ms));
-    cache.plans.insert(adapter_key(gpu), candidates[0].choice);
-    Ok(NetworkTuning { candidates, untuned_ms })
+    tuned.sort_by(|a, b| a.3.total_cmp(&b.3));
+    let (fastest_choice, fastest, _, _) = &tuned[0];
+    let check = Check::run(check_rounds(iters), || fastest.run(&input).map(drop), || untuned.run(&input).map(drop), on_step)?;
+    let (cached, plan) = if check.chosen_wins() { (*fastest_choice, fastest.plan()) } else { (default_choice(gpu, options), untuned.plan()) };
+    cache.plans.insert(adapter_key(gpu), cached);
+    remember_plan(gpu, plan, cache);
+    let candidates = tuned.into_iter().map(|(choice, engine, dispatches, ms)| TunedPlan { choice, plan: engine.into_plan(), dispatches, ms }).collect();
+    Ok(NetworkTuning { candidates, untuned_ms, check, cached })
 }

@@ -11,7 +11,8 @@ use googlenet::plan::{Plan, PlanOptions};
 use googlenet::reference::run_reference;
 use googlenet::rng::Rng;
 use googlenet::tensor::Tensor;
-use googlenet::tune::{adapter_key, apply, tune, tune_network, tuned_plan, PlanChoice, TuneCache, TunedVariant};
+use googlenet::ops::{KernelFamily, KernelKey};
+use googlenet::tune::{adapter_key, apply, default_choice, tune, tune_network, tuned_plan, Check, PlanChoice, TuneCache, TunedVariant, MAX_CACHE_BYTES};
 use googlenet::verify::{check_value, NETWORK_RTOL};
 
 fn scratch(name: &str) -> PathBuf {
@@ -75,12 +76,25 @@ fn another_adapter_or_a_missing_cache_keeps_the_defaults() {
 }
 
 #[test]
-fn a_corrupt_cache_is_a_clear_error() {
+fn a_corrupt_cache_is_a_clear_error_and_a_session_runs_without_it() {
     let path = scratch("corrupt");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, "{ not json").unwrap();
     let error = TuneCache::load(&path).unwrap_err().to_string();
-    assert!(error.contains("tune.json") && error.contains("delete it to re-tune"), "{error}");
+    assert!(error.contains("tune.json") && error.contains("not a tuning cache"), "{error}");
+    let lenient = TuneCache::load_or_default(&path);
+    assert!(lenient.adapters.is_empty() && lenient.plans.is_empty());
+    // A new cache merged over it replaces it.
+    let mut fresh = TuneCache::default();
+    fresh.plans.insert("some gpu".into(), PlanChoice::default());
+    fresh.save_merged(&path).unwrap();
+    assert_eq!(TuneCache::load(&path).unwrap().plans["some gpu"], PlanChoice::default());
+    // What is not a regular file is not replaced.
+    let folder = path.with_file_name("a-folder.json");
+    std::fs::create_dir_all(&folder).unwrap();
+    let error = fresh.save_merged(&folder).unwrap_err().to_string();
+    assert!(error.contains("refusing to write the tuning cache") && error.contains("not a regular file"), "{error}");
+    assert!(folder.is_dir());
 }
 
 #[test]
@@ -93,7 +107,16 @@ fn the_network_tuning_keeps_the_fastest_plan_choice() {
     let candidates = tuning.candidates;
     assert_eq!(candidates.len(), PlanChoice::candidates(gpu).len());
     assert!(candidates.windows(2).all(|w| w[0].ms <= w[1].ms), "fastest first");
-    assert_eq!(cache.plans[&adapter_key(gpu)], candidates[0].choice);
+    // The fastest plan is cached only where it beat the defaults in the check; else the defaults are.
+    let check = &tuning.check;
+    assert!(check.chosen_ms.len() >= 5 && check.defaults_ms.len() == check.chosen_ms.len(), "{check:?}");
+    let defaults = default_choice(gpu, &PlanOptions::default());
+    assert_eq!(tuning.cached, if check.chosen_wins() { candidates[0].choice } else { defaults }, "{check:?}");
+    assert_eq!(cache.plans[&adapter_key(gpu)], tuning.cached);
+    let variants = |plan: &Plan| plan.dispatches.iter().map(|d| d.kernel.variant_name().to_string()).collect::<Vec<_>>();
+    let later = tuned_plan(gpu, &graph, 1, &PlanOptions::default(), &cache).unwrap();
+    let untuned = tuned_plan(gpu, &graph, 1, &PlanOptions::default(), &TuneCache::default()).unwrap();
+    assert_eq!(variants(&later), variants(if check.chosen_wins() { &candidates[0].plan } else { &untuned }), "later runs take what was cached");
     let count = |plan: &Plan, kernel: &str| plan.dispatches.iter().filter(|d| d.kernel.kernel_name() == kernel).count();
     for c in &candidates {
         let expected_pools = if c.choice.separate_pools { 9 + 4 } else { 4 };
@@ -106,8 +129,8 @@ fn the_network_tuning_keeps_the_fastest_plan_choice() {
     // Later plans follow the cached choice, whatever the caller's default.
     for asked in PlanChoice::ALL {
         let plan = tuned_plan(gpu, &graph, 1, &asked.options(&PlanOptions::default()), &cache).unwrap();
-        assert_eq!(count(&plan, "max pool"), count(&candidates[0].plan, "max pool"));
-        assert_eq!(count(&plan, "winograd output"), count(&candidates[0].plan, "winograd output"));
+        assert_eq!(count(&plan, "max pool"), count(&later, "max pool"));
+        assert_eq!(count(&plan, "winograd output"), count(&later, "winograd output"));
     }
 }
 
@@ -187,4 +210,90 @@ fn a_batch_never_tuned_takes_the_choices_made_at_another() {
     assert_eq!(apply(gpu, &mut batch_3, &cache), tunable(gpu, &batch_3));
     let names = |plan: &Plan| plan.dispatches.iter().map(|d| d.kernel.variant_name()).collect::<Vec<_>>();
     assert_eq!(names(&batch_3), names(&batch_1));
+}
+
+#[test]
+fn a_plan_is_cached_only_if_it_beats_the_defaults_beyond_the_rounds_spread() {
+    let check = |chosen: &[f64], defaults: &[f64]| Check { chosen_ms: chosen.to_vec(), defaults_ms: defaults.to_vec() }.chosen_wins();
+    // What a tuned plan did on two days against the defaults, alternating: slower, not faster.
+    assert!(!check(&[297.0, 355.0, 320.0], &[266.0, 308.0, 290.0]));
+    assert!(!check(&[277.0], &[265.0]));
+    // Faster on the whole, but the rounds overlap: it could be noise.
+    assert!(!check(&[250.0, 270.0, 300.0], &[280.0, 290.0, 310.0]));
+    assert!(check(&[200.0, 210.0, 205.0], &[260.0, 300.0, 280.0]));
+    assert!(!check(&[], &[]));
+    // Timed in alternating rounds: a plan that sleeps longer never wins; one that does not, does.
+    let nap = |ms: u64| move || -> googlenet::Result<()> {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        Ok(())
+    };
+    let mut rounds = 0;
+    let slower = Check::run(5, nap(30), nap(1), &mut || rounds += 1).unwrap();
+    assert_eq!((rounds, slower.chosen_ms.len(), slower.defaults_ms.len()), (5, 5, 5));
+    assert!(!slower.chosen_wins(), "{slower:?}");
+    let faster = Check::run(5, nap(0), nap(100), &mut || ()).unwrap();
+    assert!(faster.chosen_wins(), "{faster:?}");
+}
+
+fn variant(batch: usize, name: &str) -> TunedVariant {
+    TunedVariant { key: KernelKey::new(KernelFamily::ConvGroup, vec![64, 192, 56, 56, 3, 1, 1], batch), variant: name.to_string() }
+}
+
+#[test]
+fn concurrent_tunes_on_one_file_keep_each_others_results() {
+    let path = scratch("concurrent");
+    let _ = std::fs::remove_file(&path);
+    // Each writer loaded the file before the others saved, and merges its own results into it.
+    let writers: Vec<_> = (0..8)
+        .map(|i| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut results = TuneCache::default();
+                results.plans.insert(format!("gpu {i}"), PlanChoice::ALL[i % PlanChoice::ALL.len()]);
+                results.adapters.insert("shared gpu".into(), vec![variant(i + 1, "tiled")]);
+                results.save_merged(&path).unwrap();
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let cache = TuneCache::load(&path).unwrap();
+    assert_eq!(cache.plans.len(), 8, "{:?}", cache.plans.keys());
+    assert_eq!(cache.adapters["shared gpu"].len(), 8, "one choice per batch, from each writer");
+    // A later result for the same key replaces the earlier one; the others stay.
+    let mut again = TuneCache::default();
+    again.adapters.insert("shared gpu".into(), vec![variant(3, "blocked")]);
+    again.save_merged(&path).unwrap();
+    let cache = TuneCache::load(&path).unwrap();
+    let choices = &cache.adapters["shared gpu"];
+    assert_eq!(choices.len(), 8);
+    assert_eq!(choices.iter().find(|c| c.key.batch == 3).unwrap().variant, "blocked");
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().contains(".tmp")).collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_cache_is_written_compact_and_never_larger_than_its_reader_takes() {
+    let path = scratch("large");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    // Many adapters' entries: pretty-printed, this cache would be past the reader's cap.
+    let mut cache = TuneCache::default();
+    let entries: Vec<TunedVariant> = (1..=500).map(|batch| variant(batch, "subgroup-texture")).collect();
+    for adapter in 0..200 {
+        cache.adapters.insert(format!("adapter {adapter} | Vulkan | driver 1.0"), entries.clone());
+    }
+    let pretty = serde_json::to_vec_pretty(&cache).unwrap().len() as u64;
+    assert!(pretty > MAX_CACHE_BYTES, "{pretty} bytes");
+    cache.save(&path).unwrap();
+    let written = std::fs::metadata(&path).unwrap().len();
+    assert!(written <= MAX_CACHE_BYTES && written < pretty / 2, "{written} bytes");
+    assert_eq!(TuneCache::load(&path).unwrap().adapters.len(), 200);
+    // One that would be past the cap is refused before anything is written.
+    for adapter in 200..400 {
+        cache.adapters.insert(format!("adapter {adapter} | Vulkan | driver 1.0"), entries.clone());
+    }
+    let error = cache.save(&path).unwrap_err().to_string();
+    assert!(error.contains("more than a reader takes"), "{error}");
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), written, "the old file is whole");
 }

@@ -3,12 +3,14 @@
 //!
 //! The file is ours around wgpu's bytes: a magic, a key (adapter, driver, this crate's version
 //! and every shader's source), the payload's length and a checksum. A file that is truncated,
-//! corrupt or made for other shaders is ignored (with a warning) and rewritten; it never stops a
-//! run, since everything in it can be compiled again.
+//! corrupt, or in a folder or file another user controls is ignored with a warning; one made for
+//! other shaders (expected after an upgrade) is logged at info level; either is rewritten. It
+//! never stops a run, since everything in it can be compiled again.
 
 use std::path::{Path, PathBuf};
 
 use super::{Gpu, SHADER_FILES};
+use crate::cache_files;
 use crate::error::{Error, Result};
 use crate::files::{read_capped, FileKind};
 
@@ -30,6 +32,10 @@ impl DiskPipelineCache {
             return None;
         }
         let path = folder.join(format!("pipelines-{:016x}.bin", fnv1a(adapter_identity(gpu).as_bytes())));
+        if let Err(why) = cache_files::check_folder(folder).and_then(|()| cache_files::check_file(&path)) {
+            log::warn!("running without the pipeline cache ({})", Error::file(&path, why));
+            return None;
+        }
         let key = shader_key(gpu);
         let file = match std::fs::exists(&path) {
             Ok(false) => None,
@@ -53,7 +59,8 @@ impl DiskPipelineCache {
         // crate version, shader sources), and wgpu checks its own header (wgpu version, device,
         // driver) before the driver, which checks its own, sees the bytes. `fallback: true` makes
         // data that is still refused an empty cache instead of an error. A file forged by someone
-        // who can write the user's cache folder is outside the threat model (docs/SECURITY.md).
+        // who can write the user's cache folder is outside the threat model (docs/SECURITY.md),
+        // and a folder or file another user controls is not read (`cache_files::check_folder`).
         let cache = gpu
             .checked("creating the pipeline cache", || unsafe {
                 gpu.device.create_pipeline_cache(&wgpu::PipelineCacheDescriptor {
@@ -74,22 +81,15 @@ impl DiskPipelineCache {
     }
 
     /// Writes the cache's current contents to its file (through a temporary file and a rename,
-    /// so that a reader never sees half a file).
+    /// so that a reader never sees half a file), in a folder made private to this user where it
+    /// is missing. A folder or file another user controls is refused.
     pub fn save(&self) -> Result<()> {
         let Some(data) = self.cache.get_data() else { return Ok(()) };
-        let bytes = encode(self.key, &data);
-        let temporary = self.path.with_extension(format!("tmp{}", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            if let Some(folder) = self.path.parent() {
-                std::fs::create_dir_all(folder)?;
-            }
-            std::fs::write(&temporary, &bytes)?;
-            std::fs::rename(&temporary, &self.path)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&temporary);
-            Error::file(&self.path, format!("cannot write the pipeline cache: {e}"))
-        })
+        let folder = cache_files::folder_of(&self.path);
+        let fail = |why: String| Error::file(&self.path, format!("cannot write the pipeline cache: {why}"));
+        cache_files::create_private_folder(folder).map_err(|e| fail(e.to_string()))?;
+        cache_files::check_folder(folder).and_then(|()| cache_files::check_file(&self.path)).map_err(fail)?;
+        cache_files::replace_file(&self.path, &encode(self.key, &data)).map_err(|e| fail(e.to_string()))
     }
 }
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{Backend, Session};
+use crate::cache_files;
 use crate::engine::DEFAULT_CONTEXTS;
 use crate::error::{Error, Result};
 use crate::gpu::{AdapterChoice, DiskPipelineCache, Gpu, Pipelines, WeightPrecision};
@@ -25,7 +26,8 @@ enum CacheChoice {
 /// Where a session keeps compiled pipelines across processes.
 #[derive(Clone, Debug, Default)]
 enum PipelineCacheChoice {
-    /// `GOOGLENET_PIPELINE_CACHE` (a folder, or `off`), else beside the tuning cache.
+    /// `GOOGLENET_PIPELINE_CACHE` (a folder, or `off` in any case; empty is unset), else beside
+    /// the tuning cache.
     #[default]
     Default,
     Folder(PathBuf),
@@ -96,7 +98,7 @@ impl SessionBuilder {
         self
     }
 
-    /// The tuning cache `googlenet tune` wrote, at `path`.
+    /// The tuning cache `googlenet tune` wrote, at `path` (see `TuneCache::load_or_default`).
     pub fn tune_cache(mut self, path: impl Into<PathBuf>) -> Self {
         self.cache = CacheChoice::Path(path.into());
         self
@@ -156,7 +158,8 @@ impl SessionBuilder {
         self
     }
 
-    /// Loads the model, opens the device and reads the tuning cache.
+    /// Loads the model, opens the device and reads the tuning cache (one that cannot be used,
+    /// damaged or in a folder another user controls, is a warning: the session runs without it).
     pub fn build(self) -> Result<Session> {
         pollster::block_on(self.build_async())
     }
@@ -180,7 +183,7 @@ impl SessionBuilder {
                     limits.max_buffer_size = limits.max_buffer_size.min(bytes);
                     limits.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size.min(bytes);
                 }
-                let (cache, pipelines) = caches(self.cache, self.pipeline_cache, &gpu)?;
+                let (cache, pipelines) = caches(self.cache, self.pipeline_cache, &gpu);
                 (Backend::Gpu(Arc::new(gpu)), cache, pipelines)
             }
             Err(e @ (Error::NoAdapter { .. } | Error::Device(_))) if self.cpu_fallback => {
@@ -205,27 +208,64 @@ impl SessionBuilder {
 
 /// The tuning cache `tune` chose, and the pipelines compiled through the disk cache
 /// `pipeline_cache` chose (beside the tuning cache unless told otherwise). A browser has no file
-/// system: there the defaults are no caches.
-fn caches(tune: CacheChoice, pipeline_cache: PipelineCacheChoice, gpu: &Gpu) -> Result<(TuneCache, Pipelines)> {
+/// system: there the defaults are no caches. A cache that cannot be used is a warning, never an
+/// error: the session runs without it.
+fn caches(tune: CacheChoice, pipeline_cache: PipelineCacheChoice, gpu: &Gpu) -> (TuneCache, Pipelines) {
     let no_files = cfg!(target_arch = "wasm32");
     let tune = if no_files && matches!(tune, CacheChoice::Default) { CacheChoice::Off } else { tune };
     let pipeline_cache = if no_files && matches!(pipeline_cache, PipelineCacheChoice::Default) { PipelineCacheChoice::Off } else { pipeline_cache };
-    let tune_path = || match &tune {
+    let tune_path = match &tune {
         CacheChoice::Path(path) => path.clone(),
         CacheChoice::Default | CacheChoice::Off => default_cache_path(),
     };
-    let cache = match &tune {
-        CacheChoice::Off => TuneCache::default(),
-        CacheChoice::Path(_) | CacheChoice::Default => TuneCache::load(&tune_path())?,
-    };
-    let pipeline_folder = match pipeline_cache {
-        PipelineCacheChoice::Off => None,
-        PipelineCacheChoice::Folder(folder) => Some(folder),
-        PipelineCacheChoice::Default => match std::env::var_os("GOOGLENET_PIPELINE_CACHE") {
-            Some(value) if value == "off" => None,
-            Some(folder) => Some(PathBuf::from(folder)),
-            None => Some(tune_path().parent().map_or_else(PathBuf::new, PathBuf::from)),
+    let mut folders = CacheFolders {
+        tune: match tune {
+            CacheChoice::Off => None,
+            CacheChoice::Path(_) | CacheChoice::Default => Some(tune_path.clone()),
+        },
+        pipelines: match pipeline_cache {
+            PipelineCacheChoice::Off => None,
+            PipelineCacheChoice::Folder(folder) => Some(folder),
+            PipelineCacheChoice::Default => match cache_files::env_value("GOOGLENET_PIPELINE_CACHE") {
+                Some(value) if cache_files::is_off(&value) => None,
+                Some(folder) => Some(PathBuf::from(folder)),
+                None => Some(cache_files::folder_of(&tune_path).to_path_buf()),
+            },
         },
     };
-    Ok((cache, Pipelines::with_disk_cache(pipeline_folder.and_then(|folder| DiskPipelineCache::open(gpu, &folder)))))
+    folders.drop_untrusted();
+    let cache = folders.tune.as_deref().map_or_else(TuneCache::default, TuneCache::load_or_default);
+    (cache, Pipelines::with_disk_cache(folders.pipelines.and_then(|folder| DiskPipelineCache::open(gpu, &folder))))
+}
+
+/// The caches a session uses: the tuning cache file, the pipeline cache folder.
+struct CacheFolders {
+    tune: Option<PathBuf>,
+    pipelines: Option<PathBuf>,
+}
+
+impl CacheFolders {
+    /// Goes without each cache whose folder another user controls (`cache_files::check_folder`),
+    /// saying so in one warning per folder, whichever caches it holds.
+    fn drop_untrusted(&mut self) {
+        let tune_folder = self.tune.as_deref().map(|path| cache_files::folder_of(path).to_path_buf());
+        let mut folders: Vec<PathBuf> = tune_folder.iter().chain(&self.pipelines).cloned().collect();
+        folders.dedup();
+        for folder in folders {
+            let Err(why) = cache_files::check_folder(&folder) else { continue };
+            let (tune, pipelines) = (tune_folder.as_ref() == Some(&folder), self.pipelines.as_ref() == Some(&folder));
+            let what = match (tune, pipelines) {
+                (true, true) => "the tuning and pipeline caches",
+                (true, false) => "the tuning cache",
+                _ => "the pipeline cache",
+            };
+            log::warn!("running without {what}: {why} (a cache folder must belong to this user, and no one else may write to it)");
+            if tune {
+                self.tune = None;
+            }
+            if pipelines {
+                self.pipelines = None;
+            }
+        }
+    }
 }
