@@ -141,7 +141,7 @@ pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, fuse_pools
             Op::BatchNorm(bn) => {
                 // Not after a conv (that one is folded): a per-channel affine map of its own.
                 let scale_shift = bn.mean.iter().enumerate().flat_map(|(c, mean)| {
-                    let scale = bn.scale[c] / (bn.var[c] + bn.epsilon).sqrt();
+                    let scale = bn.factor(c);
                     [scale, bn.shift[c] - mean * scale]
                 }).collect();
                 let mut nodes = vec![node.name.clone()];
@@ -273,7 +273,7 @@ fn absorb_relu<'a>(graph: &'a Graph, value: &'a str, nodes: &mut Vec<String>, ab
 fn fold_batch_norm(bn: &BatchNormSpec, weight: &mut [f32], bias: &mut [f32]) {
     let per_channel = weight.len() / bias.len();
     for (m, b) in bias.iter_mut().enumerate() {
-        let factor = bn.scale[m] / (bn.var[m] + bn.epsilon).sqrt();
+        let factor = bn.factor(m);
         weight[m * per_channel..(m + 1) * per_channel].iter_mut().for_each(|w| *w *= factor);
         *b = (*b - bn.mean[m]) * factor + bn.shift[m];
     }
