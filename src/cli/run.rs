@@ -1,6 +1,7 @@
 //! `googlenet run`: the whole network on the GPU, top-5 classes, time, and a check against the
 //! CPU reference.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -61,6 +62,23 @@ fn aux_path(main: &Path, name: &str) -> PathBuf {
     main.with_file_name(format!("{stem}.{}.npy", name.replace('/', "_")))
 }
 
+/// The file of each output, in order: the main one at `main`, the others at their `aux_path`.
+/// Two outputs whose names map to one file (`feat/a` and `feat_a`) are refused, before any run.
+fn output_paths(main: &Path, names: &[String]) -> Result<Vec<PathBuf>> {
+    let mut first_writer: HashMap<PathBuf, &str> = HashMap::new();
+    let mut paths = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        let path = if i == 0 { main.to_path_buf() } else { aux_path(main, name) };
+        // One output listed twice is one value: writing it twice loses nothing.
+        if let Some(other) = first_writer.insert(path.clone(), name).filter(|&other| other != name) {
+            let message = format!("outputs `{other}` and `{name}` would both be written to {} (`/` becomes `_` in file names); rename one in the model", path.display());
+            return Err(Error::unsupported("--output", message));
+        }
+        paths.push(path);
+    }
+    Ok(paths)
+}
+
 pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: RunArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let session = fallback.build(model.builder())?;
@@ -70,6 +88,7 @@ pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: RunArgs) -> Result<
     let graph = session.graph();
     // On the CPU reference there is nothing to check the run against.
     let on_gpu = session.gpu().is_ok();
+    let output_paths = args.output.as_deref().map(|main| output_paths(main, session.output_names())).transpose()?;
     let input = load_input(&args, &session)?;
     let batch = input.dims[0];
     let started = Instant::now();
@@ -80,10 +99,8 @@ pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: RunArgs) -> Result<
     let main_dims = outputs.main().dims.clone();
     let outputs = outputs.into_vec();
 
-    if let Some(path) = &args.output {
-        for (i, (name, tensor)) in outputs.iter().enumerate() {
-            npy::write_f32(&if i == 0 { path.clone() } else { aux_path(path, name) }, tensor)?;
-        }
+    for (path, (_, tensor)) in output_paths.iter().flatten().zip(&outputs) {
+        npy::write_f32(path, tensor)?;
     }
     let check = if args.check && on_gpu {
         let started = Instant::now();
