@@ -154,11 +154,11 @@ impl Graph {
                     return Err(crate::error::Error::NotFinite { what, index, value });
                 }
             }
-            if let Op::BatchNorm(bn) = &node.op {
-                if let Some((index, value)) = (0..bn.scale.len().min(bn.var.len())).map(|c| (c, bn.factor(c))).find(|(_, f)| !f.is_finite()) {
-                    let what = format!("BatchNorm node `{}` scale / sqrt(var + epsilon), with var {} and epsilon {},", node.name, bn.var[index], bn.epsilon);
-                    return Err(crate::error::Error::NotFinite { what, index, value });
-                }
+            if let Op::BatchNorm(bn) = &node.op
+                && let Some((index, value)) = (0..bn.scale.len().min(bn.var.len())).map(|c| (c, bn.factor(c))).find(|(_, f)| !f.is_finite())
+            {
+                let what = format!("BatchNorm node `{}` scale / sqrt(var + epsilon), with var {} and epsilon {},", node.name, bn.var[index], bn.epsilon);
+                return Err(crate::error::Error::NotFinite { what, index, value });
             }
         }
         Ok(())
