@@ -2,6 +2,9 @@
 
 use std::process::Command;
 
+#[path = "common/tiny_onnx.rs"]
+mod tiny_onnx;
+
 fn googlenet(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_googlenet")).args(args).output().expect("the binary runs")
 }
@@ -142,6 +145,36 @@ fn bench_reports_gpu_and_reference_times_per_layer_and_module() {
     let chart = std::fs::read_to_string(&svg).unwrap();
     assert!(chart.starts_with("<svg") && chart.matches("<rect").count() >= 9, "one bar per module");
     std::fs::remove_file(&svg).unwrap();
+}
+
+#[test]
+fn run_output_refuses_two_outputs_that_map_to_one_file_before_running() {
+    let dir = std::env::temp_dir().join(format!("googlenet-cli-{}-outputs", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // x [N, 4]: its softmax, then two more outputs named `extras`.
+    let run = |extras: [&str; 2]| {
+        let nodes = vec![
+            tiny_onnx::node("Softmax", &["x"], &["prob"], vec![]),
+            tiny_onnx::node("Relu", &["x"], &[extras[0]], vec![]),
+            tiny_onnx::node("Identity", &["x"], &[extras[1]], vec![]),
+        ];
+        let model = dir.join("model.onnx");
+        std::fs::write(&model, tiny_onnx::model_bytes(13, &[4], nodes, vec![], &["prob", extras[0], extras[1]])).unwrap();
+        googlenet(&["run", "--model", model.to_str().unwrap(), "--batch", "2", "--output", dir.join("out.npy").to_str().unwrap()])
+    };
+    let out = run(["feat/a", "feat_a"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("`feat/a` and `feat_a` would both be written to") && stderr.contains("out.feat_a.npy"), "{stderr}");
+    assert!(!dir.join("out.npy").exists(), "refused before the run writes anything");
+
+    let out = run(["feat/a", "feat_b"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Each in its own file: the ReLU's has no negatives, the identity's (of a symmetric batch) has.
+    let [relu, identity] = ["out.feat_a.npy", "out.feat_b.npy"].map(|name| googlenet::npy::read_f32(&dir.join(name)).unwrap().data);
+    assert!(relu.len() == 8 && identity.len() == 8);
+    assert!(relu.iter().all(|&v| v >= 0.0) && identity.iter().any(|&v| v < 0.0), "{relu:?} {identity:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A `.npy` file of float32 values with the given shape (version 1.0 header).

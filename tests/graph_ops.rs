@@ -243,3 +243,24 @@ fn a_fully_connected_weight_past_one_binding_is_split_along_its_outputs() {
     assert!(parts.iter().all(|&bytes| bytes <= 1 << 20), "{parts:?}");
     check_with(&graph, 2, &options);
 }
+
+#[test]
+fn a_concat_that_takes_one_value_twice() {
+    let mut rng = Rng::new(11);
+    let graph = Graph {
+        input: "x".into(),
+        input_chw: [4, 9, 9],
+        nodes: vec![
+            node("conv", conv(&mut rng, 4, 3, 3, 1), &["x"]),
+            node("twice", Op::Concat, &["conv", "conv"]),
+            // An inception-like module with one branch taken twice, once through an alias.
+            node("b1", conv(&mut rng, 6, 5, 1, 1), &["twice"]),
+            node("b2", conv(&mut rng, 6, 2, 3, 1), &["twice"]),
+            node("b1_again", Op::Identity, &["b1"]),
+            node("module", Op::Concat, &["b1", "b2", "b1_again"]),
+            node("input_twice", Op::Concat, &["x", "x"]),
+        ],
+        outputs: vec!["module".into(), "input_twice".into()],
+    };
+    check(&graph, 2);
+}

@@ -12,6 +12,9 @@ use googlenet::tune::TuneCache;
 use googlenet::{npy, Error, ErrorKind};
 use prost::Message;
 
+#[path = "common/tiny_onnx.rs"]
+mod tiny_onnx;
+
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
 }
@@ -199,16 +202,56 @@ fn non_finite_weights_and_incomplete_files_are_refused() {
     });
 
     // A torchvision state dict with one infinite weight.
-    let mut bytes = std::fs::read(data("googlenet_torchvision.safetensors")).unwrap();
-    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
-    let start = header["conv1.conv.weight"]["data_offsets"][0].as_u64().unwrap() as usize + 8 + header_len;
-    bytes[start + 40..start + 44].copy_from_slice(&f32::INFINITY.to_le_bytes());
-    let path = dir.join("inf.safetensors");
-    std::fs::write(&path, &bytes).unwrap();
+    let path = edited_state_dict(&dir, "inf.safetensors", "conv1.conv.weight", 10, f32::INFINITY);
     let error = load_error(&path);
     assert_eq!(error.kind(), ErrorKind::NotFinite, "{error}");
     assert!(error.to_string().contains("inf.safetensors") && error.to_string().contains("inf at element 10"), "{error}");
+}
+
+/// The test torchvision state dict with element `index` of `tensor` set to `value`, written as
+/// `dir/name`.
+fn edited_state_dict(dir: &Path, name: &str, tensor: &str, index: usize, value: f32) -> PathBuf {
+    let mut bytes = std::fs::read(data("googlenet_torchvision.safetensors")).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+    assert_eq!(header[tensor]["dtype"], "F32");
+    let start = header[tensor]["data_offsets"][0].as_u64().unwrap() as usize + 8 + header_len + 4 * index;
+    bytes[start..start + 4].copy_from_slice(&value.to_le_bytes());
+    let path = dir.join(name);
+    std::fs::write(&path, &bytes).unwrap();
+    path
+}
+
+#[test]
+fn a_batch_norm_whose_variance_plus_epsilon_is_not_positive_is_refused() {
+    // x [N, 3, 2, 2] through one BatchNormalization with the given variances and epsilon.
+    let load = |var: [f32; 3], epsilon: f32| {
+        let initializers = vec![
+            tiny_onnx::float_tensor("scale", &[3], &[1.0, 2.0, 0.5]),
+            tiny_onnx::float_tensor("shift", &[3], &[0.0, 0.1, -0.1]),
+            tiny_onnx::float_tensor("mean", &[3], &[0.5, 0.0, 1.0]),
+            tiny_onnx::float_tensor("var", &[3], &var),
+        ];
+        let bn = tiny_onnx::node("BatchNormalization", &["x", "scale", "shift", "mean", "var"], &["bn"], vec![tiny_onnx::float_attribute("epsilon", epsilon)]);
+        let bytes = tiny_onnx::model_bytes(15, &[3, 2, 2], vec![bn], initializers, &["bn"]);
+        ModelSource::OnnxBytes(bytes).load(LoadOptions::default())
+    };
+    load([1.0, 0.0, 2.0], 1e-5).expect("a zero variance with a positive epsilon is fine");
+    load([1.0, -1e-5, 2.0], 1e-5).expect_err("a sum of exactly zero divides by zero");
+    for (var, epsilon, element) in [([1.0, 0.0, 2.0], 0.0, 1), ([1.0, 2.0, -0.5], 1e-5, 2), ([-0.0, 1.0, 1.0], 0.0, 0)] {
+        let error = load(var, epsilon).expect_err("var + epsilon <= 0 must be refused");
+        let text = error.to_string();
+        assert_eq!(error.kind(), ErrorKind::NotFinite, "{text}");
+        assert!(text.contains("BatchNorm node `bn`") && text.contains("var + epsilon") && text.contains(&format!("at element {element}")), "{text}");
+    }
+
+    // The same in a torchvision state dict (its BatchNorm epsilon is 1e-3).
+    let dir = folder("variance");
+    let path = edited_state_dict(&dir, "var.safetensors", "conv2.bn.running_var", 5, -1.0);
+    let error = load_error(&path);
+    let text = error.to_string();
+    assert_eq!(error.kind(), ErrorKind::NotFinite, "{text}");
+    assert!(text.contains("var.safetensors") && text.contains("`conv2.bn`") && text.contains("NaN at element 5"), "{text}");
 }
 
 /// A smooth picture encoded as `name` (format from the extension).

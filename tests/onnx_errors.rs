@@ -2,9 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use googlenet::onnx::import::import_onnx;
+use googlenet::onnx::import::{import_onnx, import_onnx_bytes};
 use googlenet::onnx::proto::{AttributeProto, ModelProto, StringStringEntryProto, EXTERNAL};
 use prost::Message;
+
+#[path = "common/tiny_onnx.rs"]
+mod tiny_onnx;
 
 fn zoo_model() -> ModelProto {
     let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/googlenet_zoo.onnx")).unwrap();
@@ -104,4 +107,24 @@ fn external_data_is_read_beside_the_model_and_its_absence_named() {
     std::fs::write(path.with_file_name("weights.bin"), file).unwrap();
     let graph = import_onnx(&path).expect("imports with its external data");
     assert_eq!(graph.nodes.len(), import_onnx(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/googlenet_zoo.onnx")).unwrap().nodes.len());
+}
+
+#[test]
+fn a_softmax_over_the_batch_is_refused_even_where_that_axis_has_length_one() {
+    // Softmax of x = [N, features...] at `opset` along `axis` (the opset's default if None).
+    let softmax = |opset: i64, item: &[i64], axis: Option<i64>| {
+        let attributes = axis.map(|a| vec![tiny_onnx::int_attribute("axis", a)]).unwrap_or_default();
+        import_onnx_bytes(&tiny_onnx::model_bytes(opset, item, vec![tiny_onnx::node("Softmax", &["x"], &["prob"], attributes)], vec![], &["prob"]))
+    };
+    for (opset, item) in [(13, &[10][..]), (13, &[1]), (11, &[10]), (11, &[1]), (11, &[1, 1, 1])] {
+        for axis in [0, -(item.len() as i64) - 1] {
+            let error = softmax(opset, item, Some(axis)).expect_err("a softmax across the batch must be refused");
+            assert_eq!(error.kind(), googlenet::ErrorKind::Unsupported, "{error}");
+            assert!(error.to_string().contains("Softmax node `prob`") && error.to_string().contains("along axis 0"), "{error}");
+        }
+    }
+    // Along the features, the engine's softmax is the one the file asks for.
+    for (opset, item, axis) in [(13, &[10][..], None), (13, &[10], Some(1)), (11, &[10, 1, 1], None), (13, &[1], None)] {
+        softmax(opset, item, axis).unwrap_or_else(|e| panic!("opset {opset} {item:?} axis {axis:?}: {e}"));
+    }
 }

@@ -10,6 +10,9 @@ use googlenet::plan::PlanOptions;
 use googlenet::rng::Rng;
 use googlenet::{Error, Preprocess, Session, Tensor};
 
+#[path = "common/tiny_onnx.rs"]
+mod tiny_onnx;
+
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
 }
@@ -92,6 +95,41 @@ fn classify_ranks_softmax_probabilities_of_a_logit_model() {
     // The first image alone ranks the same, with the same probabilities.
     assert_eq!(session.classify(&photos[..1], 5).unwrap()[0], top[0]);
     assert!(session.classify(&[], 5).unwrap().is_empty());
+}
+
+#[test]
+fn a_softmax_followed_by_nodes_that_do_not_change_values_is_not_applied_twice() {
+    // x [N, 5] -> `head` -> Identity -> Flatten -> Dropout -> Reshape to [N, 5].
+    let session = |head: &str| {
+        let nodes = vec![
+            tiny_onnx::node(head, &["x"], &["head"], vec![]),
+            tiny_onnx::node("Identity", &["head"], &["same"], vec![]),
+            tiny_onnx::node("Flatten", &["same"], &["flat"], vec![]),
+            tiny_onnx::node("Dropout", &["flat"], &["kept"], vec![]),
+            tiny_onnx::node("Reshape", &["kept", "rows"], &["scores"], vec![]),
+        ];
+        let bytes = tiny_onnx::model_bytes(13, &[5], nodes, vec![tiny_onnx::int_tensor("rows", &[0, -1])], &["scores"]);
+        Session::builder().model(googlenet::models::ModelSource::OnnxBytes(bytes)).without_tune_cache().build().unwrap()
+    };
+    let input = Tensor::new(vec![2, 5, 1, 1], vec![4.0, 1.0, 0.0, -1.0, 2.0, 0.5, 0.5, 3.0, -2.0, 0.0]);
+
+    let probabilities = session("Softmax");
+    assert!(probabilities.outputs_probabilities());
+    let outputs = probabilities.run(&input).unwrap();
+    let top = probabilities.predictions(&outputs, 5).unwrap();
+    for (row, scores) in top.iter().zip(outputs.main().data.chunks(5)) {
+        // Each probability is the model's own score for its class, not a softmax of the scores.
+        assert!(row.iter().all(|p| p.probability == scores[p.class]), "{row:?} against {scores:?}");
+    }
+    assert_eq!(top[0][0].class, 0);
+    assert_eq!(top[1][0].class, 2);
+
+    let logits = session("Relu");
+    assert!(!logits.outputs_probabilities());
+    let top = logits.predictions(&logits.run(&input).unwrap(), 1).unwrap();
+    // Logits get the softmax: image 0's ReLU'd scores are [4, 1, 0, 0, 2].
+    let expected = 4f32.exp() / [4f32, 1.0, 0.0, 0.0, 2.0].iter().map(|v| v.exp()).sum::<f32>();
+    assert!((top[0][0].probability - expected).abs() < 1e-6, "{} against {expected}", top[0][0].probability);
 }
 
 #[test]

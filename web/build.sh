@@ -11,5 +11,5 @@ if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $version" ]]; the
     cargo install wasm-bindgen-cli --version "$version"
 fi
 cargo build --locked --release --target wasm32-unknown-unknown -p googlenet-web
-wasm-bindgen --target web --no-typescript --out-dir web/pkg target/wasm32-unknown-unknown/release/googlenet_web.wasm
+wasm-bindgen --target web --no-typescript --out-dir web/pkg "$(scripts/target-dir.sh)/wasm32-unknown-unknown/release/googlenet_web.wasm"
 echo "built web/pkg ($(du -h web/pkg/googlenet_web_bg.wasm | cut -f1) of wasm)"

@@ -6,8 +6,8 @@ import init, { Demo } from "./pkg/googlenet_web.js";
 
 const $ = (id) => document.getElementById(id);
 let demo = null;
-// The model last asked for, loaded again when the weight precision changes.
-let current = { name: null, bytes: null };
+// The loaded model, loaded again when the weight precision changes.
+let current = { name: null, bytes: null, f16: false };
 
 function setState(state, message) {
   document.body.dataset.state = state;
@@ -30,10 +30,11 @@ function showError(what, error) {
 const painted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
 async function loadModel(name, bytes) {
-  current = { name, bytes };
   const f16 = $("f16-weights").checked;
+  // What stays loaded if this model cannot be: photos still go to it.
+  const before = { demo, current, description: $("model").textContent };
   $("error").hidden = true;
-  $("result").hidden = true;
+  clearResult();
   demo = null;
   setState("loading", `Reading ${name ?? "the built-in network"} and opening the WebGPU adapter…`);
   await painted();
@@ -46,12 +47,25 @@ async function loadModel(name, bytes) {
     const started = performance.now();
     const dispatches = opened.prepare();
     demo = opened;
+    current = { name, bytes, f16 };
     const prepared = Math.round(performance.now() - started);
     $("model").textContent += `; ${dispatches} dispatches, kernel variants ${opened.variants()}`;
     setState("ready", `Ready: prepared in ${prepared} ms. Drop a photo.`);
   } catch (error) {
+    ({ demo, current } = before);
+    $("model").textContent = before.description;
+    $("f16-weights").checked = current.f16;
     showError(name ?? "the built-in network", error);
   }
+}
+
+// Hides the last photo's result and empties its top 5 and times, so none stays beside what follows.
+function clearResult() {
+  $("result").hidden = true;
+  $("result-json").textContent = "";
+  $("top5").tBodies[0].replaceChildren();
+  $("modules").tBodies[0].replaceChildren();
+  $("timing").textContent = "";
 }
 
 // What the browser says of its adapter (wgpu's own description of it is mostly empty).
@@ -64,7 +78,9 @@ async function adapterName() {
 async function classify(file) {
   if (!demo) return;
   $("error").hidden = true;
+  clearResult();
   setState("running", `Classifying ${file.name}…`);
+  if ($("preview").src) URL.revokeObjectURL($("preview").src);
   $("preview").src = URL.createObjectURL(file);
   await painted();
   try {

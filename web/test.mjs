@@ -6,7 +6,9 @@
 // CASES.json: [{"name", "model": path or null, "f16": bool (the f16-weights checkbox), "photo": path,
 //               "expected": [{"class", "label", "probability"}]}]
 // Then a photo and a model that are not what they claim, and a browser without WebGPU, must each
-// end in an error on the page. Prints one line per check and a final summary line; exits 1 on
+// end in an error on the page, and the page must keep no stale state: no result panel before any
+// photo, no earlier top 5 after a bad photo, and after a bad model file the model before it still
+// loaded, its photo picker open. Prints one line per check and a final summary line; exits 1 on
 // any difference.
 
 import { readFileSync } from "node:fs";
@@ -40,6 +42,13 @@ const browser = await chromium.launch({
 
 const failures = [];
 let largestError = 0;
+let pageChecks = 0;
+// One check of what the page shows: a line, and a failure unless `ok`.
+const check = (what, ok, detail) => {
+  pageChecks += 1;
+  console.log(`${what}: ${ok ? "as it should be" : "NOT AS IT SHOULD BE"}: ${detail}`);
+  if (!ok) failures.push(`${what}: ${detail}`);
+};
 try {
   const page = await browser.newPage({ viewport: { width: 1100, height: 1100 } });
   page.on("pageerror", (error) => console.log(`page error: ${error.message}`));
@@ -51,6 +60,7 @@ try {
     if (state === "error") throw new Error(message);
   };
   await settled(["ready", "error"]); // the page opens the built-in network by itself
+  check("before any photo", !(await page.isVisible("#result")) && !(await page.isVisible("#preview")), "no result panel, no empty image");
   const rejected = await page.evaluate(compileEveryKernel);
   console.log(`Chromium's WGSL compiler: ${rejected.length ? rejected.join("\n  ") : "every kernel makes a pipeline"}`);
   failures.push(...rejected);
@@ -95,7 +105,20 @@ try {
   };
   const file = (name, text) => ({ name, mimeType: "application/octet-stream", buffer: Buffer.from(text) });
   await refused(page, "a photo that is not an image", () => page.setInputFiles("#photo", file("broken.png", "not a PNG")), ["broken.png"]);
+  const stale = (await page.isVisible("#result")) || (await page.textContent("#result-json")) !== "";
+  check("after a bad photo", !stale, "the previous photo's top 5 is gone");
   await refused(page, "a model that is not ONNX", () => page.setInputFiles("#model-file", file("broken.onnx", "\x08\xff\xff\xff\xff\x0f")), ["broken.onnx"]);
+  // The model before it is still loaded: the photo picker stays open, and a photo gets its top 5.
+  const loaded = cases.at(-1);
+  const pickerOpen = await page.isEnabled("#photo");
+  let againDifferences = ["the photo picker is disabled"];
+  if (pickerOpen) {
+    await markPage(page);
+    await page.setInputFiles("#photo", loaded.photo);
+    const [state, message] = await settledState(page, ["done", "error"]);
+    againDifferences = state === "done" ? compare(JSON.parse(await page.textContent("#result-json")).predictions, loaded.expected) : [message];
+  }
+  check("after a bad model file", againDifferences.length === 0, `${loaded.name} still loaded, the photo classified as before${againDifferences.length ? `: ${againDifferences.join("; ")}` : ""}`);
   const bare = await browser.newPage();
   await bare.addInitScript(() => delete Navigator.prototype.gpu);
   await refused(bare, "a browser without WebGPU", () => bare.goto(url), ["WebGPU"]);
@@ -105,8 +128,8 @@ try {
 
 console.log(
   failures.length
-    ? `web test FAILED: ${failures.length} difference(s) in ${cases.length} models and 3 bad inputs`
-    : `web test passed: ${cases.length} models, identical top 5, probabilities within ${RELATIVE_TOLERANCE} relative (largest ${largestError.toExponential(1)}); 3 bad inputs refused on the page`,
+    ? `web test FAILED: ${failures.length} difference(s) in ${cases.length} models, 3 bad inputs and ${pageChecks} page states`
+    : `web test passed: ${cases.length} models, identical top 5, probabilities within ${RELATIVE_TOLERANCE} relative (largest ${largestError.toExponential(1)}); 3 bad inputs refused on the page; ${pageChecks} page states as they should be`,
 );
 process.exit(failures.length ? 1 : 0);
 

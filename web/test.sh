@@ -3,9 +3,19 @@
 # 127.0.0.1, and for the built-in network and the two test models picks the model and a photo
 # on the page (web/test.mjs, playwright-core driving Debian's chromium headless, WebGPU on
 # SwiftShader) and compares its top 5 with `googlenet classify` on the same image and weights.
-# Saves a screenshot to docs/web.png; the last line says the result; non-zero on any difference.
+# Saves a screenshot to web.png in Cargo's target folder (CARGO_TARGET_DIR where set), and with
+# --update-screenshot also to the tracked docs/web.png; the last line says the result; non-zero
+# on any difference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+update_screenshot=false
+for arg in "$@"; do
+    case "$arg" in
+        --update-screenshot) update_screenshot=true ;;
+        *) echo "usage: web/test.sh [--update-screenshot]" >&2; exit 2 ;;
+    esac
+done
 
 missing=()
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
@@ -20,7 +30,8 @@ fi
 
 web/build.sh
 cargo build --locked --bin googlenet
-googlenet=target/debug/googlenet
+target="$(scripts/target-dir.sh)"
+googlenet="$target/debug/googlenet"
 
 work="$(mktemp -d)"
 server=""
@@ -57,4 +68,10 @@ for _ in $(seq 50); do
 done
 [[ -n "$port" ]] || { echo "the web server did not start: $(cat "$work/server.log")"; exit 1; }
 
-node web/test.mjs "http://127.0.0.1:$port/index.html" "$work/cases.json" docs/web.png
+node web/test.mjs "http://127.0.0.1:$port/index.html" "$work/cases.json" "$target/web.png"
+if $update_screenshot; then
+    # Through a temporary file and a rename: an interrupted copy never leaves half a picture.
+    cp "$target/web.png" docs/web.png.tmp
+    mv docs/web.png.tmp docs/web.png
+    echo "updated docs/web.png"
+fi

@@ -1,6 +1,7 @@
 //! `googlenet run`: the whole network on the GPU, top-5 classes, time, and a check against the
 //! CPU reference.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -51,15 +52,27 @@ fn load_input(args: &RunArgs, session: &googlenet::Session) -> Result<Tensor> {
     Ok(tensor)
 }
 
-/// Where each output goes with `--output main`: the first at `main`, the others next to it.
-fn output_files(main: &Path, names: &[String]) -> Vec<PathBuf> {
-    names.iter().enumerate().map(|(i, name)| if i == 0 { main.to_path_buf() } else { aux_path(main, name) }).collect()
-}
-
 /// `out.npy` -> `out.loss1_prob.npy` for an auxiliary output named `loss1/prob`.
 fn aux_path(main: &Path, name: &str) -> PathBuf {
     let stem = main.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     main.with_file_name(format!("{stem}.{}.npy", name.replace('/', "_")))
+}
+
+/// The file of each output, in order: the main one at `main`, the others at their `aux_path`.
+/// Two outputs whose names map to one file (`feat/a` and `feat_a`) are refused, before any run.
+fn output_paths(main: &Path, names: &[String]) -> Result<Vec<PathBuf>> {
+    let mut first_writer: HashMap<PathBuf, &str> = HashMap::new();
+    let mut paths = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        let path = if i == 0 { main.to_path_buf() } else { aux_path(main, name) };
+        // One output listed twice is one value: writing it twice loses nothing.
+        if let Some(other) = first_writer.insert(path.clone(), name).filter(|&other| other != name) {
+            let message = format!("outputs `{other}` and `{name}` would both be written to {} (`/` becomes `_` in file names); rename one in the model", path.display());
+            return Err(Error::unsupported("--output", message));
+        }
+        paths.push(path);
+    }
+    Ok(paths)
 }
 
 pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: RunArgs) -> Result<ExitCode> {
@@ -69,7 +82,7 @@ pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: RunArgs) -> Result<
     super::note_untuned(&session);
     let build_ms = started.elapsed().as_secs_f64() * 1e3;
     // Fail now, not after the run, where an output cannot be written.
-    let output_paths = args.output.as_deref().map(|main| output_files(main, session.output_names()));
+    let output_paths = args.output.as_deref().map(|main| output_paths(main, session.output_names())).transpose()?;
     for path in output_paths.iter().flatten() {
         files::check_writable(path)?;
     }

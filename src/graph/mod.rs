@@ -69,6 +69,13 @@ pub struct BatchNormSpec {
     pub epsilon: f32,
 }
 
+impl BatchNormSpec {
+    /// Channel `c`'s multiplier, scale / sqrt(var + epsilon): what the kernels apply to x - mean.
+    pub fn factor(&self, c: usize) -> f32 {
+        self.scale[c] / (self.var[c] + self.epsilon).sqrt()
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct FcSpec {
     /// `[out_features][in_features]`.
@@ -172,8 +179,9 @@ pub struct Graph {
 }
 
 impl Graph {
-    /// Fails on the first NaN or infinite parameter, naming its node: a network holding one
-    /// answers NaN (or garbage) for every image.
+    /// Fails on the first NaN or infinite parameter, or batch norm factor (a `var + epsilon` of
+    /// zero or below divides by zero or takes the root of a negative), naming its node: a network
+    /// holding one answers NaN (or garbage) for every image.
     pub fn check_finite(&self) -> Result<(), crate::error::Error> {
         for node in &self.nodes {
             for (name, values) in node.op.parameters() {
@@ -182,12 +190,32 @@ impl Graph {
                     return Err(crate::error::Error::NotFinite { what, index, value });
                 }
             }
+            if let Op::BatchNorm(bn) = &node.op
+                && let Some((index, value)) = (0..bn.scale.len().min(bn.var.len())).map(|c| (c, bn.factor(c))).find(|(_, f)| !f.is_finite())
+            {
+                let what = format!("BatchNorm node `{}` scale / sqrt(var + epsilon), with var {} and epsilon {},", node.name, bn.var[index], bn.epsilon);
+                return Err(crate::error::Error::NotFinite { what, index, value });
+            }
         }
         Ok(())
     }
 
     pub fn producer(&self, value: &str) -> Option<&Node> {
         self.nodes.iter().find(|n| n.output == value)
+    }
+
+    /// The node that computed the numbers `value` holds: its producer, looked through the nodes
+    /// that pass values on unchanged (Identity, Dropout, Flatten, Reshape). None for the input.
+    pub fn origin(&self, value: &str) -> Option<&Node> {
+        let mut node = self.producer(value)?;
+        // Bounded, so that a hand-built graph with a cycle cannot loop forever.
+        for _ in 0..self.nodes.len() {
+            if !matches!(node.op, Op::Identity | Op::Flatten) {
+                return Some(node);
+            }
+            node = self.producer(node.inputs.first()?)?;
+        }
+        None
     }
 
     pub fn consumers<'a>(&'a self, value: &'a str) -> impl Iterator<Item = &'a Node> + 'a {

@@ -556,8 +556,9 @@ impl Importer<'_> {
         let (x, dims) = self.activation(node, 0)?;
         let rank = dims.len() as i64;
         let axis = attrs.int("axis", if self.opset >= 13 { -1 } else { 1 }).rem_euclid(rank.max(1));
-        // Along the features of [N, F] (or [N, F, 1, 1]) all opsets agree.
-        if axis != 1 && element_count(&dims[1..]) != dims[axis as usize] {
+        // Along the features of [N, F] (or [N, F, 1, 1]) all opsets agree. Never along the batch
+        // (axis 0): dims are at batch 1 here, where that axis would pass the size test.
+        if axis == 0 || (axis != 1 && element_count(&dims[1..]) != dims[axis as usize]) {
             return Err(Error::unsupported(node_label(node), format!("Softmax of dims {dims:?} along axis {axis}; only along the features")));
         }
         if element_count(&dims[2..]) != 1 {

@@ -18,7 +18,7 @@ impl ChannelMap {
     pub fn of(op: &Op) -> Option<Self> {
         match op {
             Op::BatchNorm(bn) => {
-                let scale: Vec<f32> = (0..bn.mean.len()).map(|c| bn.scale[c] / (bn.var[c] + bn.epsilon).sqrt()).collect();
+                let scale: Vec<f32> = (0..bn.mean.len()).map(|c| bn.factor(c)).collect();
                 let shift = (0..bn.mean.len()).map(|c| bn.shift[c] - bn.mean[c] * scale[c]).collect();
                 Some(ChannelMap { scale, shift })
             }

@@ -1,7 +1,7 @@
 //! Where each value lives: a tensor (one GPU buffer's worth) and a channel slice of it. Every
 //! concat input is its producer's slice of the concat tensor, so no concat copies anything; only
-//! an input no kernel of ours produces (the graph input, another concat, a row tensor) is copied
-//! into its slice.
+//! an input no kernel of ours produces (the graph input, another concat, a row tensor) or one the
+//! concat takes twice is copied into its slice.
 
 use std::collections::HashMap;
 
@@ -73,14 +73,16 @@ pub fn place(graph: &Graph, shapes: &HashMap<String, Vec<usize>>, steps: &mut St
             let [n, c, h, w] = as_nchw(&shapes[&source]);
             let slice = View { tensor, slice: ChannelSlice { offset, total: dims[1] } };
             offset += c;
-            // A producer that reads this same concat would bind its buffer for reading and
-            // writing at once: it writes its own tensor, copied into the slice.
+            // A producer that reads this same concat, or a value the concat takes twice (whose
+            // second copy would read the slice it writes beside), would bind the concat's buffer
+            // for reading and writing at once: it writes its own tensor, copied into each slice.
             let resolved: Vec<&str> = inputs.iter().map(|v| steps.resolve(v)).collect();
+            let taken_once = resolved.iter().filter(|&&r| r == source).count() == 1;
             let producer = steps.steps.iter().position(|s| s.output == source);
             let fits = |p: usize| {
                 let step = &steps.steps[p];
                 let reads_concat = |value: &Option<String>| value.as_deref().is_some_and(|v| resolved.contains(&steps.resolve(v)));
-                writes_slices(step) && !layout.views.contains_key(&source) && !resolved.contains(&steps.resolve(&step.input)) && !reads_concat(&step.residual)
+                writes_slices(step) && taken_once && !layout.views.contains_key(&source) && !resolved.contains(&steps.resolve(&step.input)) && !reads_concat(&step.residual)
             };
             match producer.filter(|&p| fits(p)) {
                 Some(_) => {

@@ -133,9 +133,10 @@ impl Session {
         outputs::rank(outputs.main(), self.outputs_probabilities(), k)
     }
 
-    /// Whether the main output already is a distribution (the model ends in a softmax).
+    /// Whether the main output already is a distribution (the model ends in a softmax, perhaps
+    /// followed by nodes that do not change values).
     pub fn outputs_probabilities(&self) -> bool {
-        self.setup.graph.producer(&self.setup.graph.outputs[0]).is_some_and(|n| matches!(n.op, Op::Softmax))
+        self.setup.graph.origin(&self.setup.graph.outputs[0]).is_some_and(|n| matches!(n.op, Op::Softmax))
     }
 
     /// The names of the model's outputs, main first.
