@@ -1,6 +1,7 @@
 //! The `googlenet` binary as a user runs it.
 
 use std::process::Command;
+use std::os::unix::fs::DirBuilderExt;
 
 #[path = "common/tiny_onnx.rs"]
 mod tiny_onnx;
@@ -309,7 +310,10 @@ fn with_no_adapter_run_and_classify_fall_back_to_the_cpu_reference_unless_a_gpu_
 #[test]
 fn tune_reports_every_plan_and_writes_its_cache() {
     let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/googlenet_zoo.onnx");
-    let cache = std::env::temp_dir().join(format!("googlenet-cli-{}-tune.json", std::process::id()));
+    // A folder of this user's only: a tuning cache in a folder others can write is refused.
+    let folder = std::env::temp_dir().join(format!("googlenet-cli-{}", std::process::id()));
+    std::fs::DirBuilder::new().mode(0o700).create(&folder).unwrap();
+    let cache = folder.join("tune.json");
     let out = googlenet(&["tune", "--model", model.to_str().unwrap(), "--iters", "1", "--cache", cache.to_str().unwrap(), "--json"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
@@ -318,5 +322,5 @@ fn tune_reports_every_plan_and_writes_its_cache() {
     assert!(!report["plans"].as_array().unwrap().is_empty() && !report["dispatches"].as_array().unwrap().is_empty(), "{report}");
     assert_eq!(report["cache"], cache.to_str().unwrap());
     assert!(cache.is_file());
-    std::fs::remove_file(&cache).unwrap();
+    std::fs::remove_dir_all(&folder).unwrap();
 }
