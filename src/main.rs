@@ -130,13 +130,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show how the network runs: each inception module's dispatch waves, and the buffers.
+    /// Show how the network runs: each module's dispatch waves against its critical path, and
+    /// the buffers.
     Plan {
         #[command(flatten)]
         model: cli::ModelArgs,
         /// Images per batch: 1 to 4096.
         #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = cli::flags::BATCH.parser())]
         batch: usize,
+        /// The plan a GPU or a CPU-like adapter (lavapipe, SwiftShader) gets, with that kind's
+        /// defaults, whatever adapter this machine has. Without it: this adapter's plan, tuned.
+        #[arg(long = "for", value_enum)]
+        target: Option<cli::plan::PlanFor>,
+        /// Print the plan's dispatches, waves and modules as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Run inference in a loop on one session from several threads for a while, reporting
     /// images/s and resident memory over time; fails (exit status 3) if memory still grows after
@@ -200,7 +208,7 @@ fn main() -> ExitCode {
             cli::verify::run(model.as_deref(), WeightPrecision::f16_if(f16_weights), json)
         }
         Command::Info { json } => cli::info::run(json),
-        Command::Plan { model, batch } => cli::plan::run(&model, batch),
+        Command::Plan { model, batch, target, json } => cli::plan::run(&model, batch, target, json),
         Command::Run { model, input, batch, output, json, no_check, fallback } => {
             cli::run::run(&model, &fallback, cli::run::RunArgs { input, batch, output, json, check: !no_check })
         }

@@ -19,7 +19,7 @@ use crate::files::{read_capped, FileKind};
 use crate::gpu::{Gpu, Pipelines};
 use crate::graph::Graph;
 use crate::ops::{Kernel, KernelKey, WinogradTile};
-use crate::plan::{Plan, PlanOptions};
+use crate::plan::{PlanTarget, Plan, PlanOptions};
 use crate::rng::Rng;
 
 /// Per adapter: the chosen variant of each tuned dispatch, and the plan-level choices.
@@ -249,6 +249,7 @@ pub fn tune_steps(gpu: &Gpu, plan: &Plan) -> usize {
 /// How many steps `tune_network` takes: `tune` on each plan choice, `iters` rounds, then the
 /// check against the defaults.
 pub fn tune_network_steps(gpu: &Gpu, graph: &Graph, batch: usize, options: &PlanOptions, iters: usize) -> Result<usize> {
+    let options = &for_adapter(gpu, options);
     let mut steps = iters.max(1) + check_rounds(iters);
     for choice in PlanChoice::candidates(gpu) {
         steps += tune_steps(gpu, &Plan::build(graph, batch, &choice.options(options))?);
@@ -322,14 +323,25 @@ fn is_cpu_like(gpu: &Gpu) -> bool {
     gpu.info.device_type == wgpu::DeviceType::Cpu
 }
 
-/// The plan-level choice for an adapter with no cache entry: on a CPU-like adapter what `tune`
+/// The kind of plan `gpu` gets: the one `options` names, else the adapter's own kind.
+fn target(gpu: &Gpu, options: &PlanOptions) -> PlanTarget {
+    options.target.unwrap_or(if is_cpu_like(gpu) { PlanTarget::CpuLike } else { PlanTarget::Gpu })
+}
+
+/// `options` for planning on `gpu`: its kind of plan and its binding limit, where `options`
+/// leaves them open.
+fn for_adapter(gpu: &Gpu, options: &PlanOptions) -> PlanOptions {
+    let binding_limit = gpu.limits.max_storage_buffer_binding_size.min(gpu.limits.max_buffer_size);
+    PlanOptions { target: Some(target(gpu, options)), max_binding_bytes: options.max_binding_bytes.or(Some(binding_limit)), ..options.clone() }
+}
+
+/// The plan-level choice for an adapter with no cache entry: for a CPU-like one what `tune`
 /// picks on lavapipe and SwiftShader (pools as their own dispatches, 3x3 convs by Winograd with
 /// tiles up to F(4x4, 3x3)), else the one `options` asks for.
 pub fn default_choice(gpu: &Gpu, options: &PlanOptions) -> PlanChoice {
-    if is_cpu_like(gpu) {
-        PlanChoice { separate_pools: true, winograd: Some(WinogradTile::F4), split_k: false }
-    } else {
-        PlanChoice { separate_pools: options.separate_pools, winograd: options.winograd, split_k: options.split_k }
+    match target(gpu, options) {
+        PlanTarget::CpuLike => PlanChoice { separate_pools: true, winograd: Some(WinogradTile::F4), split_k: false },
+        PlanTarget::Gpu => PlanChoice { separate_pools: options.separate_pools, winograd: options.winograd, split_k: options.split_k },
     }
 }
 
@@ -344,23 +356,27 @@ fn prefer_cpu_variants(gpu: &Gpu, plan: &mut Plan) {
 }
 
 /// The plan for `options` with this adapter's cached choices: the plan-level ones, then each
-/// dispatch's variant. Without a cache entry, the defaults for the adapter's kind.
+/// dispatch's variant. Without a cache entry, the defaults for the adapter's kind; where
+/// `options` names a kind of plan, that kind's defaults (the cache is for this adapter's own).
 pub fn tuned_plan(gpu: &Gpu, graph: &Graph, batch: usize, options: &PlanOptions, cache: &TuneCache) -> Result<Plan> {
     let key = adapter_key(gpu);
-    let options = match cache.plans.get(&key) {
-        Some(choice) => choice.options(options),
+    let own_kind = options.target.is_none();
+    let cached = cache.plans.get(&key).filter(|_| own_kind);
+    let options = for_adapter(gpu, options);
+    let options = match cached {
+        Some(choice) => choice.options(&options),
         None => {
-            log::debug!("no tuned plan for adapter `{key}`: the defaults for its kind (`googlenet tune` times them)");
-            default_choice(gpu, options).options(options)
+            log::debug!("no tuned plan for adapter `{key}` (or another kind of plan asked for): the defaults for its kind (`googlenet tune` times them)");
+            default_choice(gpu, &options).options(&options)
         }
     };
-    let binding_limit = gpu.limits.max_storage_buffer_binding_size.min(gpu.limits.max_buffer_size);
-    let options = PlanOptions { max_binding_bytes: options.max_binding_bytes.or(Some(binding_limit)), ..options };
     let mut plan = Plan::build(graph, batch, &options)?;
-    if is_cpu_like(gpu) {
+    if options.target == Some(PlanTarget::CpuLike) {
         prefer_cpu_variants(gpu, &mut plan);
     }
-    apply(gpu, &mut plan, cache);
+    if own_kind {
+        apply(gpu, &mut plan, cache);
+    }
     Ok(plan)
 }
 
@@ -455,6 +471,7 @@ fn remember_plan(gpu: &Gpu, plan: &Plan, cache: &mut TuneCache) {
 /// round, so a machine that slows down for a while slows all of them alike.
 #[allow(clippy::too_many_arguments)] // the network, its batch and options, the cache, the effort, the progress
 pub fn tune_network(gpu: &Arc<Gpu>, pipelines: &Pipelines, graph: &Graph, batch: usize, options: &PlanOptions, cache: &mut TuneCache, iters: usize, on_step: OnStep) -> Result<NetworkTuning> {
+    let options = &for_adapter(gpu, options);
     let [c, h, w] = graph.input_chw;
     let untuned = Engine::new(gpu, pipelines, tuned_plan(gpu, graph, batch, options, &TuneCache::default())?)?;
     let mut untuned_ms = f64::INFINITY;

@@ -147,13 +147,16 @@ fn a_small_inception_module_is_found_and_grouped() {
 }
 
 #[test]
-fn a_chain_is_not_grouped_and_a_concat_of_the_input_is_copied() {
+fn a_chain_is_not_grouped_and_a_concat_of_the_input_is_copied_and_is_a_module() {
     let g = graph(vec![conv("a", "x", 8, 4, 3), conv("b", "a", 4, 4, 1), node("cat", Op::Concat, &["x", "b"])], "cat");
     let plan = Plan::build(&g, 1, &PlanOptions::default()).unwrap();
     let kernels: Vec<&str> = plan.dispatches.iter().map(|d| d.kernel.kernel_name()).collect();
     assert_eq!(kernels.iter().filter(|k| k.starts_with("conv")).count(), 2);
     assert!(kernels.contains(&"channel affine"), "the graph input has no producer to write its slice: {kernels:?}");
-    assert!(plan.modules.is_empty(), "no fan-out, so no module");
+    // The input fans out to the conv chain and, as it is, to the concat: a module of two
+    // branches (a DenseNet layer's shape).
+    assert_eq!(plan.modules.len(), 1);
+    assert_eq!(plan.modules[0].branches, 2);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! an input no kernel of ours produces (the graph input, another concat, a row tensor) or one the
 //! concat takes twice is copied into its slice.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::steps::{Step, StepOp, Steps};
 use crate::error::{Error, Result};
@@ -63,26 +63,46 @@ pub fn place(graph: &Graph, shapes: &HashMap<String, Vec<usize>>, steps: &mut St
     let input = layout.new_tensor(&graph.input, as_nchw(&shapes[&graph.input]));
     layout.views.insert(graph.input.clone(), View { tensor: input, slice: ChannelSlice::whole(graph.input_chw[0]) });
 
-    for (output, inputs) in steps.concats.clone() {
-        let dims = as_nchw(&shapes[&output]);
-        let tensor = layout.new_tensor(&output, dims);
-        layout.views.insert(output.clone(), View { tensor, slice: ChannelSlice::whole(dims[1]) });
-        let mut offset = 0;
+    // Outer concats first: a concat read only by another concat is a slice of that one's tensor
+    // (a forked branch's own concat inside its module's), so its inputs are written there.
+    let concats = steps.concats.clone();
+    let concat_outputs: HashSet<&str> = concats.iter().map(|(output, _)| output.as_str()).collect();
+    // For a nested concat, the values of the concats around it (which share its tensor).
+    let mut enclosing: HashMap<String, Vec<String>> = HashMap::new();
+    for (output, inputs) in concats.iter().rev() {
+        let dims = as_nchw(&shapes[output]);
+        let base = match layout.views.get(output) {
+            Some(&view) => view,
+            None => {
+                let tensor = layout.new_tensor(output, dims);
+                let view = View { tensor, slice: ChannelSlice::whole(dims[1]) };
+                layout.views.insert(output.clone(), view);
+                view
+            }
+        };
+        // A producer that reads this same tensor, or a value the concat takes twice (whose
+        // second copy would read the slice it writes beside), would bind the concat's buffer
+        // for reading and writing at once: it writes its own tensor, copied into each slice.
+        let mut resolved: Vec<String> = inputs.iter().map(|v| steps.resolve(v).to_string()).collect();
+        resolved.extend(enclosing.get(output).cloned().unwrap_or_default());
+        let mut offset = base.slice.offset;
         for (i, value) in inputs.iter().enumerate() {
             let source = steps.resolve(value).to_string();
             let [n, c, h, w] = as_nchw(&shapes[&source]);
-            let slice = View { tensor, slice: ChannelSlice { offset, total: dims[1] } };
+            let slice = View { tensor: base.tensor, slice: ChannelSlice { offset, total: base.slice.total } };
             offset += c;
-            // A producer that reads this same concat, or a value the concat takes twice (whose
-            // second copy would read the slice it writes beside), would bind the concat's buffer
-            // for reading and writing at once: it writes its own tensor, copied into each slice.
-            let resolved: Vec<&str> = inputs.iter().map(|v| steps.resolve(v)).collect();
-            let taken_once = resolved.iter().filter(|&&r| r == source).count() == 1;
+            let taken_once = inputs.iter().filter(|v| steps.resolve(v) == source).count() == 1;
+            let unplaced = !layout.views.contains_key(&source);
+            if concat_outputs.contains(source.as_str()) && taken_once && unplaced && graph.use_count(&source) <= 1 {
+                layout.views.insert(source.clone(), slice);
+                enclosing.insert(source, resolved.clone());
+                continue;
+            }
             let producer = steps.steps.iter().position(|s| s.output == source);
             let fits = |p: usize| {
                 let step = &steps.steps[p];
-                let reads_concat = |value: &Option<String>| value.as_deref().is_some_and(|v| resolved.contains(&steps.resolve(v)));
-                writes_slices(step) && taken_once && !layout.views.contains_key(&source) && !resolved.contains(&steps.resolve(&step.input)) && !reads_concat(&step.residual)
+                let reads_tensor = |value: Option<&str>| value.is_some_and(|v| resolved.iter().any(|r| r == steps.resolve(v)));
+                writes_slices(step) && taken_once && unplaced && !reads_tensor(Some(&step.input)) && !reads_tensor(step.residual.as_deref())
             };
             match producer.filter(|&p| fits(p)) {
                 Some(_) => {

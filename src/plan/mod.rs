@@ -45,11 +45,27 @@ pub struct PlanOptions {
     /// Conv weights in f32, or rounded to f16 (`WeightPrecision::F16`: an explicit choice, as it
     /// changes the results; a weight beyond f16's range is refused).
     pub weights: WeightPrecision,
+    /// The kind of adapter to plan for (its grouping of convs into dispatches; a session also
+    /// takes its defaults for pools and Winograd from it). None: the adapter the plan runs on
+    /// (a GPU where no adapter is known).
+    pub target: Option<PlanTarget>,
     /// The largest weight one storage binding may hold, in bytes (the device's
     /// `max_storage_buffer_binding_size`); a fully connected layer with a larger weight is split
     /// along its outputs into parts that fit. None: WebGPU's default limit, which every device
     /// grants (`DEFAULT_MAX_BINDING_BYTES`).
     pub max_binding_bytes: Option<u64>,
+}
+
+/// The kind of adapter a plan is for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PlanTarget {
+    /// A GPU: every conv of one level that reads one buffer shares a dispatch, whatever its
+    /// kernel shape, so each module runs in as many waves as its longest branch has convs.
+    #[default]
+    Gpu,
+    /// A CPU-like adapter (lavapipe, SwiftShader): 1x1 convs apart from the others, on the 1x1
+    /// loader; pools as their own dispatches and 3x3 convs by Winograd (`PlanTarget::defaults`).
+    CpuLike,
 }
 
 /// WebGPU's default `maxStorageBufferBindingSize`: 128 MiB.
@@ -84,6 +100,8 @@ pub struct PlannedOutput {
 
 pub struct PlannedModule {
     pub name: String,
+    /// How many branches leave the module's input (`Module::branches`).
+    pub branches: usize,
     /// The module's dispatches, in order.
     pub dispatches: Vec<usize>,
 }
@@ -102,7 +120,7 @@ impl Plan {
             outputs.push(PlannedOutput { name: name.clone(), dims: shapes[name].clone(), view });
         }
         let pinned: Vec<TensorId> = outputs.iter().map(|o| o.view.tensor).collect();
-        let dispatches = schedule::schedule(&steps.steps, &mut layout, &pinned, options.serial, options.weights)?;
+        let dispatches = schedule::schedule(&steps.steps, &mut layout, &pinned, options)?;
         let input = layout.view(&graph.input).tensor;
         let lifetimes = liveness::lifetimes(&dispatches, layout.tensors.len(), input, &pinned);
         let (buffer_of, buffer_sizes) = liveness::assign_buffers(&layout.tensors, &lifetimes);
@@ -112,6 +130,7 @@ impl Plan {
             .map(|m| PlannedModule {
                 dispatches: (0..dispatches.len()).filter(|&i| dispatches[i].nodes.iter().any(|n| m.nodes.contains(n))).collect(),
                 name: m.name,
+                branches: m.branches,
             })
             .collect();
         Ok(Plan { batch, weights: options.weights, tensors: layout.tensors, dispatches, input, outputs, buffer_of, buffer_sizes, lifetimes, barrier_before, modules })
@@ -140,6 +159,47 @@ impl Plan {
     /// Barriers between a module's first and last dispatch, before its own dispatches.
     pub fn barriers_inside(&self, module: &PlannedModule) -> usize {
         module.dispatches.iter().skip(1).filter(|&&d| self.barrier_before[d]).count()
+    }
+
+    /// The waves a module's dispatches run in.
+    pub fn module_waves(&self, module: &PlannedModule) -> usize {
+        let waves = self.waves();
+        let mut seen: Vec<usize> = module.dispatches.iter().map(|&d| waves[d]).collect();
+        seen.dedup();
+        seen.len()
+    }
+
+    /// The longest chain of the module's dispatches that depend on each other: the fewest waves
+    /// it can run in (dispatch levels count the steps before each one).
+    pub fn critical_path(&self, module: &PlannedModule) -> usize {
+        let levels = module.dispatches.iter().map(|&d| self.dispatches[d].level);
+        match (levels.clone().min(), levels.max()) {
+            (Some(first), Some(last)) => last - first + 1,
+            _ => 0,
+        }
+    }
+
+    /// Pairs of a module's dispatches of one level (independent of each other) that a barrier
+    /// separates all the same, because both use one buffer and one of them writes it (wgpu
+    /// tracks whole buffers), with that buffer.
+    pub fn serialized_pairs(&self, module: &PlannedModule) -> Vec<(usize, usize, usize)> {
+        let uses = |d: &Dispatch| -> Vec<(usize, bool)> {
+            let reads = std::iter::once(d.input).chain(d.residual).map(|t| (self.buffer(t), false));
+            reads.chain(d.outputs.iter().flatten().map(|&t| (self.buffer(t), true))).collect()
+        };
+        let mut pairs = Vec::new();
+        for (i, &a) in module.dispatches.iter().enumerate() {
+            for &b in &module.dispatches[i + 1..] {
+                if self.dispatches[a].level != self.dispatches[b].level {
+                    continue;
+                }
+                let (ua, ub) = (uses(&self.dispatches[a]), uses(&self.dispatches[b]));
+                if let Some(&(buffer, _)) = ua.iter().find(|(x, wa)| ub.iter().any(|(y, wb)| x == y && (*wa || *wb))) {
+                    pairs.push((a, b, buffer));
+                }
+            }
+        }
+        pairs
     }
 }
 

@@ -1,5 +1,5 @@
-//! The plan in words, for `googlenet plan`: every dispatch with its wave, each inception
-//! module's waves, and the buffer assignment.
+//! The plan in words, for `googlenet plan`: every dispatch with its wave, each module's waves
+//! against its critical path, and the buffer assignment.
 
 use std::fmt::Write;
 
@@ -41,13 +41,25 @@ impl Plan {
             buffers as f64 / MIB,
             tensors as f64 / MIB
         );
-        let _ = writeln!(out, "\ndispatches (wave: kernel  nodes  <- input  -> outputs)");
+        let _ = writeln!(out, "\ndispatches (index, wave, level: kernel  nodes  <- input  -> outputs)");
         for (i, d) in self.dispatches.iter().enumerate() {
-            let _ = writeln!(out, "  {:>3}: {}", waves[i], self.dispatch_line(d));
+            let _ = writeln!(out, "  {i:>3} {:>3} {:>3}: {}", waves[i], d.level, self.dispatch_line(d));
         }
-        let _ = writeln!(out, "\ninception modules (dispatches in one wave run with no barrier between them)");
+        let _ = writeln!(out, "\nmodules (dispatches in one wave run with no barrier between them; the critical path is the longest chain of dispatches that depend on each other)");
         for module in &self.modules {
-            let _ = writeln!(out, "  {}: {} dispatches, {} barrier(s) inside", module.name, module.dispatches.len(), self.barriers_inside(module));
+            let _ = writeln!(
+                out,
+                "  {}: {} branches, {} dispatches in {} waves, critical path {}, {} barrier(s) inside",
+                module.name,
+                module.branches,
+                module.dispatches.len(),
+                self.module_waves(module),
+                self.critical_path(module),
+                self.barriers_inside(module)
+            );
+            for (a, b, buffer) in self.serialized_pairs(module) {
+                let _ = writeln!(out, "    dispatches {a} and {b} are independent, but a barrier separates them: both use buffer {buffer}, and one writes it (wgpu tracks whole buffers)");
+            }
             for &d in &module.dispatches {
                 let dispatch = &self.dispatches[d];
                 let _ = writeln!(out, "    wave {:>3}: {} [{}]", waves[d], dispatch.kernel.kernel_name(), dispatch.nodes.join(", "));

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use super::layout::{Layout, TensorId, View};
+use super::{PlanOptions, PlanTarget};
 use super::steps::{Step, StepOp};
 use crate::error::{Error, Result};
 use crate::geometry::ChannelSlice;
@@ -97,38 +98,60 @@ fn levels(steps: &[Step], layout: &Layout) -> Vec<usize> {
     levels
 }
 
-/// Convs that can share one dispatch: same level, same input tensor, same loader family, and
-/// the same residual tensor (a dispatch binds one), if any.
-type GroupKey = (usize, TensorId, bool, Option<TensorId>);
+/// Convs that can share one dispatch: same level, same input tensor, and the same residual
+/// tensor (a dispatch binds one), if any.
+type GroupKey = (usize, TensorId, Option<TensorId>);
 
 fn group_key(step: &Step, level: usize, layout: &Layout) -> Option<GroupKey> {
     let residual = step.residual.as_ref().map(|r| layout.view(r).tensor);
     match &step.op {
-        StepOp::Conv { conv, .. } => Some((level, layout.view(&step.input).tensor, conv.is_pointwise(), residual)),
+        StepOp::Conv { .. } => Some((level, layout.view(&step.input).tensor, residual)),
         _ => None,
     }
 }
 
+/// Whether a conv can join a group of `others` on one loader: a pooled input needs the 1x1
+/// loader, so it never shares a dispatch with kxk convs; on a CPU-like adapter 1x1 and kxk convs
+/// stay apart (the 1x1 loader is several times faster there), on a GPU they share the kxk
+/// loader, so that every conv of one level is one dispatch.
+fn shares_loader(conv: &Conv2d, others: &[&Conv2d], target: PlanTarget) -> bool {
+    others.iter().all(|o| match target {
+        PlanTarget::CpuLike => o.is_pointwise() == conv.is_pointwise(),
+        PlanTarget::Gpu => !((o.pool_input && !conv.is_pointwise()) || (conv.pool_input && !o.is_pointwise())),
+    })
+}
+
+fn conv_of(step: &Step) -> &Conv2d {
+    match &step.op {
+        StepOp::Conv { conv, .. } => conv,
+        _ => unreachable!("groups hold convs only"),
+    }
+}
+
 /// Partitions the steps of one level into dispatch groups, in step order.
-fn group_steps(members: &[usize], steps: &[Step], levels: &[usize], layout: &Layout, private: &dyn Fn(TensorId) -> bool) -> Vec<Vec<usize>> {
+fn group_steps(members: &[usize], steps: &[Step], levels: &[usize], layout: &Layout, private: &dyn Fn(TensorId) -> bool, target: PlanTarget) -> Vec<Vec<usize>> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut open: HashMap<GroupKey, usize> = HashMap::new();
+    let mut open: HashMap<GroupKey, Vec<usize>> = HashMap::new();
     for &i in members {
         let step = &steps[i];
         let Some(key) = group_key(step, levels[i], layout) else {
             groups.push(vec![i]);
             continue;
         };
-        if let Some(&g) = open.get(&key) {
+        let candidates = open.entry(key).or_default();
+        let joined = candidates.iter().copied().find(|&g| {
+            let others: Vec<&Conv2d> = groups[g].iter().map(|&o| conv_of(&steps[o])).collect();
             let mut candidate = groups[g].clone();
             candidate.push(i);
-            if candidate.len() <= MAX_PROBLEMS && output_slots(&candidate, steps, layout, private) <= 2 {
-                groups[g] = candidate;
-                continue;
+            candidate.len() <= MAX_PROBLEMS && shares_loader(conv_of(step), &others, target) && output_slots(&candidate, steps, layout, private) <= 2
+        });
+        match joined {
+            Some(g) => groups[g].push(i),
+            None => {
+                candidates.push(groups.len());
+                groups.push(vec![i]);
             }
         }
-        open.insert(key, groups.len());
-        groups.push(vec![i]);
     }
     groups
 }
@@ -285,14 +308,15 @@ fn dispatch(members: &[usize], steps: &[Step], layout: &Layout, level: usize, we
 /// see the stacked tensor when the next level is grouped. `pinned` tensors (graph outputs,
 /// tensors kept for inspection) are never restacked. `serial` gives every step its own dispatch;
 /// conv dispatches hold their weights in `weights`.
-pub fn schedule(steps: &[Step], layout: &mut Layout, pinned: &[TensorId], serial: bool, weights: WeightPrecision) -> Result<Vec<Dispatch>> {
+pub fn schedule(steps: &[Step], layout: &mut Layout, pinned: &[TensorId], options: &PlanOptions) -> Result<Vec<Dispatch>> {
+    let (serial, weights, target) = (options.serial, options.weights, options.target.unwrap_or_default());
     let levels = levels(steps, layout);
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for level in 0..=levels.iter().copied().max().unwrap_or(0) {
         let members: Vec<usize> = (0..steps.len()).filter(|&i| levels[i] == level).collect();
         let private = private_tensors(steps, layout, pinned);
         let is_private = |t: TensorId| private[t];
-        let level_groups = if serial { members.iter().map(|&i| vec![i]).collect() } else { group_steps(&members, steps, &levels, layout, &is_private) };
+        let level_groups = if serial { members.iter().map(|&i| vec![i]).collect() } else { group_steps(&members, steps, &levels, layout, &is_private, target) };
         for group in &level_groups {
             stack_private_outputs(group, steps, layout, &is_private);
         }
