@@ -324,3 +324,30 @@ fn tune_reports_every_plan_and_writes_its_cache() {
     assert!(cache.is_file());
     std::fs::remove_dir_all(&folder).unwrap();
 }
+
+#[test]
+fn plan_shows_the_gpu_and_the_cpu_plan_on_any_machine() {
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/family/inception_v3_modules.onnx");
+    let mut plans = Vec::new();
+    for target in ["gpu", "cpu"] {
+        let out = googlenet(&["plan", "--model", model.to_str().unwrap(), "--for", target, "--json"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "plan --for {target}: {}", String::from_utf8_lossy(&out.stderr));
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_keys_documented("plan --json", &report);
+        let modules = report["modules"].as_array().unwrap();
+        assert_eq!(modules.len(), 4, "{report}");
+        for module in modules {
+            let [waves, critical] = ["waves", "critical_path"].map(|k| module[k].as_u64().unwrap());
+            assert!(critical >= 1 && waves >= critical, "{module}");
+        }
+        plans.push(report);
+        let text = googlenet(&["plan", "--model", model.to_str().unwrap(), "--for", target]);
+        let first = String::from_utf8_lossy(&text.stdout).lines().next().unwrap_or_default().to_string();
+        assert!(first.starts_with("batch 1: ") && first.contains(" dispatches in ") && first.contains(" waves; "), "{first}");
+    }
+    // The CPU-like plan runs 3x3 convs by Winograd and pools apart: more dispatches.
+    assert!(plans[1]["dispatches"].as_u64() > plans[0]["dispatches"].as_u64(), "gpu {} cpu {}", plans[0], plans[1]);
+    let out = googlenet(&["plan", "--for", "tpu"]);
+    assert_eq!(out.status.code(), Some(2), "an unknown kind is a usage error");
+}
