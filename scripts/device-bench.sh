@@ -9,7 +9,10 @@
 #       reports whether wgpu finds a Vulkan (or GL) adapter, then runs `googlenet info`, `verify`,
 #       `run --aux` under the validation layer (if carried), `tune` and `bench --json` (with the
 #       serial schedule and the split-K plan beside the tuned one; then untuned, f32 against f16
-#       weights) within 9 minutes in all, writing their output under OUT (default .).
+#       weights), then for every family model carried (DIR/models/*.onnx: the small ones of
+#       tests/data/family, and any full-size exports named in FAMILY_MODELS at --prepare) its GPU
+#       plan and `bench --serial` (grouped branches against one after another), within 9 minutes
+#       in all, writing their output under OUT (default .).
 #
 # NVIDIA machines may have the driver's libraries but no Vulkan loader (the carried one is put on
 # LD_LIBRARY_PATH) or no ICD manifest (one pointing at the driver is written, and
@@ -28,6 +31,12 @@ prepare() {
     else
         cp -L "$loader" "$dir/libvulkan.so.1"
     fi
+    mkdir -p "$dir/models"
+    cp tests/data/family/*.onnx "$dir/models/"
+    # Full-size exports (tools/export_family.py), e.g. FAMILY_MODELS="v3.onnx v4.onnx".
+    for model in ${FAMILY_MODELS:-}; do
+        cp "$model" "$dir/models/"
+    done
     if [ -f /usr/lib/chromium/libVkLayer_khronos_validation.so ]; then
         cp /usr/lib/chromium/libVkLayer_khronos_validation.so scripts/vulkan-validation.sh "$dir/"
     fi
@@ -107,4 +116,14 @@ for weights in "" --f16-weights; do
     GOOGLENET_TUNE_CACHE="$out/untuned.json" timeout 45 "$bin" bench --json --iters 20 --cpu-iters 0 $weights > "$out/bench-untuned$weights.json" 2>> "$out/bench.err"
     echo "exit status $?"
     grep -m1 -A4 '"gpu_ms"' "$out/bench-untuned$weights.json"
+done
+
+echo "== family models: the GPU plan's first line, and grouped against serial branches"
+for model in "$dir"/models/*.onnx; do
+    name=$(basename "$model" .onnx)
+    echo "-- $name: $(timeout 30 "$bin" plan --model "$model" --for gpu 2>/dev/null | head -1)"
+    timeout 60 "$bin" bench --model "$model" --json --iters 20 --cpu-iters 0 --serial > "$out/bench-$name.json" 2>> "$out/bench.err"
+    echo "exit status $?"
+    grep -m1 -A2 '"end_to_end_ms"' "$out/bench-$name.json"
+    grep -m1 -A2 '"serial_end_to_end_ms"' "$out/bench-$name.json"
 done
