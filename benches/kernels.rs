@@ -1,6 +1,7 @@
-//! Each kernel at GoogLeNet's real layer shapes (batch 1, 224x224 input; the depthwise conv, which
-//! GoogLeNet has none of, at MobileNet's), GPU (every variant this adapter offers) and CPU
-//! reference side by side. Throughput is in multiply-adds (or window elements) per second.
+//! Each kernel at GoogLeNet's real layer shapes (batch 1, 224x224 input; the ops GoogLeNet has
+//! none of at the shapes of the nets that have them: depthwise convs at MobileNet's, residual
+//! adds at ResNet-50's, grouped convs at AlexNet's, channel shuffles at ShuffleNet's), GPU (every
+//! variant this adapter offers) and CPU reference side by side. Throughput is in multiply-adds (or window elements) per second.
 //!
 //! On a software Vulkan device the GPU numbers are CPU-bound: compare the two columns of one
 //! run, not runs on different machines.
@@ -11,7 +12,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use googlenet::gpu::{Gpu, Pipelines, Prepared};
 use googlenet::geometry::ChannelSlice;
 use googlenet::ops::{
-    gpu_inputs, winograd_gemms, Conv2d, ConvGroup, DepthwiseConv2d, FullyConnected, Kernel, Lrn, Pool2d, PoolKind, Softmax, WinogradInput, WinogradOutput, WinogradTile, WinogradTiles,
+    gpu_inputs, winograd_gemms, ChannelAffine, Conv2d, ConvGroup, DepthwiseConv2d, FullyConnected, Kernel, Lrn, OutputSlot, Pool2d, PoolKind, Softmax, WinogradInput, WinogradOutput, WinogradTile, WinogradTiles,
 };
 use googlenet::verify::random_inputs;
 
@@ -27,6 +28,21 @@ fn depthwise_relu(channels: usize, size: usize, stride: usize) -> Box<dyn Kernel
     let mut conv = DepthwiseConv2d::simple(1, channels, 1, size, size, 3, stride, 1);
     conv.relu = true;
     Box::new(conv)
+}
+
+/// ResNet-50's last 1x1 conv of a 56x56 bottleneck, adding the shortcut in its epilogue.
+fn residual_conv() -> Box<dyn Kernel> {
+    let conv = Conv2d { relu: true, residual: Some(ChannelSlice::whole(256)), ..Conv2d::simple(1, 64, 56, 56, 256, 1, 1, 0) };
+    Box::new(ConvGroup::single(conv))
+}
+
+/// AlexNet's conv2: 5x5, two groups of 48 input and 128 output channels, one dispatch.
+fn grouped_conv() -> Box<dyn Kernel> {
+    let group = |i: usize| {
+        let conv = Conv2d { relu: true, ..Conv2d::simple(1, 48, 27, 27, 128, 5, 1, 2) };
+        (Conv2d { input: ChannelSlice::at(48 * i, 96), output: ChannelSlice::at(128 * i, 256), ..conv }, OutputSlot::First)
+    };
+    Box::new(ConvGroup::new(vec![group(0), group(1)]))
 }
 
 fn conv2_tiles(tile: WinogradTile) -> WinogradTiles {
@@ -53,6 +69,10 @@ fn googlenet_layers() -> Vec<(String, Box<dyn Kernel>)> {
         ("mobilenet dw 3x3 32 @112", depthwise_relu(32, 112, 1)),
         ("mobilenet dw 3x3/2 64 @112", depthwise_relu(64, 112, 2)),
         ("mobilenet dw 3x3 512 @14", depthwise_relu(512, 14, 1)),
+        ("resnet 1x1 64->256 @56 + residual", residual_conv()),
+        ("resnet residual add + relu 256 @56", Box::new(ChannelAffine { residual: Some(ChannelSlice::whole(256)), ..ChannelAffine::whole([1, 256, 56, 56], true) })),
+        ("alexnet conv2 5x5 2 groups 48->128 @27", grouped_conv()),
+        ("shufflenet channel shuffle 4 groups 240 @28", Box::new(ChannelAffine { shuffle_groups: 4, ..ChannelAffine::whole([1, 240, 28, 28], false) })),
     ];
     let mut layers: Vec<(String, Box<dyn Kernel>)> = layers.into_iter().map(|(name, op)| (name.to_string(), op)).collect();
     // conv2's 3x3 by each Winograd algorithm: its three dispatches.
