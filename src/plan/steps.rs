@@ -451,7 +451,7 @@ fn fuse_pooled_inputs(graph: &Graph, steps: &mut Steps) {
         };
         let pool_output = steps.steps[i].output.clone();
         let reader = steps.steps.iter().position(|s| {
-            s.input == pool_output && matches!(&s.op, StepOp::Conv { conv, .. } if conv.is_pointwise() && !conv.pool_input)
+            s.input == pool_output && matches!(&s.op, StepOp::Conv { conv, .. } if conv.is_pointwise() && conv.pool_input.is_none())
         });
         match reader.filter(|_| fusable && graph.use_count(&pool_output) == 1) {
             Some(j) => {
@@ -459,7 +459,7 @@ fn fuse_pooled_inputs(graph: &Graph, steps: &mut Steps) {
                 let j = if j > i { j - 1 } else { j };
                 let conv_step = &mut steps.steps[j];
                 if let StepOp::Conv { conv, .. } = &mut conv_step.op {
-                    conv.pool_input = true;
+                    conv.pool_input = Some(PoolKind::Max);
                 }
                 conv_step.input = pool.input;
                 conv_step.nodes.splice(0..0, pool.nodes);
