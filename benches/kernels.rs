@@ -1,7 +1,8 @@
 //! Each kernel at GoogLeNet's real layer shapes (batch 1, 224x224 input; the ops GoogLeNet has
-//! none of at the shapes of the nets that have them: depthwise convs at MobileNet's, residual
-//! adds at ResNet-50's, grouped convs at AlexNet's, channel shuffles at ShuffleNet's), GPU (every
-//! variant this adapter offers) and CPU reference side by side. Throughput is in multiply-adds (or window elements) per second.
+//! none of at the shapes of the nets that have them: depthwise convs at MobileNet's, the
+//! average-pooled projection at Inception v3's, residual adds at ResNet-50's, grouped convs at
+//! AlexNet's, channel shuffles at ShuffleNet's), GPU (every variant this adapter offers) and CPU
+//! reference side by side. Throughput is in multiply-adds (or window elements) per second.
 //!
 //! On a software Vulkan device the GPU numbers are CPU-bound: compare the two columns of one
 //! run, not runs on different machines.
@@ -20,6 +21,14 @@ use googlenet::verify::random_inputs;
 fn conv_relu(in_channels: usize, size: usize, out_channels: usize, kernel: usize, stride: usize) -> Box<dyn Kernel> {
     let mut conv = Conv2d::simple(1, in_channels, size, size, out_channels, kernel, stride, kernel / 2);
     conv.relu = true;
+    Box::new(ConvGroup::single(conv))
+}
+
+/// A 1x1 conv with its ReLU fused that pools its input 3x3, stride 1, pad 1 on the fly: an
+/// inception module's pool branch in one kernel.
+fn pooled_conv_relu(pool: PoolKind, in_channels: usize, size: usize, out_channels: usize) -> Box<dyn Kernel> {
+    let mut conv = Conv2d::simple(1, in_channels, size, size, out_channels, 1, 1, 0);
+    (conv.relu, conv.pool_input) = (true, Some(pool));
     Box::new(ConvGroup::single(conv))
 }
 
@@ -57,6 +66,8 @@ fn googlenet_layers() -> Vec<(String, Box<dyn Kernel>)> {
         ("3a 3x3 96->128 @28", conv_relu(96, 28, 128, 3, 1)),
         ("3a 5x5 16->32 @28", conv_relu(16, 28, 32, 5, 1)),
         ("4b 1x1 512->160 @14", conv_relu(512, 14, 160, 1, 1)),
+        ("3a pool proj max-pooled 1x1 192->32 @28", pooled_conv_relu(PoolKind::Max, 192, 28, 32)),
+        ("v3 5b pool proj avg-pooled 1x1 192->32 @35", pooled_conv_relu(PoolKind::Average { count_include_pad: true }, 192, 35, 32)),
         ("pool1 max 3x3/2 ceil 64 @112", Box::new(Pool2d::simple(PoolKind::Max, 1, 64, 112, 112, 3, 2, 0, true))),
         ("3a pool max 3x3/1 192 @28", Box::new(Pool2d::simple(PoolKind::Max, 1, 192, 28, 28, 3, 1, 1, false))),
         ("lrn1 64 @56", Box::new(Lrn::googlenet(1, 64, 56, 56))),

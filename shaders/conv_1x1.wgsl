@@ -3,11 +3,13 @@
 // Kernel 1x1, stride 1, no padding, output size = input size.
 //
 // k = input channel, n = (image, pixel). A column is its pixel in the slice's first channel; a
-// tap is one plane further per channel. With pool_input set, the element is the maximum of its
-// 3x3 neighbourhood clipped to the image (a stride-1, pad-1 max pool whose pads never win), so
-// the inception pool branch needs neither its own dispatch nor its buffer. Pipelines for groups
-// without a pooled input set POOLED_INPUT to false: the pooling loop, inlined into every load,
-// is then dead code, and a driver that compiles on the CPU compiles the kernel 3x faster.
+// tap is one plane further per channel. With pool_input set, the element is a 3x3, stride-1,
+// pad-1 pool of its neighbourhood: the maximum of the taps inside the image (pads never win), or
+// their sum divided by their count or by 9 (count_include_pad), summed in the order of
+// `Pool2d`'s reference. So an inception pool branch needs neither its own dispatch nor its
+// buffer. Pipelines for groups without a pooled input set POOLED_INPUT to false: the pooling
+// loop, inlined into every load, is then dead code, and a driver that compiles on the CPU
+// compiles the kernel 3x faster.
 
 override POOLED_INPUT: bool = true;
 
@@ -38,15 +40,24 @@ fn load_tap(p: u32, column: Column, tap: Tap, pooled: bool) -> f32 {
     let q = params.problems[p];
     let h = i32(q.in_h);
     let w = i32(q.in_w);
+    // One loop for every kind (the choice is uniform per problem): it is inlined into every load.
     var best = -3.4028234663852886e38;
+    var sum = 0.0;
+    var taps = 0.0;
     for (var dy = -1; dy <= 1; dy++) {
         for (var dx = -1; dx <= 1; dx++) {
             let y = column.y + dy;
             let x = column.x + dx;
             if (y >= 0 && y < h && x >= 0 && x < w) {
-                best = max(best, input_at(at + dy * w + dx));
+                let v = input_at(at + dy * w + dx);
+                best = max(best, v);
+                sum += v;
+                taps += 1.0;
             }
         }
     }
-    return best;
+    if (q.pool_input == 1u) {
+        return best;
+    }
+    return sum / select(taps, 9.0, q.pool_input == 3u);
 }

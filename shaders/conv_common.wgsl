@@ -9,8 +9,9 @@
 // `next_tap(p, tap)` (the tap of k + 1, without dividing), `load_tap(p, column, tap, pooled)`,
 // and `load_quad(p, quad, tap, pooled)`: four consecutive columns at once. A loader declares the
 // input binding (as f32s, or as vec4s where it loads whole quads).
-// `pooled` is the problem's pool_input flag, passed in so that a core can give pooled problems
-// their own copy of its loop (a constant there) instead of a branch on every load.
+// `pooled` is whether the problem pools its input (pool_input != 0), passed in so that a core can
+// give pooled problems their own copy of its loop (a constant there) instead of a branch on every
+// load; the loader reads which pool from pool_input.
 //
 // GEMM view of problem p:  out[m][n] = relu?(bias[m] + sum_k weight[m][k] * B[k][n] + R[m][n])
 //   m = output channel              (M = out_channels)
@@ -49,7 +50,9 @@ struct ConvProblem {
     pad_top: u32,
     pad_left: u32,
     relu: u32,
-    // 1: the input is first max-pooled 3x3, stride 1, pad 1 (the inception pool branch).
+    // How the input is pooled 3x3, stride 1, pad 1 before the conv reads it (an inception pool
+    // branch): 0 not at all, 1 max, 2 average over the taps inside the image
+    // (count_include_pad = 0), 3 average over all 9 taps (count_include_pad = 1). 1x1 loader only.
     pool_input: u32,
     weight_offset: u32,
     bias_offset: u32,

@@ -1,11 +1,13 @@
 //! The planner's invariants, on the built-in GoogLeNet and on small graphs (no GPU needed).
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use googlenet::geometry::Pads;
 use googlenet::gpu::WeightPrecision;
 use googlenet::graph::{ConvSpec, Graph, Node, Op, PoolSpec};
 use googlenet::models::googlenet::{googlenet, Options, MODULES};
+use googlenet::onnx::import::import_onnx;
 use googlenet::plan::{Plan, PlanOptions};
 use googlenet::tensor::Tensor;
 
@@ -184,4 +186,65 @@ fn separate_pools_add_a_pool_dispatch_per_module() {
             assert!(!plan.dispatches[d].kernel.describe().contains("pooled-input"), "{}: a conv still pools", module.name);
         }
     }
+}
+
+/// The average pools 3x3/1/1 of `graph` whose only reader is an ungrouped 1x1 conv: an Inception
+/// v3 or v4 module's pool branch.
+fn pool_branches(graph: &Graph) -> Vec<&str> {
+    let pointwise = |node: &Node| matches!(&node.op, Op::Conv(c) if c.weight.dims[2..] == [1, 1] && c.stride == [1, 1] && c.pads == Pads::default() && c.group == 1);
+    graph
+        .nodes
+        .iter()
+        .filter(|n| matches!(&n.op, Op::AvgPool(p) if p.kernel == [3, 3] && p.stride == [1, 1] && p.pads == Pads::uniform(1)))
+        .filter(|n| graph.use_count(&n.output) == 1 && graph.consumers(&n.output).all(pointwise))
+        .map(|n| n.name.as_str())
+        .collect()
+}
+
+#[test]
+fn inception_v3_and_v4_pool_branches_run_inside_their_1x1_convs() {
+    // torchvision's v3 counts the pads in its averages, timm's v4 does not.
+    for (model, count_include_pad) in [("inception_v3_modules", true), ("inception_v4_modules", false)] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/family/{model}.onnx"));
+        let graph = import_onnx(&path).expect("imports");
+        let branches = pool_branches(&graph);
+        assert!(!branches.is_empty(), "{model} has a pool branch");
+        let plan = Plan::build(&graph, 2, &PlanOptions::default()).unwrap();
+        for pool in branches {
+            let computing: Vec<_> = plan.dispatches.iter().filter(|d| d.nodes.iter().any(|n| n == pool)).collect();
+            assert_eq!(computing.len(), 1, "{model}: {pool} is computed by {} dispatches", computing.len());
+            let kernel = &computing[0].kernel;
+            assert!(kernel.kernel_name().starts_with("conv 1x1"), "{model}: {pool} runs as {}", kernel.kernel_name());
+            let description = kernel.describe();
+            assert!(description.contains("pooled-input avg"), "{model}: {pool} in {description}");
+            assert_eq!(description.contains("count_include_pad"), count_include_pad, "{model}: {pool} in {description}");
+        }
+    }
+}
+
+#[test]
+fn a_pool_stays_a_dispatch_before_a_grouped_conv_or_one_adding_a_residual() {
+    let window = |count_include_pad| PoolSpec { kernel: [3, 3], stride: [1, 1], pads: Pads::uniform(1), ceil_mode: false, count_include_pad };
+    // Two groups of 4 of the 8 channels: one conv step per group, both reading the pool.
+    let mut grouped = conv("grouped", "p_grouped", 4, 4, 1);
+    let Op::Conv(spec) = &mut grouped.op else { unreachable!() };
+    spec.group = 2;
+    let g = graph(
+        vec![
+            node("p_grouped", Op::MaxPool(window(false)), &["x"]),
+            grouped,
+            node("p_residual", Op::AvgPool(window(true)), &["x"]),
+            conv("residual", "p_residual", 8, 8, 1),
+            node("sum", Op::Sum, &["residual", "x"]),
+            node("p_fused", Op::AvgPool(window(false)), &["x"]),
+            conv("fused", "p_fused", 8, 4, 1),
+            node("cat", Op::Concat, &["grouped", "sum", "fused"]),
+        ],
+        "cat",
+    );
+    let plan = Plan::build(&g, 1, &PlanOptions::default()).unwrap();
+    let pools: Vec<&str> = plan.dispatches.iter().filter(|d| d.kernel.kernel_name().ends_with(" pool")).flat_map(|d| d.nodes.iter().map(String::as_str)).collect();
+    assert_eq!(pools, ["p_grouped", "p_residual"]);
+    let fused = plan.dispatches.iter().find(|d| d.nodes.iter().any(|n| n == "p_fused")).expect("computed");
+    assert!(fused.kernel.describe().contains("pooled-input avg"), "{}", fused.kernel.describe());
 }

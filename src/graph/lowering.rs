@@ -64,7 +64,7 @@ impl ConvSpec {
             stride_w: self.stride[1],
             pads: self.pads,
             relu,
-            pool_input: false,
+            pool_input: None,
             k_part: None,
             input: ChannelSlice::whole(c),
             output: ChannelSlice::whole(out_channels),

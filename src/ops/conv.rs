@@ -41,9 +41,9 @@ pub struct Conv2d {
     pub stride_w: usize,
     pub pads: Pads,
     pub relu: bool,
-    /// Convolve the 3x3, stride-1, pad-1 max pool of the input instead of the input (1x1 only):
-    /// an inception pool branch in one kernel.
-    pub pool_input: bool,
+    /// Convolve the 3x3, stride-1, pad-1 pool of this kind of the input instead of the input
+    /// (1x1 only): an inception pool branch in one kernel.
+    pub pool_input: Option<PoolKind>,
     /// Sum only these reduction indices k (k = (input channel, ky, kx)), with a weight of just
     /// those columns (`[out_channels][part length]`): one part of a conv split along K, the
     /// parts' sums added afterwards (see `plan::PlanOptions::split_k`). `None`: all of k.
@@ -87,6 +87,18 @@ struct ConvProblem {
     res_c_offset: u32,
     res_c_total: u32,
     _pad: u32,
+}
+
+/// `ConvProblem::pool_input`: how a 1x1 conv's loader pools its input on the fly, as
+/// `shaders/conv_common.wgsl` reads it (0 not at all, 1 max, 2 average over the in-image taps,
+/// 3 average over all 9 taps).
+fn pool_code(pool: Option<PoolKind>) -> u32 {
+    match pool {
+        None => 0,
+        Some(PoolKind::Max) => 1,
+        Some(PoolKind::Average { count_include_pad: false }) => 2,
+        Some(PoolKind::Average { count_include_pad: true }) => 3,
+    }
 }
 
 /// Mirrors `ConvGroupParams` in `shaders/conv_gemm.wgsl`.
@@ -172,7 +184,7 @@ impl ConvVariant {
     pub fn fits(self, group: &ConvGroup) -> bool {
         match self {
             ConvVariant::Tiled(_) | ConvVariant::Subgroup(_) | ConvVariant::Blocked => true,
-            ConvVariant::SubgroupVec4(_) | ConvVariant::SubgroupTexture(_) | ConvVariant::BlockedVec4 => group.convs.iter().all(|(c, _)| c.is_pointwise() && !c.pool_input && (c.in_h * c.in_w) % 4 == 0),
+            ConvVariant::SubgroupVec4(_) | ConvVariant::SubgroupTexture(_) | ConvVariant::BlockedVec4 => group.convs.iter().all(|(c, _)| c.is_pointwise() && c.pool_input.is_none() && (c.in_h * c.in_w) % 4 == 0),
         }
     }
 
@@ -221,7 +233,7 @@ impl Conv2d {
             stride_w: stride,
             pads: Pads::uniform(pad),
             relu: false,
-            pool_input: false,
+            pool_input: None,
             k_part: None,
             input: ChannelSlice::whole(in_channels),
             output: ChannelSlice::whole(out_channels),
@@ -305,7 +317,12 @@ impl Conv2d {
             self.batch, self.in_channels, self.in_h, self.in_w, self.out_channels, self.kernel_h, self.kernel_w,
             self.stride_h, self.stride_w, p.top, p.left, p.bottom, p.right,
             if self.relu { " relu" } else { "" },
-            if self.pool_input { " pooled-input" } else { "" },
+            match self.pool_input {
+                None => "",
+                Some(PoolKind::Max) => " pooled-input max",
+                Some(PoolKind::Average { count_include_pad: false }) => " pooled-input avg",
+                Some(PoolKind::Average { count_include_pad: true }) => " pooled-input avg count_include_pad",
+            },
             self.input.offset, self.input.total, self.output.offset, self.output.total,
             self.residual.map(|r| format!(" + residual[{}/{}]", r.offset, r.total)).unwrap_or_default(),
         )
@@ -325,7 +342,7 @@ impl Conv2d {
                 format!("kernel {}x{} is larger than the padded input in {}", self.kernel_h, self.kernel_w, self.describe()),
             ));
         }
-        if self.pool_input && !self.is_pointwise() {
+        if self.pool_input.is_some() && !self.is_pointwise() {
             return Err(Error::shape(op, format!("a pooled input needs a 1x1, stride-1, unpadded conv: {}", self.describe())));
         }
         if self.k_range().is_empty() || self.k_range().end > self.reduction_len() {
@@ -341,14 +358,14 @@ impl Conv2d {
     /// Computes this conv on the CPU into its slice of `output`, adding its slice of `residual`
     /// where it has one.
     pub fn reference(&self, input: &[f32], weight: &[f32], bias: &[f32], residual: Option<&[f32]>, output: &mut [f32]) {
-        if self.pool_input {
+        if let Some(kind) = self.pool_input {
             let pool = Pool2d {
                 input: self.input,
-                ..Pool2d::simple(PoolKind::Max, self.batch, self.in_channels, self.in_h, self.in_w, 3, 1, 1, false)
+                ..Pool2d::simple(kind, self.batch, self.in_channels, self.in_h, self.in_w, 3, 1, 1, false)
             };
             let mut pooled = vec![vec![0.0; self.batch * self.in_channels * self.in_h * self.in_w]];
             pool.reference(&[input], &mut pooled);
-            let direct = Conv2d { pool_input: false, input: ChannelSlice::whole(self.in_channels), ..self.clone() };
+            let direct = Conv2d { pool_input: None, input: ChannelSlice::whole(self.in_channels), ..self.clone() };
             return direct.reference(&pooled[0], weight, bias, residual, output);
         }
         let (out_h, out_w) = (self.out_h(), self.out_w());
@@ -414,7 +431,7 @@ impl Conv2d {
             pad_top: self.pads.top as u32,
             pad_left: self.pads.left as u32,
             relu: self.relu as u32,
-            pool_input: self.pool_input as u32,
+            pool_input: pool_code(self.pool_input),
             weight_offset: weight_offset as u32,
             bias_offset: bias_offset as u32,
             output_slot: slot as u32,
@@ -484,7 +501,7 @@ impl ConvGroup {
     /// 1x1 convs run on the plain GEMM loader (compiled with its pooling path only where a conv
     /// of the group reads a pooled input); any other shape needs the im2col loader.
     pub fn kernel_id(&self) -> KernelId {
-        let pooled = self.convs.iter().any(|(c, _)| c.pool_input);
+        let pooled = self.convs.iter().any(|(c, _)| c.pool_input.is_some());
         match (self.is_pointwise(), self.variant) {
             (true, ConvVariant::Tiled(tile)) if pooled => KernelId::Conv1x1Pooled(tile, self.weights),
             (true, ConvVariant::Tiled(tile)) => KernelId::Conv1x1(tile, self.weights),
@@ -615,7 +632,7 @@ impl Kernel for ConvGroup {
             if conv.output_len() != self.slot_len(*slot) {
                 return Err(Error::shape(op, format!("{} does not match the size of its output buffer", conv.describe())));
             }
-            if conv.pool_input && !self.is_pointwise() {
+            if conv.pool_input.is_some() && !self.is_pointwise() {
                 return Err(Error::shape(op, "a pooled-input conv cannot share a dispatch with kxk convs"));
             }
             if conv.residual.is_some() && conv.residual_len() != self.residual_len() {
@@ -682,7 +699,7 @@ impl Kernel for ConvGroup {
                 let pads = [c.pads.top, c.pads.left, c.pads.bottom, c.pads.right];
                 let slices = [c.input.offset, c.input.total, c.output.offset, c.output.total];
                 let residual = c.residual.map_or([0; 3], |r| [1, r.offset, r.total]);
-                let flags = [c.relu as usize, c.pool_input as usize, *slot as usize].into_iter().chain(residual);
+                let flags = [c.relu as usize, pool_code(c.pool_input) as usize, *slot as usize].into_iter().chain(residual);
                 let k = c.k_range();
                 geometry.into_iter().chain(pads).chain(slices).chain(flags).chain([k.start, k.end])
             })
@@ -691,8 +708,12 @@ impl Kernel for ConvGroup {
         Some(KernelKey::new(KernelFamily::ConvGroup, shape, self.convs[0].0.batch))
     }
 
+    /// A sum of k products and the bias; an input averaged on the fly carries the average's own
+    /// rounding (9 terms and a division, as `Pool2d`'s tolerance counts it) into every product,
+    /// so such a conv counts those terms too.
     fn tolerance(&self, reference: &[Vec<f32>]) -> f32 {
-        let terms = self.convs.iter().map(|(c, _)| c.k_len()).max().unwrap_or(0);
+        let pool_terms = |c: &Conv2d| if matches!(c.pool_input, Some(PoolKind::Average { .. })) { 9 + 1 } else { 0 };
+        let terms = self.convs.iter().map(|(c, _)| c.k_len() + pool_terms(c)).max().unwrap_or(0);
         accumulation_tolerance(terms + 1, reference)
     }
 
@@ -821,7 +842,7 @@ fn conv_group_cases() -> Vec<ConvGroup> {
     use OutputSlot::{First, Second};
     let one = |out, input, output| with_slices(Conv2d::simple(3, 13, 7, 7, out, 1, 1, 0), input, output);
     let mut projection = one(11, ChannelSlice::at(0, 13), ChannelSlice::at(5, 20));
-    projection.pool_input = true;
+    projection.pool_input = Some(PoolKind::Max);
     let inception_1x1 = ConvGroup::new(vec![
             (one(5, ChannelSlice::at(0, 13), ChannelSlice::at(0, 20)), First),
             (one(70, ChannelSlice::at(0, 13), ChannelSlice::at(0, 73)), Second),
@@ -835,7 +856,7 @@ fn conv_group_cases() -> Vec<ConvGroup> {
     let unstrided = with_slices(Conv2d::simple(1, 6, 13, 13, 67, 3, 1, 1), ChannelSlice::at(0, 6), ChannelSlice::at(0, 67));
     let mixed_sizes = ConvGroup::new(vec![(unstrided, First), (strided, Second)]);
     let mut pooled = with_slices(Conv2d::simple(1, 17, 13, 11, 9, 1, 1, 0), ChannelSlice::at(4, 23), ChannelSlice::at(1, 12));
-    pooled.pool_input = true;
+    pooled.pool_input = Some(PoolKind::Max);
     // The first wave of a module with a separate pool, at a pixel count that is a multiple of 4.
     let quads = |out, output| with_slices(Conv2d::simple(3, 13, 6, 2, out, 1, 1, 0), ChannelSlice::at(2, 15), output);
     let separate_pool_1x1 = ConvGroup::new(vec![
@@ -847,9 +868,37 @@ fn conv_group_cases() -> Vec<ConvGroup> {
     // pooled projection's too), each part's weight only its columns.
     let part = |k: Range<usize>, at: usize| Conv2d { k_part: Some(k), ..with_slices(Conv2d::simple(3, 70, 7, 7, 9, 1, 1, 0), ChannelSlice::at(0, 73), ChannelSlice::at(at, 36)) };
     let mut pooled_part = part(64..70, 27);
-    pooled_part.pool_input = true;
+    pooled_part.pool_input = Some(PoolKind::Max);
     let split = ConvGroup::new(vec![(part(0..20, 0), First), (part(20..64, 9), First), (part(64..70, 18), First), (pooled_part, First)]);
-    vec![inception_1x1, inception_kxk, mixed_sizes, ConvGroup::single(pooled), separate_pool_1x1, split]
+    vec![inception_1x1, inception_kxk, mixed_sizes, ConvGroup::single(pooled), separate_pool_1x1, split, averaged_first_wave(), averaged_small_image()]
+}
+
+/// The first wave of an Inception v3 or v4 module: plain 1x1 convs beside a max-pooled one and
+/// average-pooled ones in both count modes (torchvision's v3 counts the pads, timm's v4 does
+/// not), one of them adding a residual; batch 3 at 13x11, off every tile, through slices.
+fn averaged_first_wave() -> ConvGroup {
+    use OutputSlot::{First, Second};
+    let one = |out, output, pool_input| Conv2d { pool_input, ..with_slices(Conv2d::simple(3, 17, 13, 11, out, 1, 1, 0), ChannelSlice::at(4, 23), output) };
+    let (excluded, included) = (PoolKind::Average { count_include_pad: false }, PoolKind::Average { count_include_pad: true });
+    let residual = Conv2d { residual: Some(ChannelSlice::at(2, 9)), relu: false, ..one(3, ChannelSlice::at(70, 73), Some(included)) };
+    ConvGroup::new(vec![
+        (one(5, ChannelSlice::at(0, 40), None), First),
+        (one(70, ChannelSlice::at(0, 73), None), Second),
+        (one(9, ChannelSlice::at(5, 40), Some(PoolKind::Max)), First),
+        (one(11, ChannelSlice::at(14, 40), Some(excluded)), First),
+        (one(15, ChannelSlice::at(25, 40), Some(included)), First),
+        (residual, Second),
+    ])
+}
+
+/// An average-pooled conv on a 3x2 image, where every window reaches into the padding: the two
+/// count modes differ at every pixel.
+fn averaged_small_image() -> ConvGroup {
+    let conv = |count_include_pad, output| Conv2d {
+        pool_input: Some(PoolKind::Average { count_include_pad }),
+        ..with_slices(Conv2d::simple(1, 6, 3, 2, 7, 1, 1, 0), ChannelSlice::at(1, 9), output)
+    };
+    ConvGroup::new(vec![(conv(false, ChannelSlice::at(0, 14)), OutputSlot::First), (conv(true, ChannelSlice::at(7, 14)), OutputSlot::First)])
 }
 
 /// Cases with f16 weights: a kxk conv through slices, an odd count of pointwise weights (the
@@ -872,7 +921,7 @@ fn residual_cases() -> Vec<ConvGroup> {
     let up_projection = with_residual(unrelu, ChannelSlice::at(4, 30));
     let relu = with_residual(with_slices(Conv2d::simple(3, 13, 5, 7, 17, 1, 1, 0), ChannelSlice::at(0, 13), ChannelSlice::at(2, 20)), ChannelSlice::at(1, 18));
     let mut pooled = with_residual(with_slices(Conv2d::simple(3, 13, 5, 7, 3, 1, 1, 0), ChannelSlice::at(0, 13), ChannelSlice::at(5, 20)), ChannelSlice::at(15, 18));
-    pooled.pool_input = true;
+    pooled.pool_input = Some(PoolKind::Max);
     let group = ConvGroup::new(vec![(relu, OutputSlot::First), (pooled, OutputSlot::Second)]);
     vec![ConvGroup::single(strided), ConvGroup::single(up_projection), group]
 }

@@ -184,7 +184,7 @@ impl WinogradTiles {
 
 /// Whether a conv is one that Winograd computes: 3x3, stride 1, pad 1 on every side.
 pub fn winograd_applies(conv: &Conv2d) -> bool {
-    [conv.kernel_h, conv.kernel_w, conv.stride_h, conv.stride_w] == [3, 3, 1, 1] && conv.pads == Pads::uniform(1) && !conv.pool_input
+    [conv.kernel_h, conv.kernel_w, conv.stride_h, conv.stride_w] == [3, 3, 1, 1] && conv.pads == Pads::uniform(1) && conv.pool_input.is_none()
 }
 
 /// U = G g G^T for every (output, input) channel pair of a `[out][in][3][3]` weight, as the

@@ -1,8 +1,8 @@
 //! Graph to steps: one step per kernel launch before grouping. BatchNorm and constant arithmetic
 //! are folded into the conv before them, a residual Sum into its epilogue, a ReLU into the conv,
 //! FC or affine step before it, a channel shuffle into the weights of the conv reading it;
-//! Identity (Dropout), Flatten and Reshape become aliases, and a 3x3/1 same-padded max pool
-//! feeding only a 1x1 conv becomes that conv's pooled input.
+//! Identity (Dropout), Flatten and Reshape become aliases, and a 3x3/1 same-padded max or
+//! average pool feeding only a 1x1 conv becomes that conv's pooled input.
 
 use std::collections::{HashMap, HashSet};
 
@@ -124,8 +124,8 @@ struct Folded<'a> {
     shuffles: HashMap<&'a str, (&'a str, usize)>,
 }
 
-/// Unless pools are separate, a 3x3/1 max pool feeding only a 1x1 conv becomes the conv's pooled
-/// input; with a `winograd` tile, each 3x3/1/1 conv becomes three Winograd steps (with the
+/// Unless pools are separate, a 3x3/1 max or average pool feeding only a 1x1 conv becomes the
+/// conv's pooled input; with a `winograd` tile, each 3x3/1/1 conv becomes three Winograd steps (with the
 /// largest tile up to that one its size suits: `WinogradTile::for_size`), whose intermediate
 /// values are added to `shapes`; a fully connected layer whose weight exceeds the binding limit
 /// becomes parts that each fit.
@@ -438,33 +438,44 @@ fn absorb_sum<'a>(graph: &'a Graph, value: &'a str, nodes: &mut Vec<String>, abs
     }
 }
 
-/// A 3x3, stride-1, pad-1 max pool whose only reader is a 1x1 conv becomes the conv's pooled
-/// input: the conv reads the pool's input and pools on the fly, and the pool step goes.
+/// A 3x3, stride-1, pad-1 max or average pool whose only reader is a 1x1 conv (ungrouped, without
+/// a residual) becomes the conv's pooled input: the conv reads the pool's input and pools on the
+/// fly, and the pool step goes.
 fn fuse_pooled_inputs(graph: &Graph, steps: &mut Steps) {
     let mut i = 0;
     while i < steps.steps.len() {
-        let fusable = match &steps.steps[i].op {
-            StepOp::Pool(p) => {
-                p.kind == PoolKind::Max && [p.kernel_h, p.kernel_w, p.stride_h, p.stride_w] == [3, 3, 1, 1] && p.pads == Pads::uniform(1)
-            }
-            _ => false,
+        let kind = match &steps.steps[i].op {
+            StepOp::Pool(p) if [p.kernel_h, p.kernel_w, p.stride_h, p.stride_w] == [3, 3, 1, 1] && p.pads == Pads::uniform(1) && p.adaptive_output.is_none() => Some(p.kind),
+            _ => None,
         };
         let pool_output = steps.steps[i].output.clone();
-        let reader = steps.steps.iter().position(|s| {
-            s.input == pool_output && matches!(&s.op, StepOp::Conv { conv, .. } if conv.is_pointwise() && !conv.pool_input)
-        });
-        match reader.filter(|_| fusable && graph.use_count(&pool_output) == 1) {
-            Some(j) => {
+        let mut readers = steps.steps.iter().enumerate().filter(|(_, s)| s.input == pool_output || s.residual.as_ref() == Some(&pool_output));
+        // A grouped conv is one step per group: more than one reader.
+        let reader = match (readers.next(), readers.next()) {
+            (Some((j, step)), None) if takes_pooled_input(step) => Some(j),
+            _ => None,
+        };
+        match (kind, reader) {
+            (Some(kind), Some(j)) if graph.use_count(&pool_output) == 1 => {
                 let pool = steps.steps.remove(i);
                 let j = if j > i { j - 1 } else { j };
                 let conv_step = &mut steps.steps[j];
                 if let StepOp::Conv { conv, .. } = &mut conv_step.op {
-                    conv.pool_input = true;
+                    conv.pool_input = Some(kind);
                 }
                 conv_step.input = pool.input;
                 conv_step.nodes.splice(0..0, pool.nodes);
             }
-            None => i += 1,
+            _ => i += 1,
         }
+    }
+}
+
+/// Whether `step` is a conv that can pool its input on the fly: a 1x1, not pooled yet, without
+/// a residual.
+fn takes_pooled_input(step: &Step) -> bool {
+    match &step.op {
+        StepOp::Conv { conv, .. } => conv.is_pointwise() && conv.pool_input.is_none() && step.residual.is_none(),
+        _ => false,
     }
 }
