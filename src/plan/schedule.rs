@@ -117,7 +117,7 @@ fn group_key(step: &Step, level: usize, layout: &Layout) -> Option<GroupKey> {
 fn shares_loader(conv: &Conv2d, others: &[&Conv2d], target: PlanTarget) -> bool {
     others.iter().all(|o| match target {
         PlanTarget::CpuLike => o.is_pointwise() == conv.is_pointwise(),
-        PlanTarget::Gpu => !((o.pool_input.is_some() && !conv.is_pointwise()) || (conv.pool_input.is_some() && !o.is_pointwise())),
+        PlanTarget::Gpu => (conv.is_pointwise() || o.pool_input.is_none()) && (o.is_pointwise() || conv.pool_input.is_none()),
     })
 }
 

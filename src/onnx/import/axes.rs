@@ -74,7 +74,7 @@ impl Importer<'_> {
         let axes = self.axes(node, &attrs, 18)?.unwrap_or_default();
         let mut normalized: Vec<i64> = axes.iter().map(|a| a.rem_euclid(dims.len().max(1) as i64)).collect();
         normalized.sort_unstable();
-        if dims.len() != 4 || normalized != [2, 3] || axes.iter().any(|&a| a < -4 || a > 3) {
+        if dims.len() != 4 || normalized != [2, 3] || axes.iter().any(|a| !(-4..=3).contains(a)) {
             return Err(Error::unsupported(label, format!("ReduceMean of dims {dims:?} over axes {axes:?}; only over H and W ([2, 3]) of an image")));
         }
         if attrs.int("keepdims", 1) != 0 {
