@@ -243,6 +243,9 @@ fn errors_are_sentences_without_the_kind_of_error() {
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         let error = stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_else(|| panic!("{args:?}: {stderr}"));
         assert!(!error.contains("invalid shape"), "{args:?}: {error}");
+        if args[0] == "run" {
+            assert!(error.contains("holds no graph"), "{args:?}: {error}");
+        }
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

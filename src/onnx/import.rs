@@ -94,7 +94,7 @@ struct Importer<'a> {
 /// Imports `model`. `feeds` are graph inputs given as constants (weights a model takes as
 /// inputs); the one remaining non-constant input is the image batch.
 pub fn import_model(model: &ModelProto, base: Option<&Path>, feeds: HashMap<String, Tensor>) -> Result<Graph> {
-    let graph = model.graph.as_ref().ok_or_else(|| Error::shape("model", "no graph"))?;
+    let graph = model.graph.as_ref().ok_or_else(|| Error::shape("model", "the file holds no graph: it is empty, or not an ONNX model"))?;
     if graph.node.len() > MAX_NODES {
         return Err(Error::unsupported("model", format!("{} nodes; the importer takes at most {MAX_NODES}", graph.node.len())));
     }
