@@ -192,11 +192,12 @@ impl SessionBuilder {
             }
             Err(e) => return Err(e),
         };
+        let preprocess = self.preprocess.unwrap_or(format.default_preprocess(graph.input_chw));
         Ok(Session::assemble(super::Setup {
             backend,
             graph,
             format,
-            preprocess: self.preprocess.unwrap_or(format.default_preprocess()),
+            preprocess,
             cache,
             pipelines,
             max_batch: self.max_batch,
