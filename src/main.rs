@@ -34,8 +34,8 @@ enum Command {
     Run {
         #[command(flatten)]
         model: cli::ModelArgs,
-        /// Input images: an NCHW float32 .npy of shape [N, 3, 224, 224] (or [3, 224, 224]).
-        /// Without it, a seeded synthetic batch.
+        /// Input images: an NCHW float32 .npy of shape [N, C, H, W] (or [C, H, W]), the model's
+        /// input size (3x224x224 for GoogLeNet). Without it, a seeded synthetic batch.
         #[arg(long)]
         input: Option<PathBuf>,
         /// Images per batch (synthetic input), or the count the input file must hold: 1 to 4096.
@@ -65,8 +65,9 @@ enum Command {
         /// Images per GPU run: 1 to 256.
         #[arg(long, default_value_t = 8, allow_negative_numbers = true, value_parser = cli::flags::CLASSIFY_BATCH.parser())]
         batch: usize,
-        /// Input normalisation; by default torchvision's for .safetensors models and the built-in
-        /// network, Caffe's (BGR, mean-subtracted 0-255) for .onnx models.
+        /// Input normalisation (images are resized and cropped to the model's input size); by
+        /// default torchvision's for .safetensors models and the built-in network; for .onnx
+        /// models Caffe's (BGR, mean-subtracted 0-255), `inception` ([-1, 1]) at 3x299x299.
         #[arg(long)]
         preprocess: Option<Preprocess>,
         /// Write one JSON line per image to this file (`-`: stdout) instead of text.

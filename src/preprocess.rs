@@ -1,5 +1,6 @@
-//! Images to network input: decode (JPEG, PNG), resize the short side to 256, center-crop
-//! 224x224, normalise per the model's convention. Image files are untrusted: the read is capped
+//! Images to network input: decode (JPEG, PNG), resize and center-crop to the model's input size
+//! (for 224x224: the short side to 256, the central 224x224), normalise per the model's
+//! convention. Image files are untrusted: the read is capped
 //! ([`FileKind::Image`]), the decoder has limits ([`MAX_SIDE`], [`MAX_DECODE_BYTES`]), a JPEG cut
 //! short is refused, and only the part of the image the crop covers is ever converted or resized.
 
@@ -30,8 +31,9 @@ pub enum Preprocess {
     Inception,
 }
 
-const RESIZE: u32 = 256;
-const CROP: u32 = 224;
+/// The crop takes this much of the resized image's short side: torchvision's and timm's
+/// ImageNet evaluation (short side to 256, central 224; to 342 or 341, central 299).
+const CROP_FRACTION: f64 = 224.0 / 256.0;
 const TORCHVISION_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 const TORCHVISION_STD: [f32; 3] = [0.229, 0.224, 0.225];
 /// BVLC's ImageNet mean, in B, G, R order.
@@ -62,9 +64,9 @@ impl std::str::FromStr for Preprocess {
     }
 }
 
-/// One image file as a `[3, 224, 224]` tensor.
-pub fn load_image(path: &Path, preprocess: Preprocess) -> Result<Tensor> {
-    image_tensor(&open_image(path)?, preprocess).map_err(|message| Error::file(path, message))
+/// One image file as a `[3, height, width]` tensor (`size` is `[height, width]`).
+pub fn load_image(path: &Path, preprocess: Preprocess, size: [usize; 2]) -> Result<Tensor> {
+    image_tensor(&open_image(path)?, preprocess, size).map_err(|message| Error::file(path, message))
 }
 
 /// Decodes a JPEG or PNG file (the format from its contents, not its name), within the limits
@@ -120,20 +122,28 @@ fn jpeg_reaches_end(bytes: &[u8]) -> bool {
     }
 }
 
-/// A decoded image as a `[3, 224, 224]` tensor; the error says what is wrong with the image.
-pub fn image_tensor(image: &DynamicImage, preprocess: Preprocess) -> std::result::Result<Tensor, String> {
+/// A decoded image as a `[3, height, width]` tensor (`size` is `[height, width]`, each from 1 to
+/// `MAX_SIDE`); the error says what is wrong with the image.
+pub fn image_tensor(image: &DynamicImage, preprocess: Preprocess, size: [usize; 2]) -> std::result::Result<Tensor, String> {
     let (w, h) = (image.width(), image.height());
     if w == 0 || h == 0 {
         return Err("the image is empty".into());
     }
-    // Short side to 256, then the central 224x224: the same as resizing the central square of
-    // 224/256 of the short side to 224x224, which is what is done, so that a 1x100000 or a
-    // 20000x20000 image never becomes a large buffer.
-    let short = w.min(h);
-    let side = ((short as f64 * CROP as f64 / RESIZE as f64).round() as u32).clamp(1, short);
-    let square = image.crop_imm((w - side) / 2, (h - side) / 2, side, side).to_rgb8();
-    let crop = image::imageops::resize(&square, CROP, CROP, FilterType::Triangle);
-    let plane = (CROP * CROP) as usize;
+    let [Ok(crop_h), Ok(crop_w)] = size.map(u32::try_from) else { return Err(format!("input size {size:?} is out of range")) };
+    if !(1..=MAX_SIDE).contains(&crop_h) || !(1..=MAX_SIDE).contains(&crop_w) {
+        return Err(format!("input size {size:?} is out of range (1 to {MAX_SIDE} each)"));
+    }
+    // The short side resized so that the crop's long side is CROP_FRACTION of it, then the
+    // central crop: the same as resizing the central window of the image that the crop covers,
+    // which is what is done, so that a 1x100000 or a 20000x20000 image never becomes a large
+    // buffer. Multiplied before dividing, so that a square crop's window is exactly the central
+    // CROP_FRACTION of the short side, rounded.
+    let (short, long) = (w.min(h) as f64, crop_w.max(crop_h) as f64);
+    let window_side = |crop: u32, side: u32| ((short * CROP_FRACTION * crop as f64 / long).round() as u32).clamp(1, side);
+    let (window_w, window_h) = (window_side(crop_w, w), window_side(crop_h, h));
+    let window = image.crop_imm((w - window_w) / 2, (h - window_h) / 2, window_w, window_h).to_rgb8();
+    let crop = image::imageops::resize(&window, crop_w, crop_h, FilterType::Triangle);
+    let plane = size[0] * size[1];
     let mut data = vec![0.0f32; 3 * plane];
     for (i, pixel) in crop.pixels().enumerate() {
         for c in 0..3 {
@@ -146,5 +156,5 @@ pub fn image_tensor(image: &DynamicImage, preprocess: Preprocess) -> std::result
             data[c * plane + i] = value;
         }
     }
-    Ok(Tensor::new(vec![3, CROP as usize, CROP as usize], data))
+    Ok(Tensor::new(vec![3, size[0], size[1]], data))
 }

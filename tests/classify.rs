@@ -155,16 +155,42 @@ fn no_images_at_all_is_an_error() {
 fn normalisation_follows_each_convention() {
     let gray = scratch("gray.png");
     image::RgbImage::from_pixel(300, 260, image::Rgb([128, 128, 128])).save(&gray).unwrap();
-    let torchvision = load_image(&gray, Preprocess::Torchvision).unwrap();
+    let torchvision = load_image(&gray, Preprocess::Torchvision, [224, 224]).unwrap();
     assert_eq!(torchvision.dims, [3, 224, 224]);
     let expected = (128.0 / 255.0 - 0.485) / 0.229;
     assert!((torchvision.data[0] - expected).abs() < 1e-5);
-    let caffe = load_image(&gray, Preprocess::Caffe).unwrap();
+    let caffe = load_image(&gray, Preprocess::Caffe, [224, 224]).unwrap();
     // Channel 0 is blue, minus BVLC's blue mean 104.007.
     assert!((caffe.data[0] - (128.0 - 104.00699)).abs() < 1e-3);
     assert!((caffe.data[2 * 224 * 224] - (128.0 - 122.67891)).abs() < 1e-3);
-    let inception = load_image(&gray, Preprocess::Inception).unwrap();
+    let inception = load_image(&gray, Preprocess::Inception, [224, 224]).unwrap();
     assert!((inception.data[0] - (128.0 / 255.0 * 2.0 - 1.0)).abs() < 1e-6);
+}
+
+/// torchvision's and timm's evaluation crop at any size: the short side resized to 8/7 of the
+/// crop, the center kept. A 342x342 image (torchvision resizes to 342 for a 299 crop) with a
+/// border of 21 pixels on the left and top and 22 on the right and bottom: the crop is exactly
+/// its inside, at 299x299 and shrunk to 224x224; one pixel more would show the border.
+#[test]
+fn the_crop_is_the_central_seven_eighths_at_the_models_size() {
+    let path = scratch("bordered.png");
+    let inside = |v: u32| (21..320).contains(&v);
+    image::RgbImage::from_fn(342, 342, |x, y| if inside(x) && inside(y) { image::Rgb([(x - 21) as u8, (y - 21) as u8, 200]) } else { image::Rgb([255, 0, 0]) })
+        .save(&path)
+        .unwrap();
+    let at_299 = load_image(&path, Preprocess::Inception, [299, 299]).unwrap();
+    assert_eq!(at_299.dims, [3, 299, 299]);
+    let plane = 299 * 299;
+    for (i, pixel) in (0..plane).map(|i| (i, [0, 1, 2].map(|c| ((at_299.data[c * plane + i] + 1.0) / 2.0 * 255.0).round() as u32))) {
+        let (x, y) = (i % 299, i / 299);
+        assert_eq!(pixel, [x as u32 % 256, y as u32 % 256, 200], "pixel ({x}, {y}): the crop is not the inside, unscaled");
+    }
+    for size in [[224, 224], [150, 299], [299, 150]] {
+        let tensor = load_image(&path, Preprocess::Inception, size).unwrap();
+        assert_eq!(tensor.dims, [3, size[0], size[1]]);
+        let blue = &tensor.data[2 * size[0] * size[1]..];
+        assert!(blue.iter().all(|&v| v > 0.5), "{size:?}: the red border (blue 0) shows");
+    }
 }
 
 /// Under a pseudo-terminal (util-linux `script`), stderr shows a progress bar with the rate; the

@@ -92,6 +92,73 @@ fn run_prints_top5_and_agreement_and_writes_npy() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A 299x299 model, as torchvision's and timm's Inceptions are: every command takes its size
+/// from the model, and `classify` resizes photos to it with the [-1, 1] preprocessing.
+#[test]
+fn a_299_model_runs_benches_plans_and_classifies_at_its_own_size() {
+    let dir = std::env::temp_dir().join(format!("googlenet-cli-{}-299", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("inception_sized.onnx");
+    std::fs::write(&model, tiny_onnx::image_classifier(299, 299)).unwrap();
+    let model = model.to_str().unwrap();
+    let succeeds = |args: &[&str]| {
+        let out = googlenet(args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{args:?}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        stdout
+    };
+
+    // Without --input: a synthetic batch at 3x299x299, checked against the CPU reference.
+    let report: serde_json::Value = serde_json::from_str(&succeeds(&["run", "--model", model, "--batch", "2", "--json"])).unwrap();
+    assert_eq!((report["passed"].as_bool(), report["main_output_dims"].clone()), (Some(true), serde_json::json!([2, 10])));
+    assert_eq!(report["images"][1]["top"].as_array().unwrap().len(), 5);
+    // A 224x224 batch is not this model's input.
+    let npy = dir.join("224.npy");
+    googlenet::npy::write_f32(&npy, &googlenet::Tensor::new(vec![1, 3, 224, 224], vec![0.0; 3 * 224 * 224])).unwrap();
+    let out = googlenet(&["run", "--model", model, "--input", npy.to_str().unwrap()]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("the network takes [N, 3, 299, 299]"));
+
+    // The conv's work at 299x299: 149x149 outputs of 4 channels, 27 multiply-adds each.
+    let report: serde_json::Value = serde_json::from_str(&succeeds(&["bench", "--model", model, "--iters", "1", "--cpu-iters", "1", "--json"])).unwrap();
+    let conv_gflop = (149.0 * 149.0 * 4.0 * 27.0 * 2.0) / 1e9;
+    let gflop = report["gflop_per_run"].as_f64().unwrap();
+    assert!(gflop >= conv_gflop && gflop < 1.1 * conv_gflop, "{gflop} GFLOP against the conv's {conv_gflop}");
+
+    let plan = succeeds(&["plan", "--model", model, "--batch", "3"]);
+    assert!(plan.contains("batch 3 runs whole"), "{plan}");
+
+    let photo = dir.join("photo.jpg");
+    image::RgbImage::from_fn(500, 375, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])).save(&photo).unwrap();
+    let line: serde_json::Value = serde_json::from_str(&succeeds(&["classify", "--model", model, "--json", "--top", "3", photo.to_str().unwrap()])).unwrap();
+    let top = line["top"].as_array().unwrap();
+    // The same classes and probabilities as the photo preprocessed by hand at 299x299, [-1, 1].
+    let input = googlenet::preprocess::load_image(&photo, googlenet::Preprocess::Inception, [299, 299]).unwrap();
+    let session = googlenet::Session::builder().model_file(model).without_tune_cache().build().unwrap();
+    let expected = session.predictions(&session.run(&googlenet::Tensor::new(vec![1, 3, 299, 299], input.data)).unwrap(), 3).unwrap();
+    for (got, want) in top.iter().zip(&expected[0]) {
+        assert_eq!(got["class"].as_u64(), Some(want.class as u64), "{line}");
+        assert!((got["probability"].as_f64().unwrap() - want.probability as f64).abs() < 1e-6, "{line}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// SqueezeNet's and DenseNet's heads leave the classes at [N, classes, 1, 1].
+#[test]
+fn run_ranks_the_classes_of_a_rank_4_conv_head() {
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/family/squeeze_head.onnx");
+    let out = googlenet(&["run", "--model", model, "--batch", "2", "--json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["main_output_dims"], serde_json::json!([2, 10, 1, 1]));
+    let images = report["images"].as_array().unwrap();
+    assert_eq!(images.len(), 2);
+    for image in images {
+        let p: Vec<f64> = image["top"].as_array().unwrap().iter().map(|c| c["probability"].as_f64().unwrap()).collect();
+        assert!(p.len() == 5 && p.windows(2).all(|w| w[0] >= w[1]) && p[0] < 1.0, "{image}");
+    }
+}
+
 #[test]
 fn run_with_f16_weights_rounds_them_and_passes_the_wider_check() {
     let out = googlenet(&["run", "--f16-weights", "--json"]);

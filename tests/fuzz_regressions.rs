@@ -85,8 +85,10 @@ fn image_preprocess_inputs_do_not_panic() {
     replay("image_preprocess", |bytes| {
         if let Ok(image) = decode_image(bytes, Path::new("fuzz.img")) {
             for preprocess in Preprocess::ALL {
-                if let Ok(tensor) = image_tensor(&image, preprocess) {
-                    assert_eq!(tensor.dims, [3, 224, 224]);
+                for [height, width] in [[224, 224], [299, 299], [9, 31]] {
+                    if let Ok(tensor) = image_tensor(&image, preprocess, [height, width]) {
+                        assert_eq!(tensor.dims, [3, height, width]);
+                    }
                 }
             }
         }

@@ -262,7 +262,7 @@ fn picture(dir: &Path, name: &str, width: u32, height: u32) -> PathBuf {
 }
 
 fn image_error(path: &Path) -> String {
-    match std::panic::catch_unwind(|| load_image(path, Preprocess::Torchvision)) {
+    match std::panic::catch_unwind(|| load_image(path, Preprocess::Torchvision, [224, 224])) {
         Err(_) => panic!("{} panics", path.display()),
         Ok(Ok(_)) => panic!("{} is accepted", path.display()),
         Ok(Err(e)) => {
@@ -299,7 +299,7 @@ fn hostile_images_are_refused_or_bounded() {
     let dir = folder("images");
     // Extreme aspect ratios are cropped before they are resized: a 1x16000 strip is a 1x1 crop.
     let strip = picture(&dir, "strip.png", 1, 16_000);
-    assert_eq!(load_image(&strip, Preprocess::Torchvision).unwrap().dims, [3, 224, 224]);
+    assert_eq!(load_image(&strip, Preprocess::Torchvision, [224, 224]).unwrap().dims, [3, 224, 224]);
     // Past the decoder's side limit: refused before decoding.
     let strip = picture(&dir, "long-strip.png", 1, 100_000);
     assert!(image_error(&strip).contains("limit"), "{}", image_error(&strip));
@@ -311,7 +311,7 @@ fn hostile_images_are_refused_or_bounded() {
     for name in ["photo.jpg", "photo.png"] {
         let path = picture(&dir, name, 300, 200);
         let bytes = std::fs::read(&path).unwrap();
-        load_image(&path, Preprocess::Torchvision).expect("the whole file reads");
+        load_image(&path, Preprocess::Torchvision, [224, 224]).expect("the whole file reads");
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
         let error = image_error(&path);
         assert!(error.contains("truncated") || error.contains("EOF") || error.contains("end"), "{error}");

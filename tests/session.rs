@@ -98,6 +98,58 @@ fn classify_ranks_softmax_probabilities_of_a_logit_model() {
 }
 
 #[test]
+fn classify_feeds_images_at_the_models_own_size_and_its_preprocessing() {
+    let open = |height: i64, width: i64| {
+        Session::builder().model(googlenet::ModelSource::OnnxBytes(tiny_onnx::image_classifier(height, width))).without_tune_cache().build().unwrap()
+    };
+    let picture = image::RgbImage::from_fn(410, 360, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x * y) % 256) as u8]));
+    let photos = [image::DynamicImage::ImageRgb8(picture.clone()), image::DynamicImage::ImageRgb8(image::imageops::flip_vertical(&picture))];
+    // 299x299 is torchvision's and timm's Inceptions: [-1, 1] unless told otherwise; any other
+    // size of an ONNX file keeps the zoo's Caffe preprocessing.
+    for (session, preprocess) in [(open(299, 299), Preprocess::Inception), (open(97, 131), Preprocess::Caffe)] {
+        let [height, width] = session.image_size().unwrap();
+        assert_eq!(session.input_chw(), [3, height, width]);
+        assert_eq!(session.preprocess(), preprocess);
+        let top = session.classify(&photos, 3).unwrap();
+        // The same as running the images preprocessed at the model's size by hand.
+        let mut data = Vec::new();
+        for photo in &photos {
+            data.extend(googlenet::preprocess::image_tensor(photo, preprocess, [height, width]).unwrap().data);
+        }
+        let outputs = session.run(&Tensor::new(vec![2, 3, height, width], data)).unwrap();
+        assert_eq!(top, session.predictions(&outputs, 3).unwrap());
+        assert_ne!(top[0], top[1], "the two photos differ: {top:?}");
+    }
+    let told = Session::builder().model(googlenet::ModelSource::OnnxBytes(tiny_onnx::image_classifier(299, 299))).preprocess(Preprocess::Caffe).without_tune_cache().build().unwrap();
+    assert_eq!(told.preprocess(), Preprocess::Caffe);
+    // A model whose input is not 3 channels cannot take an image.
+    let gray = tiny_onnx::model_bytes(13, &[1, 8, 8], vec![tiny_onnx::node("GlobalAveragePool", &["x"], &["pool"], vec![])], vec![], &["pool"]);
+    let gray = Session::builder().model(googlenet::ModelSource::OnnxBytes(gray)).without_tune_cache().build().unwrap();
+    let err = gray.classify(&photos, 1).unwrap_err().to_string();
+    assert!(err.contains("[1, 8, 8]") && err.contains("3 channels"), "{err}");
+}
+
+#[test]
+fn a_conv_head_output_of_rank_4_is_ranked_as_classes() {
+    // SqueezeNet's and DenseNet's heads end in a pool: [N, 10, 1, 1], logits.
+    let session = Session::builder().model_file(data("family/squeeze_head.onnx")).without_tune_cache().build().unwrap();
+    let input = googlenet::npy::read_f32(&data("family/squeeze_head.input.npy")).unwrap();
+    let expected = googlenet::npy::read_f32(&data("family/squeeze_head.expected.npy")).unwrap();
+    let outputs = session.run(&input).unwrap();
+    assert_eq!(outputs.main().dims, [2, 10, 1, 1]);
+    assert_eq!(outputs.main_classes(), Some(10));
+    let top = session.predictions(&outputs, 10).unwrap();
+    for (row, scores) in top.iter().zip(expected.data.chunks(10)) {
+        // onnxruntime's scores through a softmax, in the same order.
+        let sum: f32 = scores.iter().map(|s| s.exp()).sum();
+        assert!(row.windows(2).all(|w| scores[w[0].class] >= scores[w[1].class]), "{row:?} against {scores:?}");
+        for p in row {
+            assert!((p.probability - scores[p.class].exp() / sum).abs() < 1e-5, "class {}: {} against {scores:?}", p.class, p.probability);
+        }
+    }
+}
+
+#[test]
 fn a_softmax_followed_by_nodes_that_do_not_change_values_is_not_applied_twice() {
     // x [N, 5] -> `head` -> Identity -> Flatten -> Dropout -> Reshape to [N, 5].
     let session = |head: &str| {

@@ -18,12 +18,15 @@ For each model, in --out:
   <model>.input.npy      a seeded batch (--batch images, standard normal, at the model's size)
   <model>.expected.npy   onnxruntime's output on that batch (CPU)
 
-Input sizes and preprocessing (`googlenet run --preprocess ...` for images):
-  inception_v3, inception_v4, inception_resnet_v2: 3x299x299, `inception` ([-1, 1]);
-      torchvision's inception_v3 is exported with transform_input=False, so its pretrained
-      weights take [-1, 1] input directly, as the timm models do;
-  resnet50, googlenet: 3x224x224, ImageNet mean/std (googlenet exported with
-      transform_input=False: with pretrained weights, feed it `inception` input as well).
+Input sizes and preprocessing (`googlenet classify --preprocess ...` for images; `classify`
+resizes them to the model's size):
+  inception_v3, inception_v4, inception_resnet_v2: 3x299x299, `inception` ([-1, 1], what
+      `classify` takes for a 299x299 .onnx unless told otherwise); torchvision's inception_v3
+      is exported with transform_input=False, so its pretrained weights take [-1, 1] input
+      directly, as the timm models do;
+  resnet50: 3x224x224, `torchvision` (ImageNet mean/std);
+  googlenet: 3x224x224, exported with transform_input=False: with pretrained weights, feed it
+      `inception` input as well.
 
 --dynamo uses torch's newer exporter (opset 18 by default there: ReduceMean global pools).
 """

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The page in real Chromium against the native engine: builds the wasm package, serves web/ on
-# 127.0.0.1, and for the built-in network and the two test models picks the model and a photo
-# on the page (web/test.mjs, playwright-core driving Debian's chromium headless, WebGPU on
-# SwiftShader) and compares its top 5 with `googlenet classify` on the same image and weights.
+# 127.0.0.1, and for the built-in network, the two test models and two small family models
+# (not 224x224; one with a [N, classes, 1, 1] output) picks the model and a photo on the page
+# (web/test.mjs, playwright-core driving Debian's chromium headless, WebGPU on SwiftShader) and
+# compares its top 5 with `googlenet classify` on the same image and weights.
 # Saves a screenshot to web.png in Cargo's target folder (CARGO_TARGET_DIR where set), and with
 # --update-screenshot also to the tracked docs/web.png; the last line says the result; non-zero
 # on any difference.
@@ -37,18 +38,23 @@ work="$(mktemp -d)"
 server=""
 trap '[[ -n "$server" ]] && kill "$server"; rm -rf "$work"' EXIT
 scripts/test-photo.py "$work/photo.png"
+# The family models have random weights and Caffe preprocessing: near the mean colour their
+# softmax does not saturate, so all of their top 5 have probabilities to compare.
+scripts/test-photo.py --near-mean "$work/near-mean.png"
 
 # What the native engine (the default adapter here) says for each model (`:f16`: with its conv
 # weights in f16, the page's checkbox).
 cases=()
-for entry in builtin tests/data/googlenet_zoo.onnx tests/data/googlenet_torchvision.safetensors builtin:f16; do
+for entry in builtin tests/data/googlenet_zoo.onnx tests/data/googlenet_torchvision.safetensors tests/data/family/resnet_bottleneck.onnx tests/data/family/densenet_block.onnx builtin:f16; do
     model="${entry%:f16}"
     flags=()
     [[ "$model" == builtin ]] || flags=(--model "$model")
     f16=false
     [[ "$entry" == *:f16 ]] && { flags+=(--f16-weights); f16=true; }
-    "$googlenet" classify "${flags[@]}" --top 5 --json "$work/photo.png" > "$work/native.json" 2>/dev/null
-    cases+=("$(python3 - "$model" "$f16" "$work/photo.png" "$work/native.json" <<'PY'
+    photo="$work/photo.png"
+    [[ "$model" == tests/data/family/* ]] && photo="$work/near-mean.png"
+    "$googlenet" classify "${flags[@]}" --top 5 --json "$photo" > "$work/native.json" 2>/dev/null
+    cases+=("$(python3 - "$model" "$f16" "$photo" "$work/native.json" <<'PY'
 import json, os, sys
 model, f16, photo, native = sys.argv[1:]
 line = json.loads(open(native).read())

@@ -10,8 +10,10 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(image) = decode_image(data, Path::new("fuzz.img")) {
         for preprocess in Preprocess::ALL {
-            if let Ok(tensor) = image_tensor(&image, preprocess) {
-                assert_eq!(tensor.dims, [3, 224, 224]);
+            for [height, width] in [[224, 224], [299, 299], [9, 31]] {
+                if let Ok(tensor) = image_tensor(&image, preprocess, [height, width]) {
+                    assert_eq!(tensor.dims, [3, height, width]);
+                }
             }
         }
     }

@@ -94,8 +94,9 @@ pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: RunArgs) -> Result<
     let started = Instant::now();
     let outputs = session.run(&input)?;
     let run_ms = started.elapsed().as_secs_f64() * 1e3;
-    // Classes only where the model is a classifier ([N, classes]); other outputs are printed by shape.
-    let top5 = if outputs.main().dims.len() == 2 { session.predictions(&outputs, 5)? } else { Vec::new() };
+    // Classes only where the model is a classifier ([N, classes] or [N, classes, 1, 1]); other
+    // outputs are printed by shape.
+    let top5 = if outputs.main_classes().is_some() { session.predictions(&outputs, 5)? } else { Vec::new() };
     let main_dims = outputs.main().dims.clone();
     let outputs = outputs.into_vec();
 
@@ -133,7 +134,7 @@ pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: RunArgs) -> Result<
         let mut out = Text::default();
         out.line(format_args!("adapter: {}", session.backend().describe()));
         if top5.is_empty() {
-            out.line(format_args!("main output: dims {main_dims:?} (not [N, classes]: no classes to rank)"));
+            out.line(format_args!("main output: dims {main_dims:?} (not [N, classes] or [N, classes, 1, 1]: no classes to rank)"));
         }
         for (image, row) in top5.iter().enumerate() {
             out.line(format_args!("image {image}: top-5 classes"));

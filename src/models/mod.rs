@@ -40,10 +40,14 @@ pub enum ModelFormat {
 }
 
 impl ModelFormat {
-    /// ONNX files are the model zoo's Caffe GoogLeNet (BGR, mean-subtracted 0-255); torchvision
-    /// state dicts and the built-in net take torchvision's normalisation.
-    pub fn default_preprocess(self) -> Preprocess {
+    /// The preprocessing a model of this format with input `input_chw` most likely takes (an
+    /// ONNX file does not say). ONNX files at 224x224 are taken for the model zoo's Caffe models
+    /// (BGR, mean-subtracted 0-255); at 299x299 for the Inceptions of torchvision and timm
+    /// (v3, v4, Inception-ResNet-v2), trained on [-1, 1] (no Caffe model of the family is
+    /// 299x299). torchvision state dicts and the built-in net take torchvision's normalisation.
+    pub fn default_preprocess(self, input_chw: [usize; 3]) -> Preprocess {
         match self {
+            ModelFormat::Onnx if input_chw == [3, 299, 299] => Preprocess::Inception,
             ModelFormat::Onnx => Preprocess::Caffe,
             ModelFormat::Builtin | ModelFormat::Safetensors => Preprocess::Torchvision,
         }

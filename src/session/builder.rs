@@ -192,11 +192,12 @@ impl SessionBuilder {
             }
             Err(e) => return Err(e),
         };
+        let preprocess = self.preprocess.unwrap_or(format.default_preprocess(graph.input_chw));
         Ok(Session::assemble(super::Setup {
             backend,
             graph,
             format,
-            preprocess: self.preprocess.unwrap_or(format.default_preprocess()),
+            preprocess,
             cache,
             pipelines,
             max_batch: self.max_batch,
@@ -214,22 +215,22 @@ fn caches(tune: CacheChoice, pipeline_cache: PipelineCacheChoice, gpu: &Gpu) -> 
     let no_files = cfg!(target_arch = "wasm32");
     let tune = if no_files && matches!(tune, CacheChoice::Default) { CacheChoice::Off } else { tune };
     let pipeline_cache = if no_files && matches!(pipeline_cache, PipelineCacheChoice::Default) { PipelineCacheChoice::Off } else { pipeline_cache };
-    let tune_path = match &tune {
-        CacheChoice::Path(path) => path.clone(),
-        CacheChoice::Default | CacheChoice::Off => default_cache_path(),
+    // The default place is looked up only where a cache goes there: a browser has none (the
+    // lookup's last resort, `std::env::temp_dir`, panics there).
+    let tune_path = match tune {
+        CacheChoice::Path(path) => Some(path),
+        CacheChoice::Default => Some(default_cache_path()),
+        CacheChoice::Off => None,
     };
     let mut folders = CacheFolders {
-        tune: match tune {
-            CacheChoice::Off => None,
-            CacheChoice::Path(_) | CacheChoice::Default => Some(tune_path.clone()),
-        },
+        tune: tune_path.clone(),
         pipelines: match pipeline_cache {
             PipelineCacheChoice::Off => None,
             PipelineCacheChoice::Folder(folder) => Some(folder),
             PipelineCacheChoice::Default => match cache_files::env_value("GOOGLENET_PIPELINE_CACHE") {
                 Some(value) if cache_files::is_off(&value) => None,
                 Some(folder) => Some(PathBuf::from(folder)),
-                None => Some(cache_files::folder_of(&tune_path).to_path_buf()),
+                None => Some(cache_files::folder_of(&tune_path.unwrap_or_else(default_cache_path)).to_path_buf()),
             },
         },
     };

@@ -105,8 +105,8 @@ impl Session {
     }
 
     /// The `k` most probable classes of each image, most probable first. Images of any size are
-    /// resized and cropped to the network's input, normalised per `preprocess()`; a model that
-    /// outputs logits gets a softmax.
+    /// resized and cropped to the network's input size, normalised per `preprocess()`; a model
+    /// that outputs logits gets a softmax.
     pub fn classify(&self, images: &[image::DynamicImage], k: usize) -> Result<Vec<Vec<Prediction>>> {
         pollster::block_on(self.classify_async(images, k))
     }
@@ -116,19 +116,27 @@ impl Session {
         if images.is_empty() {
             return Ok(Vec::new());
         }
-        if self.setup.graph.input_chw != [3, 224, 224] {
-            return Err(Error::shape("model", format!("input is {:?}; classify feeds 3x224x224 images", self.setup.graph.input_chw)));
-        }
-        let mut data = Vec::with_capacity(images.len() * 3 * 224 * 224);
+        let [height, width] = self.image_size()?;
+        let mut data = Vec::with_capacity(images.len() * 3 * height * width);
         for (i, image) in images.iter().enumerate() {
-            data.extend(image_tensor(image, self.setup.preprocess).map_err(|message| Error::shape(format!("image {i}"), message))?.data);
+            data.extend(image_tensor(image, self.setup.preprocess, [height, width]).map_err(|message| Error::shape(format!("image {i}"), message))?.data);
         }
-        let outputs = self.run_async(&Tensor::new(vec![images.len(), 3, 224, 224], data)).await?;
+        let outputs = self.run_async(&Tensor::new(vec![images.len(), 3, height, width], data)).await?;
         self.predictions(&outputs, k)
     }
 
-    /// The `k` most probable classes of each image in a run's main output (`[N, classes]`),
-    /// through a softmax where the model outputs logits. A NaN or infinite score is an error.
+    /// The `[height, width]` images are resized and cropped to: the model's input size. An
+    /// error where the model's input is not 3 channels (an RGB image).
+    pub fn image_size(&self) -> Result<[usize; 2]> {
+        match self.setup.graph.input_chw {
+            [3, height, width] => Ok([height, width]),
+            chw => Err(Error::shape("model", format!("input is {chw:?} per image; images need 3 channels"))),
+        }
+    }
+
+    /// The `k` most probable classes of each image in a run's main output (`[N, classes]`, or
+    /// `[N, classes, 1, 1]`), through a softmax where the model outputs logits. A NaN or
+    /// infinite score is an error.
     pub fn predictions(&self, outputs: &Outputs, k: usize) -> Result<Vec<Vec<Prediction>>> {
         outputs::rank(outputs.main(), self.outputs_probabilities(), k)
     }

@@ -22,6 +22,13 @@ impl Outputs {
         &self.values[0].1
     }
 
+    /// The number of classes where the main output is a classifier's scores: `[N, classes]`,
+    /// or `[N, classes, 1, 1]` as a conv head without a flatten leaves them (SqueezeNet,
+    /// DenseNet). None for any other shape.
+    pub fn main_classes(&self) -> Option<usize> {
+        classes(&self.main().dims)
+    }
+
     /// The output called `name` (e.g. `loss1/prob`, an auxiliary classifier), if the model has one.
     pub fn get(&self, name: &str) -> Option<&Tensor> {
         self.values.iter().find(|(n, _)| n == name).map(|(_, t)| t)
@@ -54,12 +61,20 @@ pub struct Prediction {
     pub probability: f32,
 }
 
-/// The `k` most probable classes of each row of `scores` (`[N, classes]`), most probable first.
+fn classes(dims: &[usize]) -> Option<usize> {
+    match *dims {
+        [_, classes] | [_, classes, 1, 1] => Some(classes),
+        _ => None,
+    }
+}
+
+/// The `k` most probable classes of each row of `scores` (`[N, classes]` or `[N, classes, 1,
+/// 1]`), most probable first.
 /// `probabilities` says whether the rows already are distributions; if not, each row goes
 /// through a softmax first. A row with a non-finite score is an error: a NaN has no rank.
 pub(crate) fn rank(scores: &Tensor, probabilities: bool, k: usize) -> Result<Vec<Vec<Prediction>>> {
-    let &[_, classes] = scores.dims.as_slice() else {
-        return Err(Error::shape("classify", format!("the model's output has dims {:?}; classifying needs [N, classes]", scores.dims)));
+    let Some(classes) = classes(&scores.dims) else {
+        return Err(Error::shape("classify", format!("the model's output has dims {:?}; classifying needs [N, classes] or [N, classes, 1, 1]", scores.dims)));
     };
     if classes == 0 {
         return Err(Error::shape("classify", "the model's output has no classes"));
@@ -118,6 +133,15 @@ mod tests {
         let ranked = rank(&Tensor::new(vec![1, 1000], data), true, 3).unwrap();
         assert_eq!((ranked[0][0].class, ranked[0][0].label.as_str(), ranked[0][0].probability), (281, "tabby", 0.75));
         assert_eq!(ranked[0][1].label, "tench");
+    }
+
+    #[test]
+    fn a_conv_head_output_is_ranked_as_classes() {
+        let ranked = rank(&Tensor::new(vec![2, 3, 1, 1], vec![0.2, 0.5, 0.3, 0.6, 0.1, 0.3]), true, 2).unwrap();
+        assert_eq!(ranked.iter().map(|row| row.iter().map(|p| p.class).collect::<Vec<_>>()).collect::<Vec<_>>(), [[1, 2], [0, 2]]);
+        assert_eq!(classes(&[2, 3, 1, 1]), Some(3));
+        assert_eq!(classes(&[2, 3, 2, 1]), None);
+        assert_eq!(classes(&[2, 3, 1]), None);
     }
 
     #[test]

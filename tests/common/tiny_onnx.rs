@@ -25,6 +25,10 @@ pub fn int_attribute(name: &str, value: i64) -> AttributeProto {
     AttributeProto { name: name.into(), i: value, r#type: 2, ..Default::default() }
 }
 
+pub fn ints_attribute(name: &str, values: &[i64]) -> AttributeProto {
+    AttributeProto { name: name.into(), ints: values.to_vec(), r#type: 7, ..Default::default() }
+}
+
 pub fn float_attribute(name: &str, value: f32) -> AttributeProto {
     AttributeProto { name: name.into(), f: value, r#type: 1, ..Default::default() }
 }
@@ -59,4 +63,24 @@ pub fn model(opset: i64, item: &[i64], nodes: Vec<NodeProto>, initializers: Vec<
 /// `model`, encoded.
 pub fn model_bytes(opset: i64, item: &[i64], nodes: Vec<NodeProto>, initializers: Vec<TensorProto>, outputs: &[&str]) -> Vec<u8> {
     model(opset, item, nodes, initializers, outputs).encode_to_vec()
+}
+
+/// A small RGB classifier of input `[N, 3, height, width]` and output `[N, 10]` (logits): a 3x3
+/// stride-2 conv to 4 channels, Relu, GlobalAveragePool, Flatten, Gemm, with fixed uneven weights.
+pub fn image_classifier(height: i64, width: i64) -> Vec<u8> {
+    let values = |count: usize, seed: usize| -> Vec<f32> { (0..count).map(|i| ((i * 37 + seed) % 17) as f32 / 8.0 - 1.0).collect() };
+    let nodes = vec![
+        node("Conv", &["x", "w", "b"], &["conv"], vec![ints_attribute("kernel_shape", &[3, 3]), ints_attribute("strides", &[2, 2])]),
+        node("Relu", &["conv"], &["relu"], vec![]),
+        node("GlobalAveragePool", &["relu"], &["pool"], vec![]),
+        node("Flatten", &["pool"], &["flat"], vec![]),
+        node("Gemm", &["flat", "fc", "fc_bias"], &["logits"], vec![int_attribute("transB", 1)]),
+    ];
+    let initializers = vec![
+        float_tensor("w", &[4, 3, 3, 3], &values(4 * 27, 1)),
+        float_tensor("b", &[4], &values(4, 5)),
+        float_tensor("fc", &[10, 4], &values(40, 3)),
+        float_tensor("fc_bias", &[10], &values(10, 7)),
+    ];
+    model_bytes(13, &[3, height, width], nodes, initializers, &["logits"])
 }

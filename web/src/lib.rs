@@ -82,8 +82,9 @@ impl Demo {
     pub async fn classify(&self, name: String, bytes: Vec<u8>, top: usize) -> Result<String, JsError> {
         let engine = self.engine.as_ref().ok_or_else(|| JsError::new("call prepare() first"))?;
         let image = decode_image(&bytes, Path::new(&name)).map_err(error)?;
-        let tensor = image_tensor(&image, self.session.preprocess()).map_err(|message| JsError::new(&format!("{name}: {message}")))?;
-        let input = Tensor::new(vec![1, 3, 224, 224], tensor.data);
+        let [height, width] = self.session.image_size().map_err(error)?;
+        let tensor = image_tensor(&image, self.session.preprocess(), [height, width]).map_err(|message| JsError::new(&format!("{name}: {message}")))?;
+        let input = Tensor::new(vec![1, 3, height, width], tensor.data);
         let started = now_ms();
         let outputs = self.session.run_async(&input).await.map_err(error)?;
         let first_run_ms = now_ms() - started;

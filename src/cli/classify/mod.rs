@@ -45,9 +45,7 @@ pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: ClassifyArgs) -> Re
         Some(p) => builder.preprocess(p),
         None => builder,
     })?;
-    if session.input_chw() != [3, 224, 224] {
-        return Err(Error::unsupported("classify", format!("the model takes {:?} inputs; images become [3, 224, 224]", session.input_chw())));
-    }
+    let size = session.image_size()?;
     super::note_synthetic_weights(&session);
     let inputs = inputs::collect(&args.paths);
     if inputs.is_empty() {
@@ -76,7 +74,7 @@ pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: ClassifyArgs) -> Re
         let (sender, receiver) = sync_channel::<Decoded>(1);
         scope.spawn(move || {
             for chunk in images.chunks(batch) {
-                let decoded = chunk.iter().map(|path| (path.clone(), decode(path, preprocess))).collect();
+                let decoded = chunk.iter().map(|path| (path.clone(), decode(path, preprocess, size))).collect();
                 if INTERRUPTED.load(Ordering::SeqCst) || sender.send(decoded).is_err() {
                     break;
                 }
@@ -112,9 +110,9 @@ pub fn run(model: &ModelArgs, fallback: &FallbackArgs, args: ClassifyArgs) -> Re
     .into())
 }
 
-fn decode(path: &Path, preprocess: Preprocess) -> std::result::Result<Tensor, String> {
+fn decode(path: &Path, preprocess: Preprocess, size: [usize; 2]) -> std::result::Result<Tensor, String> {
     let image = open_image(path).map_err(|e| e.to_string())?;
-    image_tensor(&image, preprocess).map_err(|message| Error::file(path, message).to_string())
+    image_tensor(&image, preprocess, size).map_err(|message| Error::file(path, message).to_string())
 }
 
 /// The batch's images that decoded, run as one batch; each path with its classes or its error.
@@ -122,13 +120,14 @@ fn classify_batch(session: &Session, decoded: Decoded, top: usize) -> Result<Vec
     let (good, bad): (Vec<_>, Vec<_>) = decoded.into_iter().partition(|(_, tensor)| tensor.is_ok());
     let mut ranked = Vec::with_capacity(good.len() + bad.len());
     if !good.is_empty() {
-        let mut data = Vec::with_capacity(good.len() * 3 * 224 * 224);
+        let [height, width] = session.image_size()?;
+        let mut data = Vec::with_capacity(good.len() * 3 * height * width);
         let mut paths = Vec::with_capacity(good.len());
         for (path, tensor) in good {
             data.extend(tensor.expect("partitioned on Ok").data);
             paths.push(path);
         }
-        let outputs = session.run(&Tensor::new(vec![paths.len(), 3, 224, 224], data))?;
+        let outputs = session.run(&Tensor::new(vec![paths.len(), 3, height, width], data))?;
         ranked.extend(paths.into_iter().zip(session.predictions(&outputs, top)?).map(|(path, row)| (path, Ok(row))));
     }
     ranked.extend(bad.into_iter().map(|(path, tensor)| (path, Err(tensor.expect_err("partitioned on Err")))));
