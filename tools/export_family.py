@@ -2,7 +2,7 @@
 """Exports torchvision's and timm's Inception-family and ResNet models to ONNX for googlenet,
 with an input batch and onnxruntime's output on it, to check the engine against:
 
-    pip install torch torchvision timm onnx onnxruntime numpy safetensors
+    pip install torch torchvision timm onnx onnxruntime numpy safetensors onnxscript
     python3 tools/export_family.py --model inception_v3 --out exports            # seeded random weights
     python3 tools/export_family.py --model all --out exports --batch 4
     python3 tools/export_family.py --model inception_v4 --weights model.safetensors --out exports
@@ -25,7 +25,9 @@ Input sizes and preprocessing (`googlenet run --preprocess ...` for images):
   resnet50, googlenet: 3x224x224, ImageNet mean/std (googlenet exported with
       transform_input=False: with pretrained weights, feed it `inception` input as well).
 
---dynamo uses torch's newer exporter (opset 18 by default there: ReduceMean global pools).
+--dynamo uses torch's newer exporter (opset 18 by default there: ReduceMean global pools); it
+needs onnxscript. Without --dynamo the TorchScript exporter runs, which torch 2.9 and later
+still have but warn about.
 """
 import argparse
 import inspect
@@ -83,12 +85,17 @@ def export(model, example, path, opset, dynamo):
     """Writes the ONNX file through a temporary file, so that a failed export leaves none."""
     temporary = path.with_name(path.name + ".tmp")
     options = dict(input_names=["x"], output_names=["logits"], opset_version=opset)
-    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+    parameters = inspect.signature(torch.onnx.export).parameters
+    if "dynamo" in parameters:
         options["dynamo"] = dynamo
     elif dynamo:
         raise SystemExit("this torch has no dynamo exporter (torch.onnx.export(dynamo=True) needs torch 2.5 or later)")
     if dynamo:
         options["dynamic_shapes"] = {"x": {0: torch.export.Dim("N")}}
+        # The dynamo exporter writes the weights to a side file named after the temporary file
+        # by default, which the rename would orphan; these models fit one file (under 2 GB).
+        if "external_data" in parameters:
+            options["external_data"] = False
     else:
         options["dynamic_axes"] = {"x": {0: "N"}, "logits": {0: "N"}}
     torch.onnx.export(model, (example,), str(temporary), **options)
