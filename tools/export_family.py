@@ -9,7 +9,8 @@ with an input batch and onnxruntime's output on it, to check the engine against:
 
 Models: inception_v3, resnet50 and googlenet from torchvision; inception_v4 and
 inception_resnet_v2 from timm. Nothing is downloaded: the weights are seeded random ones
-(BatchNorm statistics drawn too, so that they test something), or the file given with
+(BatchNorm statistics measured on a seeded batch, then drawn around those, so that they test
+something and the activations stay near unit scale), or the file given with
 --weights (a state dict: .safetensors, or a .pth / .pt / .bin that torch.load reads without
 running code; keys of the auxiliary classifiers are left out, as the export has none).
 
@@ -73,12 +74,26 @@ def read_state_dict(path):
     return {k: v for k, v in state.items() if not k.startswith(AUX_PREFIXES)}
 
 
-def randomise_batchnorm(model):
-    """Fresh BatchNorm statistics are 0 and 1; give them values so that the file tests something."""
-    for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.running_mean.uniform_(-0.2, 0.2)
-            module.running_var.uniform_(0.5, 1.5)
+def randomise_batchnorm(model, images):
+    """Fresh BatchNorm statistics are 0 and 1, which leave the activations of a randomly
+    initialised net growing layer by layer (torchvision's inception_v3 init reaches logits near
+    1e12, where a BatchNorm shift or a bias no longer shows). Each BatchNorm takes instead the
+    statistics of its input on `images`, measured with the BatchNorms before it already set,
+    then drawn offsets from them: every layer's output stays near unit scale and every
+    statistic moves the result."""
+    def measure(module, inputs):
+        (x,) = inputs
+        mean, var = x.mean(dim=(0, 2, 3)), x.var(dim=(0, 2, 3), unbiased=False)
+        spread = var.sqrt()
+        module.running_mean.copy_(mean + torch.empty_like(mean).uniform_(-0.2, 0.2) * spread)
+        module.running_var.copy_(var * torch.empty_like(var).uniform_(0.5, 1.5))
+
+    hooks = [m.register_forward_pre_hook(measure) for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    model.eval()
+    with torch.no_grad():
+        model(images)
+    for hook in hooks:
+        hook.remove()
 
 
 def export(model, example, path, opset, dynamo):
@@ -114,11 +129,13 @@ def main():
     parser.add_argument("--model", required=True, choices=TORCHVISION + TIMM + ("all",))
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--weights", type=pathlib.Path, help="a state dict file for the model (one model only); default: seeded random weights")
-    parser.add_argument("--seed", type=int, default=2014)
+    parser.add_argument("--seed", type=int, default=2014, help="seed of the weights and the input (0 to 2^31 - 2)")
     parser.add_argument("--batch", type=int, default=2, help="images in the input batch (1 to 64)")
     parser.add_argument("--opset", type=int, help="ONNX opset (17 to 21; default 17, or 18 with --dynamo)")
     parser.add_argument("--dynamo", action="store_true", help="torch's dynamo-based exporter instead of the TorchScript one")
     args = parser.parse_args()
+    if not 0 <= args.seed <= 2**31 - 2:
+        parser.error("--seed must be 0 to 2^31 - 2")
     if not 1 <= args.batch <= 64:
         parser.error("--batch must be 1 to 64")
     opset = args.opset or (18 if args.dynamo else 17)
@@ -135,10 +152,12 @@ def main():
         model = build(name)
         if args.weights:
             model.load_state_dict(read_state_dict(args.weights), strict=True)
-        else:
-            randomise_batchnorm(model)
-        model.eval()
         size = SIZE[name]
+        if not args.weights:
+            # A batch of its own, not the one the check runs on.
+            calibration = np.random.default_rng(args.seed + 1).standard_normal((2, 3, size, size)).astype(np.float32)
+            randomise_batchnorm(model, torch.from_numpy(calibration))
+        model.eval()
         images = np.random.default_rng(args.seed).standard_normal((args.batch, 3, size, size)).astype(np.float32)
         with torch.no_grad():
             export(model, torch.from_numpy(images), out / f"{name}.onnx", opset, args.dynamo)
