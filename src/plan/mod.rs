@@ -3,6 +3,7 @@
 //! put between dispatches predicted, so each inception module's dispatch waves can be shown and
 //! tested.
 
+mod absorb;
 mod channel_map;
 mod layout;
 mod liveness;
