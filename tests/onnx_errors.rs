@@ -128,3 +128,76 @@ fn a_softmax_over_the_batch_is_refused_even_where_that_axis_has_length_one() {
         softmax(opset, item, axis).unwrap_or_else(|e| panic!("opset {opset} {item:?} axis {axis:?}: {e}"));
     }
 }
+
+/// The family's ops refuse what they cannot compute exactly, with an error that names the node
+/// and says what: never a panic, a GPU validation error or a silently wrong answer.
+#[test]
+fn the_family_ops_refuse_what_they_cannot_compute() {
+    use tiny_onnx::{float_tensor, int_attribute, int_tensor, ints_attribute, model_bytes, node};
+    let conv_w = float_tensor("w", &[6, 2, 1, 1], &[0.5; 12]);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "division by a zero constant",
+            model_bytes(13, &[4, 5, 5], vec![node("Div", &["x", "zero"], &["y"], vec![])], vec![float_tensor("zero", &[1], &[0.0])], &["y"]),
+            "scale holds inf",
+        ),
+        (
+            "a constant varying along the width",
+            model_bytes(13, &[4, 5, 5], vec![node("Mul", &["x", "c"], &["y"], vec![])], vec![float_tensor("c", &[5], &[1.0, 2.0, 3.0, 4.0, 5.0])], &["y"]),
+            "only a scalar or one value per channel",
+        ),
+        ("two activations multiplied", model_bytes(13, &[4, 5, 5], vec![node("Mul", &["x", "x"], &["y"], vec![])], vec![], &["y"]), "Mul of two activations"),
+        (
+            "a constant divided by an activation",
+            model_bytes(13, &[4, 5, 5], vec![node("Div", &["c", "x"], &["y"], vec![])], vec![float_tensor("c", &[1], &[2.0])], &["y"]),
+            "Div of a constant by an activation",
+        ),
+        (
+            "an Unsqueeze of the batch axis",
+            model_bytes(13, &[4, 5, 5], vec![node("Unsqueeze", &["x", "axes"], &["y"], vec![])], vec![int_tensor("axes", &[0])], &["y"]),
+            "batch axis",
+        ),
+        (
+            "a ReduceMean over channels",
+            model_bytes(13, &[4, 5, 5], vec![node("ReduceMean", &["x"], &["y"], vec![ints_attribute("axes", &[1])])], vec![], &["y"]),
+            "only over H and W",
+        ),
+        (
+            "a group that does not divide the channels",
+            model_bytes(13, &[4, 5, 5], vec![node("Conv", &["x", "w"], &["y"], vec![int_attribute("group", 3)])], vec![conv_w.clone()], &["y"]),
+            "`group` = 3",
+        ),
+        (
+            "a group past the channels",
+            model_bytes(13, &[4, 5, 5], vec![node("Conv", &["x", "w"], &["y"], vec![int_attribute("group", 9)])], vec![conv_w.clone()], &["y"]),
+            "outside 1..=4",
+        ),
+        (
+            "a channel split transposed another way",
+            model_bytes(
+                13,
+                &[4, 5, 5],
+                vec![node("Reshape", &["x", "split"], &["s"], vec![]), node("Transpose", &["s"], &["t"], vec![ints_attribute("perm", &[0, 1, 2, 4, 3])])],
+                vec![int_tensor("split", &[1, 2, 2, 5, 5])],
+                &["t"],
+            ),
+            "only a channel shuffle's",
+        ),
+        (
+            "a Sum of values of two shapes",
+            model_bytes(
+                13,
+                &[4, 5, 5],
+                vec![node("MaxPool", &["x"], &["p"], vec![ints_attribute("kernel_shape", &[2, 2])]), node("Sum", &["x", "p"], &["y"], vec![])],
+                vec![],
+                &["y"],
+            ),
+            "only of one shape",
+        ),
+    ];
+    for (what, bytes, words) in cases {
+        let checked = import_onnx_bytes(&bytes).and_then(|g| g.check_finite().and_then(|_| googlenet::graph::infer_shapes(&g, 2)));
+        let error = checked.err().unwrap_or_else(|| panic!("{what}: accepted")).to_string();
+        assert!(error.contains(words), "{what}: {error}");
+    }
+}
