@@ -82,3 +82,16 @@ fn the_gpu_and_cpu_plans_compute_the_reference_result() {
         }
     }
 }
+
+/// `verify`'s module-by-module check keeps each module's output, also where a residual Sum would
+/// otherwise be folded into the conv before it: the kept value stays a value of its own.
+#[test]
+fn every_module_output_can_be_kept_and_checked() {
+    let (gpu, pipelines) = common::gpu();
+    for &(name, _) in MODULES {
+        let (graph, input) = model(name);
+        let check = googlenet::verify::check_network(gpu, pipelines, &graph, &input).unwrap();
+        assert!(check.passed, "{name}: {check:?}");
+        assert_eq!(check.values.len(), MODULES.iter().find(|m| m.0 == name).unwrap().1.len() + graph.outputs.len(), "{name}");
+    }
+}

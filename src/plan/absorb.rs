@@ -8,10 +8,24 @@ use super::channel_map::ChannelMap;
 use crate::graph::{Graph, Node, Op};
 use crate::ops::shuffle_source;
 
+/// The values of the nodes folded into the step before them so far, and the values asked for
+/// after the run (`PlanOptions::keep`), which stay values of their own: nothing absorbs a node
+/// that reads one.
+pub(super) struct Absorbed<'a> {
+    pub(super) values: HashSet<&'a str>,
+    kept: HashSet<&'a str>,
+}
+
+impl<'a> Absorbed<'a> {
+    pub(super) fn new(kept: impl IntoIterator<Item = &'a str>) -> Self {
+        Absorbed { values: HashSet::new(), kept: kept.into_iter().collect() }
+    }
+}
+
 /// Whether the one reader of a channel shuffle's output is an ungrouped conv, which reads the
 /// shuffle's input instead with its weight columns permuted.
-pub(super) fn reader_permutes_weights(graph: &Graph, value: &str) -> bool {
-    sole_consumer(graph, value).is_some_and(|n| matches!(&n.op, Op::Conv(spec) if spec.group == 1))
+pub(super) fn reader_permutes_weights(graph: &Graph, value: &str, absorbed: &Absorbed) -> bool {
+    sole_consumer(graph, value, absorbed).is_some_and(|n| matches!(&n.op, Op::Conv(spec) if spec.group == 1))
 }
 
 /// A conv's weight `[M][C][kh][kw]` (`dims`) for reading the unshuffled input: the column of
@@ -28,24 +42,25 @@ pub(super) fn unshuffled_weight_columns(weight: &[f32], dims: &[usize], groups: 
     permuted
 }
 
-/// The one node reading `value`, if exactly one reads it and it is not a graph output.
-fn sole_consumer<'a>(graph: &'a Graph, value: &'a str) -> Option<&'a Node> {
-    if graph.use_count(value) != 1 {
+/// The one node reading `value`, if exactly one reads it and it is neither a graph output nor
+/// kept.
+fn sole_consumer<'a>(graph: &'a Graph, value: &'a str, absorbed: &Absorbed) -> Option<&'a Node> {
+    if graph.use_count(value) != 1 || absorbed.kept.contains(value) {
         return None;
     }
     graph.consumers(value).next()
 }
 
 /// Folds `node` into the step being built; returns the value the step now produces.
-pub(super) fn absorb<'a>(node: &'a Node, nodes: &mut Vec<String>, absorbed: &mut HashSet<&'a str>) -> &'a str {
+pub(super) fn absorb<'a>(node: &'a Node, nodes: &mut Vec<String>, absorbed: &mut Absorbed<'a>) -> &'a str {
     nodes.push(node.name.clone());
-    absorbed.insert(&node.output);
+    absorbed.values.insert(&node.output);
     &node.output
 }
 
 /// Fuses a ReLU that is the only reader of `value`; returns the value the step now produces.
-pub(super) fn absorb_relu<'a>(graph: &'a Graph, value: &'a str, nodes: &mut Vec<String>, absorbed: &mut HashSet<&'a str>) -> (&'a str, bool) {
-    match sole_consumer(graph, value).filter(|n| matches!(n.op, Op::Relu)) {
+pub(super) fn absorb_relu<'a>(graph: &'a Graph, value: &'a str, nodes: &mut Vec<String>, absorbed: &mut Absorbed<'a>) -> (&'a str, bool) {
+    match sole_consumer(graph, value, absorbed).filter(|n| matches!(n.op, Op::Relu)) {
         Some(relu) => (absorb(relu, nodes, absorbed), true),
         None => (value, false),
     }
@@ -53,8 +68,8 @@ pub(super) fn absorb_relu<'a>(graph: &'a Graph, value: &'a str, nodes: &mut Vec<
 
 /// Folds the BatchNorm and constant-arithmetic nodes that alone read `value`, one after
 /// another, into `map`; returns the value the step now produces and the whole map.
-pub(super) fn absorb_channel_maps<'a>(graph: &'a Graph, mut value: &'a str, mut map: ChannelMap, nodes: &mut Vec<String>, absorbed: &mut HashSet<&'a str>) -> (&'a str, ChannelMap) {
-    while let Some((node, next)) = sole_consumer(graph, value).and_then(|n| Some((n, ChannelMap::of(&n.op)?))) {
+pub(super) fn absorb_channel_maps<'a>(graph: &'a Graph, mut value: &'a str, mut map: ChannelMap, nodes: &mut Vec<String>, absorbed: &mut Absorbed<'a>) -> (&'a str, ChannelMap) {
+    while let Some((node, next)) = sole_consumer(graph, value, absorbed).and_then(|n| Some((n, ChannelMap::of(&n.op)?))) {
         map = map.then(&next);
         value = absorb(node, nodes, absorbed);
     }
@@ -63,8 +78,8 @@ pub(super) fn absorb_channel_maps<'a>(graph: &'a Graph, mut value: &'a str, mut 
 
 /// Fuses a two-input Sum that alone reads `value` (and that no step has absorbed yet): the step
 /// adds the Sum's other input. Returns the value the step now produces and that residual.
-pub(super) fn absorb_sum<'a>(graph: &'a Graph, value: &'a str, nodes: &mut Vec<String>, absorbed: &mut HashSet<&'a str>) -> (&'a str, Option<String>) {
-    let sum = sole_consumer(graph, value).filter(|n| matches!(n.op, Op::Sum) && n.inputs.len() == 2 && !absorbed.contains(n.output.as_str()));
+pub(super) fn absorb_sum<'a>(graph: &'a Graph, value: &'a str, nodes: &mut Vec<String>, absorbed: &mut Absorbed<'a>) -> (&'a str, Option<String>) {
+    let sum = sole_consumer(graph, value, absorbed).filter(|n| matches!(n.op, Op::Sum) && n.inputs.len() == 2 && !absorbed.values.contains(n.output.as_str()));
     match sum {
         Some(sum) => {
             let other = sum.inputs.iter().find(|i| *i != value).expect("a Sum read once by `value` has another input").clone();

@@ -4,11 +4,11 @@
 //! Identity (Dropout), Flatten and Reshape become aliases, and a 3x3/1 same-padded max or
 //! average pool feeding only a 1x1 conv becomes that conv's pooled input.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::error::Result;
 use crate::geometry::{ChannelSlice, Pads};
-use super::absorb::{absorb_channel_maps, absorb_relu, absorb_sum, reader_permutes_weights, unshuffled_weight_columns};
+use super::absorb::{absorb_channel_maps, Absorbed, absorb_relu, absorb_sum, reader_permutes_weights, unshuffled_weight_columns};
 use super::channel_map::ChannelMap;
 use super::{PlanOptions, DEFAULT_MAX_BINDING_BYTES};
 use crate::graph::{as_nchw, ConvSpec, FcSpec, Graph, Node, Op, PoolSpec};
@@ -119,9 +119,8 @@ impl Steps {
 /// What lowering has folded so far: nodes computed inside the step before them (by output
 /// value, as node names need not be unique), and channel shuffles a conv reads through its
 /// weights (by the shuffle's output: its input and groups).
-#[derive(Default)]
 struct Folded<'a> {
-    absorbed: HashSet<&'a str>,
+    absorbed: Absorbed<'a>,
     shuffles: HashMap<&'a str, (&'a str, usize)>,
 }
 
@@ -130,13 +129,13 @@ struct Folded<'a> {
 /// largest tile up to that one its size suits: `WinogradTile::for_size`), whose intermediate
 /// values are added to `shapes`; a fully connected layer whose weight exceeds the binding limit
 /// becomes parts that each fit.
-pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, options: &PlanOptions) -> Result<Steps> {
+pub fn lower<'a>(graph: &'a Graph, shapes: &mut HashMap<String, Vec<usize>>, options: &'a PlanOptions) -> Result<Steps> {
     let (fuse_pools, winograd) = (!options.separate_pools, options.winograd);
     let max_binding_bytes = options.max_binding_bytes.unwrap_or(DEFAULT_MAX_BINDING_BYTES);
     let mut steps = Steps { steps: Vec::new(), aliases: HashMap::new(), concats: Vec::new() };
-    let mut folded = Folded::default();
+    let mut folded = Folded { absorbed: Absorbed::new(options.keep.iter().map(String::as_str)), shuffles: HashMap::new() };
     for node in &graph.nodes {
-        if folded.absorbed.contains(node.output.as_str()) {
+        if folded.absorbed.values.contains(node.output.as_str()) {
             continue;
         }
         let dims = |value: &str| as_nchw(&shapes[value]);
@@ -154,7 +153,7 @@ pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, options: &
                 lower_fc(fc, spec, nodes, input, output, max_binding_bytes, shapes, &mut steps);
                 continue;
             }
-            Op::ChannelShuffle { groups } if reader_permutes_weights(graph, &node.output) => {
+            Op::ChannelShuffle { groups } if reader_permutes_weights(graph, &node.output, &folded.absorbed) => {
                 folded.shuffles.insert(&node.output, (&node.inputs[0], *groups));
                 continue;
             }
@@ -196,7 +195,7 @@ pub fn lower(graph: &Graph, shapes: &mut HashMap<String, Vec<usize>>, options: &
         steps.steps.push(Step::new(vec![node.name.clone()], op, input, node.output.clone()));
     }
     if fuse_pools {
-        fuse_pooled_inputs(graph, &mut steps);
+        fuse_pooled_inputs(graph, &options.keep, &mut steps);
     }
     Ok(steps)
 }
@@ -281,7 +280,7 @@ fn lower_fc(fc: FullyConnected, spec: &FcSpec, nodes: Vec<String>, input: String
 
 /// A BatchNorm, constant arithmetic or channel shuffle no conv absorbs, with the maps, residual
 /// Sum and ReLU after it: one affine step.
-fn affine_step<'a>(graph: &'a Graph, node: &'a Node, dims: [usize; 4], absorbed: &mut HashSet<&'a str>) -> Step {
+fn affine_step<'a>(graph: &'a Graph, node: &'a Node, dims: [usize; 4], absorbed: &mut Absorbed<'a>) -> Step {
     let (map, shuffle_groups) = match node.op {
         Op::ChannelShuffle { groups } => (ChannelMap::identity(dims[1]), groups),
         _ => (ChannelMap::of(&node.op).expect("a BatchNorm or Affine node"), 1),
@@ -297,7 +296,7 @@ fn affine_step<'a>(graph: &'a Graph, node: &'a Node, dims: [usize; 4], absorbed:
 
 /// A Sum no step absorbed: its inputs added in order by affine steps (scale 1, shift 0), each
 /// adding the next input to the running sum, the last with the ReLU after it.
-fn lower_sum<'a>(graph: &'a Graph, node: &'a Node, shapes: &mut HashMap<String, Vec<usize>>, absorbed: &mut HashSet<&'a str>, steps: &mut Steps) {
+fn lower_sum<'a>(graph: &'a Graph, node: &'a Node, shapes: &mut HashMap<String, Vec<usize>>, absorbed: &mut Absorbed<'a>, steps: &mut Steps) {
     let mut nodes = vec![node.name.clone()];
     let (output, relu) = absorb_relu(graph, &node.output, &mut nodes, absorbed);
     let dims = as_nchw(&shapes[&node.output]);
@@ -375,9 +374,9 @@ pub fn split_along_k(steps: &mut Steps, shapes: &mut HashMap<String, Vec<usize>>
 }
 
 /// A 3x3, stride-1, pad-1 max or average pool whose only reader is a 1x1 conv (ungrouped, without
-/// a residual) becomes the conv's pooled input: the conv reads the pool's input and pools on the
-/// fly, and the pool step goes.
-fn fuse_pooled_inputs(graph: &Graph, steps: &mut Steps) {
+/// a residual), and that is not kept, becomes the conv's pooled input: the conv reads the pool's
+/// input and pools on the fly, and the pool step goes.
+fn fuse_pooled_inputs(graph: &Graph, kept: &[String], steps: &mut Steps) {
     let mut i = 0;
     while i < steps.steps.len() {
         let kind = match &steps.steps[i].op {
@@ -392,7 +391,7 @@ fn fuse_pooled_inputs(graph: &Graph, steps: &mut Steps) {
             _ => None,
         };
         match (kind, reader) {
-            (Some(kind), Some(j)) if graph.use_count(&pool_output) == 1 => {
+            (Some(kind), Some(j)) if graph.use_count(&pool_output) == 1 && !kept.contains(&pool_output) => {
                 let pool = steps.steps.remove(i);
                 let j = if j > i { j - 1 } else { j };
                 let conv_step = &mut steps.steps[j];
