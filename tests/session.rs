@@ -151,16 +151,20 @@ fn a_conv_head_output_of_rank_4_is_ranked_as_classes() {
 
 #[test]
 fn a_softmax_followed_by_nodes_that_do_not_change_values_is_not_applied_twice() {
-    // x [N, 5] -> `head` -> Identity -> Flatten -> Dropout -> Reshape to [N, 5].
+    // x [N, 5] -> `head` -> Identity -> Flatten -> Dropout -> Reshape to [N, 5] -> Unsqueeze to
+    // [N, 5, 1, 1] -> Squeeze back to [N, 5].
     let session = |head: &str| {
         let nodes = vec![
             tiny_onnx::node(head, &["x"], &["head"], vec![]),
             tiny_onnx::node("Identity", &["head"], &["same"], vec![]),
             tiny_onnx::node("Flatten", &["same"], &["flat"], vec![]),
             tiny_onnx::node("Dropout", &["flat"], &["kept"], vec![]),
-            tiny_onnx::node("Reshape", &["kept", "rows"], &["scores"], vec![]),
+            tiny_onnx::node("Reshape", &["kept", "rows"], &["reshaped"], vec![]),
+            tiny_onnx::node("Unsqueeze", &["reshaped", "unit_axes"], &["image"], vec![]),
+            tiny_onnx::node("Squeeze", &["image", "unit_axes"], &["scores"], vec![]),
         ];
-        let bytes = tiny_onnx::model_bytes(13, &[5], nodes, vec![tiny_onnx::int_tensor("rows", &[0, -1])], &["scores"]);
+        let constants = vec![tiny_onnx::int_tensor("rows", &[0, -1]), tiny_onnx::int_tensor("unit_axes", &[2, 3])];
+        let bytes = tiny_onnx::model_bytes(13, &[5], nodes, constants, &["scores"]);
         Session::builder().model(googlenet::models::ModelSource::OnnxBytes(bytes)).without_tune_cache().build().unwrap()
     };
     let input = Tensor::new(vec![2, 5, 1, 1], vec![4.0, 1.0, 0.0, -1.0, 2.0, 0.5, 0.5, 3.0, -2.0, 0.0]);

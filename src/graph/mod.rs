@@ -210,7 +210,7 @@ impl Graph {
         let mut node = self.producer(value)?;
         // Bounded, so that a hand-built graph with a cycle cannot loop forever.
         for _ in 0..self.nodes.len() {
-            if !matches!(node.op, Op::Identity | Op::Flatten) {
+            if !matches!(node.op, Op::Identity | Op::Flatten | Op::Reshape { .. }) {
                 return Some(node);
             }
             node = self.producer(node.inputs.first()?)?;
