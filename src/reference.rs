@@ -42,7 +42,7 @@ fn compute(node: &Node, inputs: &[&Tensor], dims: &[usize]) -> Vec<f32> {
         Op::Conv(spec) => {
             let mut out = vec![0.0; len];
             for (i, conv) in spec.group_convs(as_nchw(&x.dims), false).iter().enumerate() {
-                let (weight, bias) = spec.group_weights(i);
+                let (weight, bias) = spec.group_weights(&spec.weight.data, &spec.bias, i);
                 conv.reference(&x.data, weight, bias, None, &mut out);
             }
             out

@@ -22,11 +22,12 @@ impl ConvSpec {
             .collect()
     }
 
-    /// Group i's weight and bias (see `group_convs`).
-    pub fn group_weights(&self, i: usize) -> (&[f32], &[f32]) {
+    /// Group i's part of `weight` and `bias` (the conv's own, or those with a BatchNorm folded
+    /// in): the i-th of `group` equal parts of each (see `group_convs`).
+    pub fn group_weights<'a>(&self, weight: &'a [f32], bias: &'a [f32], i: usize) -> (&'a [f32], &'a [f32]) {
         let group = self.group.max(1);
-        let (weights, biases) = (self.weight.data.len() / group, self.bias.len() / group);
-        (&self.weight.data[i * weights..(i + 1) * weights], &self.bias[i * biases..(i + 1) * biases])
+        let (weights, biases) = (weight.len() / group, bias.len() / group);
+        (&weight[i * weights..(i + 1) * weights], &bias[i * biases..(i + 1) * biases])
     }
 
     /// A depthwise conv (`is_depthwise`) of an `[n, c, h, w]` input as the depthwise kernel's

@@ -65,7 +65,8 @@ pub enum PlanTarget {
     #[default]
     Gpu,
     /// A CPU-like adapter (lavapipe, SwiftShader): 1x1 convs apart from the others, on the 1x1
-    /// loader; pools as their own dispatches and 3x3 convs by Winograd (`PlanTarget::defaults`).
+    /// loader; a session's defaults for it are pools as their own dispatches and 3x3 convs by
+    /// Winograd (`tune::default_choice`).
     CpuLike,
 }
 

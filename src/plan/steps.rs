@@ -236,11 +236,11 @@ fn lower_conv<'a>(
     }
     if spec.group > 1 {
         let values: Vec<String> = (0..spec.group).map(|i| format!("{output}/group{i}")).collect();
-        let (weights, biases) = (weight.len() / spec.group, bias.len() / spec.group);
+        let [n, _, h, w] = as_nchw(&shapes[output]);
         for (i, conv) in spec.group_convs(dims, relu).into_iter().enumerate() {
-            let [n, _, h, w] = as_nchw(&shapes[output]);
             shapes.insert(values[i].clone(), vec![n, conv.out_channels, h, w]);
-            let op = StepOp::Conv { conv, weight: weight[i * weights..][..weights].to_vec(), bias: bias[i * biases..][..biases].to_vec() };
+            let (weight, bias) = spec.group_weights(&weight, &bias, i);
+            let op = StepOp::Conv { conv, weight: weight.to_vec(), bias: bias.to_vec() };
             steps.steps.push(Step::new(nodes.clone(), op, input.into(), values[i].clone()));
         }
         steps.concats.push((output.into(), values));

@@ -61,15 +61,12 @@ impl Importer<'_> {
     fn fold_bias_into_fc(&mut self, node: &NodeProto, x: &str, constant: usize) -> Result<bool> {
         let bias = self.required_float(node, constant)?.data.clone();
         let uses = self.graph_uses(x);
+        let new_output = self.new_output(node)?;
         let Some(Node { op: Op::Fc(spec), output, .. }) = self.graph.nodes.iter_mut().rev().find(|n| n.output == x) else {
             return Ok(false);
         };
         if uses != 0 || !(bias.len() == spec.bias.len() || bias.len() == 1) {
             return Ok(false);
-        }
-        let new_output = node.output.first().filter(|o| !o.is_empty()).cloned().ok_or_else(|| Error::shape(node_label(node), "no output"))?;
-        if self.shapes.contains_key(&new_output) || self.constants.contains_key(&new_output) {
-            return Err(Error::shape(node_label(node), format!("value `{new_output}` is defined twice")));
         }
         for (i, b) in spec.bias.iter_mut().enumerate() {
             *b += bias[i % bias.len()];
