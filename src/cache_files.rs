@@ -6,7 +6,6 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -140,15 +139,7 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut name = path.file_name().map_or_else(OsString::new, OsStr::to_os_string);
     name.push(format!(".tmp{}-{}", std::process::id(), WRITES.fetch_add(1, Ordering::Relaxed)));
     let temporary = path.with_file_name(name);
-    let written = create_new(&temporary).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    let renamed = written.and_then(|()| std::fs::rename(&temporary, path));
-    if renamed.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    renamed
+    crate::files::replace_through(create_new(&temporary), &temporary, path, bytes)
 }
 
 /// An exclusive lock on a cache file, held until dropped: writers that read, merge and replace

@@ -150,12 +150,19 @@ pub fn check_writable(path: &Path) -> Result<()> {
 /// that a reader never sees a half-written file and a failed write leaves the old one whole.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let (temporary, _) = temporary_beside(path)?;
-    let written = create_temporary(&temporary).and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()));
-    let renamed = written.and_then(|()| std::fs::rename(&temporary, path));
-    renamed.map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        Error::file(path, format!("cannot write: {e}"))
-    })
+    replace_through(create_temporary(&temporary), &temporary, path, bytes).map_err(|e| Error::file(path, format!("cannot write: {e}")))
+}
+
+/// Writes `bytes` into `file` (just created at `temporary`, beside `path`), flushes them to the
+/// disk and renames `temporary` over `path`. On any failure the temporary file is removed and
+/// `path` is as it was.
+pub(crate) fn replace_through(file: std::io::Result<std::fs::File>, temporary: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let written = file.and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()));
+    let renamed = written.and_then(|()| std::fs::rename(temporary, path));
+    if renamed.is_err() {
+        let _ = std::fs::remove_file(temporary);
+    }
+    renamed
 }
 
 /// Where a file named by a model resolves: `location` must be a relative path with no `..`,
